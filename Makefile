@@ -1,0 +1,38 @@
+# Every target builds the virtual environment from the lock file first, so a fresh clone
+# needs nothing but Python >= 3.11 and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest serve bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the kiosk against a demo server on SQLite
+	$(BIN)/kiosk demo
+
+serve: $(STAMP)  ## the university server, as config.toml says
+	$(BIN)/kiosk serve
+
+test: lint typecheck pytest  ## everything CI checks
+
+lint: $(STAMP)
+	$(BIN)/ruff check kiosk screens server tests
+	$(BIN)/ruff format --check kiosk screens server tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lock:  ## re-pin requirements.lock after editing pyproject.toml (needs uv)
+	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,109 @@
+"""The ``kiosk`` command: one entry point for the lab terminal, the staff console and the server.
+
+Heavy packages (Textual, FastAPI, SQLAlchemy) are imported only inside the command that needs
+them, so ``kiosk --help`` is fast and the core stays free of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk.config import ConfigError, Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="学籍校对终端 — Record Verification Kiosk"
+    )
+    parser.add_argument(
+        "--config", type=Path, help="configuration file (default: $KIOSK_CONFIG or ./config.toml)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("run", help="start the kiosk on this lab terminal")
+    commands.add_parser("demo", help="start a demo server and the kiosk against it")
+
+    serve = commands.add_parser("serve", help="start the university server")
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with demo data")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--database-url")
+    serve.add_argument("--workers", type=int)
+
+    admin = commands.add_parser("admin", help="administration of the server's database")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
+    admin_commands.add_parser("migrate", help="bring the database schema up to date")
+    terminal = admin_commands.add_parser(
+        "add-terminal", help="register a terminal; prints its key once"
+    )
+    terminal.add_argument("lab")
+    terminal.add_argument("name")
+    staff = admin_commands.add_parser("add-staff", help="create a staff account")
+    staff.add_argument("username")
+    staff.add_argument("--role", required=True, choices=["proctor", "college_office", "registrar"])
+    staff.add_argument("--college", help="the college a college office belongs to")
+    staff.add_argument("--password", help="read from standard input when omitted")
+    accounts = admin_commands.add_parser(
+        "demo-accounts", help="the demo terminal key and student accounts"
+    )
+    accounts.add_argument("--json", action="store_true", help="print JSON for scripts")
+    admin_commands.add_parser("hash-pin", help="hash a staff PIN for [kiosk] staff_pin_hash")
+    return parser
+
+
+def _apply_serve_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    changes = {
+        key: value
+        for key, value in {
+            "host": args.host,
+            "port": args.port,
+            "database_url": args.database_url,
+            "workers": args.workers,
+        }.items()
+        if value is not None
+    }
+    if args.demo:
+        changes["demo"] = True
+    data = settings.model_dump()
+    data["server"].update(changes)
+    return Settings.model_validate(data)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        if args.command == "serve":
+            settings = _apply_serve_options(settings, args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ValueError as exc:  # pydantic's ValidationError for a bad command-line option
+        print(f"Invalid option / 参数有误: {exc}", file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
+        from server.runner import serve
+
+        return serve(settings)
+    if args.command == "admin":
+        from server.admin import run_admin
+
+        return run_admin(settings, args)
+    if args.command == "run":
+        from screens.launch import run_kiosk
+
+        return run_kiosk(settings)
+    if args.command == "demo":
+        from screens.launch import run_demo
+
+        return run_demo(settings)
+    raise AssertionError(args.command)  # argparse only lets known commands through
+
+
+if __name__ == "__main__":
+    sys.exit(main())

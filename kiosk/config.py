@@ -1,0 +1,181 @@
+"""Configuration: ``config.toml`` loaded into pydantic models, secrets from the environment.
+
+The file is found by ``KIOSK_CONFIG`` or else ``./config.toml``; a missing file means all
+defaults. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
+(e.g. ``KIOSK_SERVER__SECRET_KEY``), which is how secrets stay out of the file. A bad value
+raises :class:`ConfigError`, whose message names the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+ENV_FILE = "KIOSK_CONFIG"
+ENV_PREFIX = "KIOSK_"
+DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which key and why."""
+
+
+class Section(BaseModel):
+    """Base of the config sections: unknown keys are errors, so a typo cannot pass unnoticed."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class KioskSettings(Section):
+    """The ``[kiosk]`` section: one lab terminal."""
+
+    server_url: str = "http://127.0.0.1:8000"
+    """Base URL of the university server."""
+
+    terminal_key: str = ""
+    """This terminal's key, ``<terminal_id>.<secret>``, from ``kiosk admin add-terminal``.
+    Keep it out of the file: set ``KIOSK_KIOSK__TERMINAL_KEY``."""
+
+    school_name: str = "湖州师范学院"
+    """Shown on the welcome screen."""
+
+    language: Literal["zh", "en"] = "zh"
+    """Language the kiosk starts in; F2 switches at any time."""
+
+    theme: Literal["default", "high-contrast"] = "default"
+    """``high-contrast`` for students who need it."""
+
+    idle_timeout_s: Annotated[int, Field(ge=15, le=3600)] = 120
+    """Seconds without a key press before the idle warning."""
+
+    idle_warning_s: Annotated[int, Field(ge=5, le=300)] = 30
+    """Seconds the idle warning counts down before logging out."""
+
+    receipt_countdown_s: Annotated[int, Field(ge=5, le=600)] = 60
+    """Seconds the receipt stays before the kiosk returns to the welcome screen."""
+
+    request_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    """Timeout for one request to the server."""
+
+    staff_pin_hash: str = ""
+    """argon2 hash of the staff PIN that unlocks ctrl+q (``kiosk admin hash-pin``).
+    Empty means the kiosk cannot be left from the keyboard."""
+
+    outbox_path: Path = Path("var/outbox.sqlite3")
+    """Where results wait until the server has them."""
+
+
+class ServerSettings(Section):
+    """The ``[server]`` section: the university server."""
+
+    database_url: str = "sqlite+aiosqlite:///var/server.db"
+    """SQLAlchemy URL: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://user:pw@host/db``."""
+
+    host: str = "127.0.0.1"
+    """Address to listen on."""
+
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    """Port to listen on (0 picks a free one)."""
+
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    """uvicorn worker processes; more than one needs PostgreSQL."""
+
+    public_base_url: str = ""
+    """Base URL phones use to open photo links; empty means ``http://host:port``."""
+
+    secret_key: str = DEMO_SECRET
+    """Signs photo links and submission tickets. Set ``KIOSK_SERVER__SECRET_KEY`` in production."""
+
+    photo_link_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 300
+    """How long a photo preview link works."""
+
+    session_idle_minutes: Annotated[int, Field(ge=1, le=240)] = 30
+    """A session token dies after this long unused."""
+
+    session_absolute_hours: Annotated[float, Field(gt=0, le=24)] = 8
+    """A session token dies this long after login, used or not."""
+
+    ticket_days: Annotated[int, Field(ge=1, le=60)] = 7
+    """How long a submission ticket lets a terminal deliver a stored result."""
+
+    verification_window_hours: Annotated[int, Field(ge=1, le=24 * 60)] = 24
+    """How long a student has to check the record once the window starts."""
+
+    lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
+    """Wrong passwords in a row before the account locks."""
+
+    lockout_base_s: Annotated[int, Field(ge=1, le=3600)] = 30
+    """First lock's length; it doubles with every further wrong password."""
+
+    lockout_max_s: Annotated[int, Field(ge=1, le=86400)] = 3600
+    """Longest lock."""
+
+    argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 2
+    """argon2id iterations (OWASP floor: 2 with 19 MiB)."""
+
+    argon2_memory_kib: Annotated[int, Field(ge=8, le=1048576)] = 19456
+    """argon2id memory in KiB (OWASP floor: 19456)."""
+
+    argon2_parallelism: Annotated[int, Field(ge=1, le=16)] = 1
+    """argon2id lanes."""
+
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10_485_760)] = 65536
+    """Larger request bodies are refused with 413."""
+
+    terminal_rate_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 600
+    """Requests one terminal may make per minute before 429."""
+
+    demo: bool = False
+    """Fill an empty database with the generated demo data on start."""
+
+
+class Settings(Section):
+    """The whole configuration file."""
+
+    kiosk: KioskSettings = Field(default_factory=KioskSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+    overrides: dict[str, dict[str, str]] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"Configuration error in {source} / 配置有误:"]
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        lines.append(f"  {where}: {item['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``."""
+    env = dict(os.environ if environ is None else environ)
+    explicit = path is not None or ENV_FILE in env
+    file = path or Path(env.get(ENV_FILE, "config.toml"))
+    data: dict[str, Any] = {}
+    if file.exists():
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
+    elif explicit:
+        raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")
+    for section, values in _env_overrides(env).items():
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):
+            target.update(values)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(file))) from None

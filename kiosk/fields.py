@@ -1,0 +1,342 @@
+"""The 17 record fields: the catalogue both the kiosk and the server use, and their validators.
+
+Keys are part of the API contract (DESIGN.md §5). A validator takes a value a student
+proposes (or an import supplies) and returns a :class:`Check`: the normalised value, the
+errors that reject it and the warnings that only inform. Validators never raise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from stdnum.cn import ric
+
+from kiosk.i18n import Msg
+
+
+class Kind(StrEnum):
+    """How a field's value is entered and checked."""
+
+    NAME = "name"
+    TEXT = "text"
+    CHOICE = "choice"
+    DATE = "date"
+    ID_NUMBER = "id_number"
+    STUDENT_NO = "student_no"
+
+
+# GB/T 3304-1991 in code order (reference/domain.md §1.6), then the two extra values in use.
+ETHNICITIES: tuple[str, ...] = (
+    "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族",
+    "满族", "侗族", "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族",
+    "佤族", "畲族", "高山族", "拉祜族", "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族",
+    "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族", "毛南族", "仡佬族", "锡伯族", "阿昌族", "普米族",
+    "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族", "德昂族", "保安族", "裕固族", "京族",
+    "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族",
+    "其他", "外国血统中国籍人士",
+)  # fmt: skip
+GENDERS: tuple[str, ...] = ("男", "女")
+LEVELS: tuple[str, ...] = (
+    "博士研究生", "硕士研究生", "第二学士学位", "本科", "专科",
+    "高中起点本科", "专科起点本科", "高中起点专科",
+)  # fmt: skip
+DURATIONS: tuple[str, ...] = (
+    "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5", "5.5", "6", "7", "8",
+)  # fmt: skip
+EDUCATION_CATEGORIES: tuple[str, ...] = (
+    "普通高等教育", "成人高等教育", "高等教育自学考试", "网络教育", "开放教育",
+)  # fmt: skip
+STUDY_MODES: tuple[str, ...] = ("普通全日制", "全日制", "非全日制", "脱产", "业余", "函授")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a value is rejected (an error) or worth a second look (a warning)."""
+
+    code: str
+    msg: Msg
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The outcome of validating one value."""
+
+    value: str
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing rejects the value (warnings may remain)."""
+        return not self.errors
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One of the 17 fields: how to show it, enter it and check a proposed value."""
+
+    key: str
+    label: Msg
+    kind: Kind
+    identity: bool = False
+    choices: tuple[str, ...] = ()
+    max_length: int = 100
+
+    def validate(
+        self, value: str, context: Mapping[str, str] | None = None, today: dt.date | None = None
+    ) -> Check:
+        """Check a proposed ``value``; ``context`` holds the record's other values by key."""
+        return _validate(self, value, context or {}, today or dt.date.today())
+
+
+# ---------------------------------------------------------------------------------------
+# Messages
+# ---------------------------------------------------------------------------------------
+
+M_REQUIRED = Msg("请填写正确的值。", "Please enter the correct value.")
+M_TOO_LONG = Msg("太长了：最多 {n} 个字符。", "Too long: at most {n} characters.")
+M_CONTROL = Msg("含有不可见的控制字符。", "Contains invisible control characters.")
+M_NAME_CHARS = Msg(
+    "姓名只能包含汉字、字母、间隔号“·”和空格。",
+    "A name may contain only Chinese characters, letters, the middle dot '·' and spaces.",
+)
+M_NOT_IN_LIST = Msg("请从列表中选择一项。", "Please choose one of the listed values.")
+M_DATE_FORMAT = Msg("日期格式为 YYYY-MM-DD，例如 2004-09-01。", "Use YYYY-MM-DD, e.g. 2004-09-01.")
+M_DATE_UNREAL = Msg(
+    "没有这一天，请检查年月日。", "That day does not exist; check year, month and day."
+)
+M_DATE_FUTURE = Msg("日期不能晚于今天。", "The date cannot be later than today.")
+M_DATE_TOO_OLD = Msg("日期早于 1900 年，请检查。", "The date is before 1900; please check it.")
+M_ENROLL_BEFORE_BIRTH = Msg(
+    "入学日期必须晚于出生日期。", "The enrollment date must be after the birth date."
+)
+M_BIRTH_ID_MISMATCH = Msg(
+    "与身份证号中的出生日期（{expected}）不一致，请确认两项都正确。",
+    "Differs from the birth date in the ID number ({expected}); make sure both are right.",
+)
+M_GENDER_ID_MISMATCH = Msg(
+    "与身份证号第 17 位表示的性别（{expected}）不一致，请确认两项都正确。",
+    "Differs from the gender in digit 17 of the ID number ({expected}); make sure both are right.",
+)
+M_STUDENT_NO = Msg("学号为 4–20 位字母或数字。", "A student number has 4-20 letters or digits.")
+M_ID_LENGTH = Msg(
+    "身份证号应为 18 位（现有 {n} 位）。", "An ID number has 18 characters (this one has {n})."
+)
+M_ID_FORMAT = Msg(
+    "前 17 位必须是数字，最后一位是数字或 X。",
+    "The first 17 characters must be digits; the last is a digit or X.",
+)
+M_ID_CHECKSUM = Msg(
+    "校验位不对：按前 17 位应为 {expected}，请逐位核对。",
+    "The check digit is wrong: the first 17 digits give {expected}; check each digit.",
+)
+M_ID_BIRTH = Msg("第 7–14 位不是有效的出生日期。", "Digits 7-14 are not a valid date of birth.")
+M_ID_REGION = Msg(
+    "地区码 {code} 不在当前行政区划表中；如果确实如此请保留，学院会核实。",
+    "Region code {code} is not in the current list of regions; keep it if it is right, "
+    "the college will check it.",
+)
+M_ID_FUTURE = Msg(
+    "身份证号中的出生日期晚于今天。", "The birth date in the ID number is in the future."
+)
+
+HINT_IDENTITY = Msg(
+    "这是身份信息：更正需要提供证明材料（如身份证、户口本）。",
+    "This is an identity field: a correction needs proof documents (ID card, household register).",
+)
+
+# ---------------------------------------------------------------------------------------
+# Normalisation and the ID-number wrapper
+# ---------------------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+_NAME_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134fA-Za-z·• ]+$")
+_STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9]{4,20}$")
+_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+
+
+def normalise_text(value: str) -> str:
+    """Trim and collapse white space (full-width spaces included); keep the characters."""
+    return _SPACES.sub(" ", value.replace("\u3000", " ")).strip()
+
+
+def normalise_code(value: str) -> str:
+    """Full-width digits and letters to ASCII, spaces removed: for ID numbers, 学号, dates."""
+    return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
+
+
+@dataclass(frozen=True, slots=True)
+class IdNumberCheck:
+    """What the ID-number wrapper found: the number and what it encodes, errors, warnings."""
+
+    number: str
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+    birth_date: dt.date | None = None
+    gender: str | None = None
+    region: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the number is well formed with a right check digit and a real birth date."""
+        return not self.errors
+
+
+def check_id_number(value: str, today: dt.date | None = None) -> IdNumberCheck:
+    """Check an 18-character resident ID number (GB 11643) through python-stdnum.
+
+    Never raises: stdnum 2.2 can raise ``KeyError`` from its region lookup, and its
+    birth-year-aware region table rejects some real numbers, so an unknown region is only a
+    warning (reference/domain.md §3.2).
+    """
+    number = normalise_code(value)
+    if len(number) != 18:
+        return IdNumberCheck(number, (Problem("id_length", M_ID_LENGTH.fmt(n=len(number))),))
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return IdNumberCheck(number, (Problem("id_format", M_ID_FORMAT),))
+    try:
+        expected = ric.calc_check_digit(number)
+    except Exception:
+        return IdNumberCheck(number, (Problem("id_format", M_ID_FORMAT),))
+    if expected != number[17]:
+        problem = Problem("id_checksum", M_ID_CHECKSUM.fmt(expected=expected))
+        return IdNumberCheck(number, (problem,))
+    try:
+        birth = ric.get_birth_date(number)
+    except Exception:
+        return IdNumberCheck(number, (Problem("id_birth_date", M_ID_BIRTH),))
+    gender = "男" if int(number[16]) % 2 else "女"
+    errors: tuple[Problem, ...] = ()
+    if birth > (today or dt.date.today()):
+        errors = (Problem("id_birth_future", M_ID_FUTURE),)
+    region: str | None = None
+    warnings: tuple[Problem, ...] = ()
+    try:
+        place = ric.get_birth_place(number)
+        region = "".join(str(part) for part in place.values())
+    except Exception:
+        warnings = (Problem("id_region_unknown", M_ID_REGION.fmt(code=number[:6])),)
+    return IdNumberCheck(number, errors, warnings, birth, gender, region)
+
+
+def parse_date(value: str) -> dt.date | None:
+    """A real calendar date from ``YYYY-MM-DD`` (full-width digits allowed), else None."""
+    match = _DATE_RE.match(normalise_code(value))
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------
+# Validators by kind
+# ---------------------------------------------------------------------------------------
+
+
+def _validate(spec: FieldSpec, raw: str, context: Mapping[str, str], today: dt.date) -> Check:
+    if any(unicodedata.category(ch) == "Cc" for ch in raw):
+        return Check(raw, (Problem("control_characters", M_CONTROL),))
+    code_like = spec.kind in (Kind.DATE, Kind.ID_NUMBER, Kind.STUDENT_NO)
+    value = normalise_code(raw) if code_like else normalise_text(raw)
+    if spec.kind is Kind.CHOICE:
+        value = unicodedata.normalize("NFKC", value)
+    if not value:
+        return Check(value, (Problem("required", M_REQUIRED),))
+    if len(value) > spec.max_length:
+        return Check(value, (Problem("too_long", M_TOO_LONG.fmt(n=spec.max_length)),))
+    if spec.kind is Kind.CHOICE and value not in spec.choices:
+        return Check(value, (Problem("not_in_list", M_NOT_IN_LIST),))
+    if spec.kind is Kind.NAME and not _NAME_RE.match(value):
+        return Check(value, (Problem("name_characters", M_NAME_CHARS),))
+    if spec.kind is Kind.STUDENT_NO and not _STUDENT_NO_RE.match(value):
+        return Check(value, (Problem("student_no_format", M_STUDENT_NO),))
+    if spec.kind is Kind.DATE:
+        return _check_date(spec.key, value, context, today)
+    if spec.kind is Kind.ID_NUMBER:
+        found = check_id_number(value, today)
+        return Check(found.number, found.errors, found.warnings)
+    if spec.key == "gender":
+        return Check(value, (), _gender_against_id(value, context))
+    return Check(value)
+
+
+def _check_date(key: str, value: str, context: Mapping[str, str], today: dt.date) -> Check:
+    if not _DATE_RE.match(value):
+        return Check(value, (Problem("date_format", M_DATE_FORMAT),))
+    day = parse_date(value)
+    if day is None:
+        return Check(value, (Problem("date_invalid", M_DATE_UNREAL),))
+    value = day.isoformat()
+    if day > today:
+        return Check(value, (Problem("date_in_future", M_DATE_FUTURE),))
+    if day.year < 1900:
+        return Check(value, (Problem("date_too_old", M_DATE_TOO_OLD),))
+    if key == "enrollment_date":
+        birth = parse_date(context.get("birth_date", ""))
+        if birth is not None and day <= birth:
+            return Check(value, (Problem("enrollment_before_birth", M_ENROLL_BEFORE_BIRTH),))
+    if key == "birth_date":
+        id_check = check_id_number(context.get("id_number", ""), today)
+        if id_check.birth_date is not None and id_check.birth_date != day:
+            expected = id_check.birth_date.isoformat()
+            problem = Problem("birth_date_id_mismatch", M_BIRTH_ID_MISMATCH.fmt(expected=expected))
+            return Check(value, (), (problem,))
+    return Check(value)
+
+
+def _gender_against_id(value: str, context: Mapping[str, str]) -> tuple[Problem, ...]:
+    id_check = check_id_number(context.get("id_number", ""))
+    if id_check.gender is not None and id_check.gender != value:
+        return (Problem("gender_id_mismatch", M_GENDER_ID_MISMATCH.fmt(expected=id_check.gender)),)
+    return ()
+
+
+# ---------------------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------------------
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("name", Msg("姓名", "Name"), Kind.NAME, identity=True, max_length=50),
+    FieldSpec("gender", Msg("性别", "Gender"), Kind.CHOICE, identity=True, choices=GENDERS),
+    FieldSpec("ethnicity", Msg("民族", "Ethnicity"), Kind.CHOICE, identity=True,
+              choices=ETHNICITIES),
+    FieldSpec("birth_date", Msg("出生日期", "Date of birth"), Kind.DATE, identity=True),
+    FieldSpec("id_number", Msg("身份证号", "ID number"), Kind.ID_NUMBER, identity=True),
+    FieldSpec("student_no", Msg("学号", "Student number"), Kind.STUDENT_NO),
+    FieldSpec("institution", Msg("院校名称", "Institution"), Kind.TEXT),
+    FieldSpec("college", Msg("分院", "College"), Kind.TEXT),
+    FieldSpec("department", Msg("系", "Department"), Kind.TEXT),
+    FieldSpec("major", Msg("专业名称", "Major"), Kind.TEXT),
+    FieldSpec("class_name", Msg("班级", "Class"), Kind.TEXT),
+    FieldSpec("level", Msg("层次", "Level"), Kind.CHOICE, choices=LEVELS),
+    FieldSpec("duration", Msg("学制", "Length of study (years)"), Kind.CHOICE, choices=DURATIONS),
+    FieldSpec("education_category", Msg("学历类别", "Education category"), Kind.CHOICE,
+              choices=EDUCATION_CATEGORIES),
+    FieldSpec("study_mode", Msg("学习形式", "Mode of study"), Kind.CHOICE, choices=STUDY_MODES),
+    FieldSpec("enrollment_date", Msg("入学日期", "Enrollment date"), Kind.DATE),
+    FieldSpec("status", Msg("学籍状态", "Student status"), Kind.TEXT),
+)  # fmt: skip
+
+FIELD_KEYS: tuple[str, ...] = tuple(spec.key for spec in FIELDS)
+BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
+IDENTITY_KEYS: frozenset[str] = frozenset(spec.key for spec in FIELDS if spec.identity)
+
+
+def validate_field(
+    key: str, value: str, context: Mapping[str, str] | None = None, today: dt.date | None = None
+) -> Check:
+    """Validate ``value`` for the field ``key``; an unknown key is an error, not an exception."""
+    spec = BY_KEY.get(key)
+    if spec is None:
+        return Check(value, (Problem("unknown_field", M_UNKNOWN_FIELD.fmt(key=key[:40])),))
+    return spec.validate(value, context, today)
+
+
+M_UNKNOWN_FIELD = Msg("没有名为 {key} 的字段。", "There is no field called {key}.")
