@@ -1,0 +1,50 @@
+"""What every request handler needs: settings, database, password hasher, signers, clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from kiosk.config import ServerSettings
+from server.db import Database
+from server.models import utcnow
+from server.security import PHOTO_SALT, TICKET_SALT, Passwords, Signer
+
+
+@dataclass
+class ServerContext:
+    """One server instance's shared parts; tests build their own with another clock."""
+
+    settings: ServerSettings
+    db: Database
+    passwords: Passwords
+    clock: Callable[[], dt.datetime] = utcnow
+    photo_links: Signer = field(init=False)
+    tickets: Signer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.photo_links = Signer(self.settings.secret_key, PHOTO_SALT)
+        self.tickets = Signer(self.settings.secret_key, TICKET_SALT)
+
+    def now(self) -> dt.datetime:
+        """The current time by this server's clock (aware, UTC)."""
+        return self.clock()
+
+    def public_base_url(self) -> str:
+        """Where phones reach this server: configured, else the listening address."""
+        configured = self.settings.public_base_url.rstrip("/")
+        return configured or f"http://{self.settings.host}:{self.settings.port}"
+
+
+def get_context(request: Request) -> ServerContext:
+    """The context of the app serving ``request``."""
+    ctx = request.app.state.ctx
+    assert isinstance(ctx, ServerContext)
+    return ctx
+
+
+Ctx = Annotated[ServerContext, Depends(get_context)]

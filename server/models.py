@@ -1,0 +1,257 @@
+"""The server's tables (SQLAlchemy 2 typed mappings); the Alembic migration creates them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on both dialects (SQLite keeps no time zone, so re-attach UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every table; named constraints so migrations can refer to them."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> dt.datetime:
+    """The current time, aware, in UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Student(Base):
+    """A student's master record: the 17 fields, its version, the verification window."""
+
+    __tablename__ = "students"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+    gender: Mapped[str] = mapped_column(String(8))
+    ethnicity: Mapped[str] = mapped_column(String(20))
+    birth_date: Mapped[str] = mapped_column(String(10))
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    student_no: Mapped[str] = mapped_column(String(20), unique=True)
+    institution: Mapped[str] = mapped_column(String(100))
+    college: Mapped[str] = mapped_column(String(100), index=True)
+    department: Mapped[str] = mapped_column(String(100))
+    major: Mapped[str] = mapped_column(String(100))
+    class_name: Mapped[str] = mapped_column(String(100), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    duration: Mapped[str] = mapped_column(String(8))
+    education_category: Mapped[str] = mapped_column(String(20))
+    study_mode: Mapped[str] = mapped_column(String(20))
+    enrollment_date: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(100))
+    record_version: Mapped[int] = mapped_column(Integer, default=1)
+    photo_version: Mapped[int] = mapped_column(Integer, default=0)
+    window_closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Photo(Base):
+    """One version of a student's photo (JPEG bytes, kept so old links can be told apart)."""
+
+    __tablename__ = "photos"
+    __table_args__ = (UniqueConstraint("student_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Account(Base):
+    """A login: a student's (bound to a record) or a staff member's (with a role)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default="student")
+    student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE"), unique=True
+    )
+    college: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    student: Mapped[Student | None] = relationship(lazy="raise")
+
+
+class LoginThrottle(Base):
+    """Failed logins per account — or per unknown user name, so answers never reveal which."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Terminal(Base):
+    """A lab terminal; its key's secret is stored only as a hash."""
+
+    __tablename__ = "terminals"
+    __table_args__ = (UniqueConstraint("lab", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lab: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(20), default="offline")
+    step: Mapped[str | None] = mapped_column(String(20))
+    student_masked: Mapped[str | None] = mapped_column(String(200))
+    results_waiting: Mapped[int] = mapped_column(Integer, default=0)
+    dead_letters: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SessionToken(Base):
+    """A login session; only the SHA-256 of the bearer token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship(lazy="raise")
+
+
+class Verification(Base):
+    """One submitted result; ``result_id`` is unique for ever, whatever the idempotency key."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[str] = mapped_column(String(36), unique=True)
+    receipt_no: Mapped[str | None] = mapped_column(String(32), unique=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    record_version: Mapped[int] = mapped_column(Integer)
+    photo_version: Mapped[int] = mapped_column(Integer)
+    photo_verdict: Mapped[str] = mapped_column(String(10))
+    photo_reason: Mapped[str | None] = mapped_column(String(20))
+    photo_note: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VerificationField(Base):
+    """The student's decision on one field of one result."""
+
+    __tablename__ = "verification_fields"
+    __table_args__ = (UniqueConstraint("verification_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("verifications.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(30))
+    verdict: Mapped[str] = mapped_column(String(10))
+    shown_value: Mapped[str] = mapped_column(String(200))
+    proposed: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class Correction(Base):
+    """A field or the photo reported wrong, on its way through review (one per report)."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("verifications.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id"), index=True)
+    field: Mapped[str] = mapped_column(String(30))
+    current_value: Mapped[str | None] = mapped_column(String(200))
+    proposed: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(30), default="reported", index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A submission's key, the fingerprint of its body, and the answer to replay."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("terminal_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    key: Mapped[str] = mapped_column(String(36))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default="in_progress")
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what, when, from which terminal; never secrets, codes or personal data."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    terminal_id: Mapped[int | None] = mapped_column(ForeignKey("terminals.id"))
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(12), default="ok")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,265 @@
+"""A student's own record, the submission ticket, and the signed photo preview."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk.fields import FIELD_KEYS
+from kiosk.protocol import (
+    API_PREFIX,
+    CorrectionSummary,
+    FieldValue,
+    PhotoInfo,
+    PhotoLinkResponse,
+    RecordResponse,
+    RecordState,
+    VerificationWindow,
+)
+from server.audit import audit
+from server.auth import Bearer, TerminalKey, authenticate_student, authenticate_terminal
+from server.context import Ctx, ServerContext
+from server.models import Correction, Photo, SessionToken, Student, Verification
+from server.problems import ApiProblem
+from server.security import LinkExpired, LinkInvalid
+
+router = APIRouter(tags=["record"])
+
+# Sent with every photo answer: the link is a bearer capability shown on a public screen.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+OPEN_CORRECTION_STATES = ("reported", "college_accepted", "registrar_confirmed", "sent_to_vendor")
+
+
+def record_values(student: Student) -> dict[str, str]:
+    """The 17 fields of ``student`` by key."""
+    return {key: str(getattr(student, key)) for key in FIELD_KEYS}
+
+
+async def current_photo(session: AsyncSession, student: Student) -> Photo | None:
+    """The photo version the record points at, if any."""
+    if not student.photo_version:
+        return None
+    query = select(Photo).where(
+        Photo.student_id == student.id, Photo.version == student.photo_version
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+def issue_ticket(ctx: ServerContext, student: Student) -> tuple[str, dt.datetime]:
+    """A signed ticket for one submission of this record version, and when it expires."""
+    ticket = ctx.tickets.sign({"s": student.id, "v": student.record_version})
+    return ticket, ctx.now() + dt.timedelta(days=ctx.settings.ticket_days)
+
+
+def read_ticket(ctx: ServerContext, ticket: str) -> tuple[int, int]:
+    """The (student id, record version) a ticket was issued for, or 403 ``ticket_invalid``."""
+    try:
+        payload = ctx.tickets.load(ticket, max_age_s=ctx.settings.ticket_days * 86400)
+        student_id, version = payload["s"], payload["v"]
+    except (LinkExpired, LinkInvalid, KeyError):
+        raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.") from None
+    if not isinstance(student_id, int) or not isinstance(version, int):
+        raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.")
+    return student_id, version
+
+
+async def _state(
+    session: AsyncSession, student: Student
+) -> tuple[RecordState, str | None, list[CorrectionSummary]]:
+    latest = (
+        await session.execute(
+            select(Verification)
+            .where(Verification.student_id == student.id)
+            .order_by(Verification.submitted_at.desc(), Verification.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    corrections = (
+        (
+            await session.execute(
+                select(Correction)
+                .where(Correction.student_id == student.id)
+                .order_by(Correction.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    summaries = [
+        CorrectionSummary(
+            id=c.id, field=c.field, proposed=c.proposed, state=c.state, updated_at=c.updated_at
+        )
+        for c in corrections
+    ]
+    if latest is None:
+        return "not_checked", None, summaries
+    pending = any(c.state in OPEN_CORRECTION_STATES for c in corrections)
+    return ("corrections_pending" if pending else "submitted"), latest.receipt_no, summaries
+
+
+@router.get(f"{API_PREFIX}/me/record", response_model=RecordResponse, summary="My record")
+async def my_record(
+    ctx: Ctx, terminal_key: TerminalKey = None, credentials: Bearer = None
+) -> RecordResponse:
+    """The 17 fields, photo metadata, the window, the current state and a submission ticket."""
+    async with ctx.db.sessions.begin() as session:
+        terminal = await authenticate_terminal(session, terminal_key)
+        current = await authenticate_student(session, ctx, credentials, terminal)
+        student = current.student
+        photo = await current_photo(session, student)
+        state, receipt_no, corrections = await _state(session, student)
+        ticket, ticket_expires = issue_ticket(ctx, student)
+        closes = student.window_closes_at
+        return RecordResponse(
+            student_no=student.student_no,
+            fields=[FieldValue(key=k, value=v) for k, v in record_values(student).items()],  # type: ignore[arg-type]
+            record_version=student.record_version,
+            photo=PhotoInfo(
+                version=photo.version,
+                width=photo.width,
+                height=photo.height,
+                size_bytes=len(photo.jpeg),
+            )
+            if photo
+            else None,
+            window=VerificationWindow(
+                closes_at=closes, is_open=closes is not None and closes > ctx.now()
+            ),
+            state=state,
+            last_receipt_no=receipt_no,
+            corrections=corrections,
+            ticket=ticket,
+            ticket_expires_at=ticket_expires,
+        )
+
+
+@router.post(
+    f"{API_PREFIX}/me/photo-link",
+    response_model=PhotoLinkResponse,
+    summary="A short-lived link to my photo",
+    responses={404: {"description": "`not_found`: no photo on file"}},
+)
+async def photo_link(
+    ctx: Ctx, terminal_key: TerminalKey = None, credentials: Bearer = None
+) -> PhotoLinkResponse:
+    """A signed link, valid for ``photo_link_ttl_s`` and only while this session lasts."""
+    async with ctx.db.sessions.begin() as session:
+        terminal = await authenticate_terminal(session, terminal_key)
+        current = await authenticate_student(session, ctx, credentials, terminal)
+        photo = await current_photo(session, current.student)
+        if photo is None:
+            raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+        token = ctx.photo_links.sign({"p": photo.id, "t": current.token.id})
+        audit(
+            session, "photo_link", actor=f"account:{current.account.id}", at=ctx.now(),
+            terminal_id=terminal.id,
+        )  # fmt: skip
+    expires = ctx.now() + dt.timedelta(seconds=ctx.settings.photo_link_ttl_s)
+    return PhotoLinkResponse(url=f"{ctx.public_base_url()}/p/{token}", expires_at=expires)
+
+
+class _PageProblem(Exception):
+    def __init__(self, status: int, title: str, text: str) -> None:
+        super().__init__(title)
+        self.status, self.title, self.text = status, title, text
+
+
+_EXPIRED = _PageProblem(
+    410,
+    "链接已过期 / Link expired",
+    "这个照片预览链接已过期或已失效。请在终端上重新生成二维码。"
+    "<br>This photo preview link has expired or was closed. Make a new QR code at the terminal.",
+)
+_INVALID = _PageProblem(
+    403,
+    "链接无效 / Invalid link",
+    "这个链接不完整或被改动过。请重新扫描终端上的二维码。"
+    "<br>This link is incomplete or was altered. Scan the QR code at the terminal again.",
+)
+
+
+async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
+    try:
+        payload: dict[str, Any] = ctx.photo_links.load(token, ctx.settings.photo_link_ttl_s)
+        photo_id, session_id = int(payload["p"]), int(payload["t"])
+    except LinkExpired:
+        raise _EXPIRED from None
+    except (LinkInvalid, KeyError, TypeError, ValueError):
+        raise _INVALID from None
+    async with ctx.db.sessions.begin() as session:
+        login = await session.get(SessionToken, session_id)
+        photo = await session.get(Photo, photo_id)
+        student = await session.get(Student, photo.student_id) if photo else None
+        # Logging out, or a newer photo, closes the link before its time is up.
+        if (
+            login is None
+            or login.revoked_at is not None
+            or login.expires_at <= ctx.now()
+            or photo is None
+            or student is None
+            or student.photo_version != photo.version
+        ):
+            raise _EXPIRED
+        return photo
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    document = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 0; padding: 1rem; background: #f4f6f8;
+       color: #111; text-align: center; }}
+h1 {{ font-size: 1.2rem; }}
+img {{ max-width: 100%; height: auto; border: 1px solid #999; background: #fff; }}
+p {{ line-height: 1.5; }}
+</style></head>
+<body><h1>{html.escape(title)}</h1>{body}</body></html>"""
+    return HTMLResponse(document, status_code=status, headers=PRIVATE_HEADERS)
+
+
+@router.get(
+    "/p/{token}",
+    response_class=HTMLResponse,
+    summary="Photo preview page (from the QR code)",
+    responses={403: {"description": "Tampered link"}, 410: {"description": "Expired link"}},
+)
+async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
+    """A small mobile-friendly page with the photo at full size."""
+    try:
+        photo = await _photo_for_link(ctx, token)
+    except _PageProblem as problem:
+        return _page(problem.title, f"<p>{problem.text}</p>", problem.status)
+    image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="照片 / photo">'
+    note = (
+        "<p>请核对：是否本人、是否清晰、背景是否符合要求。然后回到终端作答。<br>"
+        "Check: is it you, is it sharp, is the background right? Then answer at the terminal.</p>"
+    )
+    return _page("学历照片 / Graduation photo", image + note)
+
+
+@router.get(
+    "/p/{token}/photo.jpg",
+    summary="The photo itself",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, 403: {}, 410: {}},
+)
+async def photo_image(token: str, ctx: Ctx) -> Response:
+    """The JPEG, with the same checks and headers as the page."""
+    try:
+        photo = await _photo_for_link(ctx, token)
+    except _PageProblem as problem:
+        return Response(status_code=problem.status, headers=PRIVATE_HEADERS)
+    return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)

@@ -1,0 +1,64 @@
+"""``kiosk serve``: migrate, seed the demo if asked, then run uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import uvicorn
+from fastapi import FastAPI
+
+from kiosk.config import ServerSettings, Settings
+from server.app import create_app
+from server.db import Database, is_sqlite
+from server.migrate import migrate
+from server.seed import seed_demo
+
+# Workers are separate processes: they read the settings the parent resolved (file,
+# environment and command line together) from here.
+SETTINGS_ENV = "KIOSK_SERVER_SETTINGS_JSON"
+
+
+def app_from_environment() -> FastAPI:
+    """The app for one uvicorn worker, with the settings ``serve`` handed down."""
+    return create_app(ServerSettings.model_validate_json(os.environ[SETTINGS_ENV]))
+
+
+async def prepare(settings: ServerSettings) -> None:
+    """Migrate the schema and, in demo mode, fill an empty database."""
+    await migrate(settings.database_url)
+    if settings.demo:
+        db = Database(settings.database_url)
+        try:
+            await seed_demo(db, settings)
+        finally:
+            await db.dispose()
+
+
+def serve(settings: Settings) -> int:
+    """Run the server in the foreground until interrupted; returns the exit code."""
+    server = settings.server
+    if server.workers > 1 and is_sqlite(server.database_url):
+        print(
+            "Several workers need PostgreSQL; SQLite has one writer. / 多个工作进程需要 PostgreSQL。",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(prepare(server))
+    except OSError as exc:
+        print(f"Cannot open the database / 无法打开数据库: {exc}", file=sys.stderr)
+        return 1
+    os.environ[SETTINGS_ENV] = server.model_dump_json()
+    uvicorn.run(
+        "server.runner:app_from_environment",
+        factory=True,
+        host=server.host,
+        port=server.port,
+        workers=server.workers,
+        # Access logs would record photo-link tokens (they are in the path).
+        access_log=False,
+        log_level="info",
+    )
+    return 0

@@ -1,0 +1,94 @@
+"""Demo data in the database: students, photos, a few registered accounts, one terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk.config import ServerSettings
+from server.db import Database
+from server.demo_data import DEMO_SEED, DemoStudent, draw_photo, generate_students
+from server.models import Account, Photo, Student, Terminal, utcnow
+from server.security import Passwords, demo_terminal_secret
+from server.terminals import add_terminal
+
+DEMO_LAB = "演示机房"
+DEMO_TERMINAL = "demo-01"
+
+
+async def add_photo(session: AsyncSession, student: Student, jpeg: bytes) -> Photo:
+    """Store a new photo version and point the record at it."""
+    with Image.open(io.BytesIO(jpeg)) as image:
+        width, height = image.size
+    student.photo_version += 1
+    photo = Photo(
+        student_id=student.id, version=student.photo_version, jpeg=jpeg, width=width, height=height
+    )
+    session.add(photo)
+    return photo
+
+
+async def seed_demo(
+    db: Database, settings: ServerSettings, *, count: int = 200, now: dt.datetime | None = None
+) -> bool:
+    """Fill an empty database with the demo data; False (and nothing done) if it has students."""
+    now = now or utcnow()
+    passwords = Passwords(settings)
+    demo = generate_students(count=count, seed=DEMO_SEED, today=now.date())
+    async with db.sessions.begin() as session:
+        if (await session.execute(select(func.count(Student.id)))).scalar_one():
+            return False
+        window = dt.timedelta(hours=settings.verification_window_hours)
+        for item in demo:
+            student = Student(**item.values, record_version=1, photo_version=0, updated_at=now)
+            session.add(student)
+            await session.flush()
+            await add_photo(session, student, draw_photo(item))
+            if item.account is not None:
+                student.window_closes_at = now + window
+                session.add(
+                    Account(
+                        username=item.account.email.casefold(),
+                        password_hash=passwords.hash_sync(item.account.password),
+                        role="student",
+                        student_id=student.id,
+                        created_at=now,
+                    )
+                )
+        await add_terminal(
+            session, DEMO_LAB, DEMO_TERMINAL, secret=demo_terminal_secret(settings.secret_key)
+        )
+    return True
+
+
+async def demo_accounts(db: Database, settings: ServerSettings) -> dict[str, Any]:
+    """The demo terminal's key and the demo student accounts, for scripts and the demo screen."""
+    async with db.sessions() as session:
+        terminal = (
+            await session.execute(
+                select(Terminal).where(Terminal.lab == DEMO_LAB, Terminal.name == DEMO_TERMINAL)
+            )
+        ).scalar_one_or_none()
+    key = f"{terminal.id}.{demo_terminal_secret(settings.secret_key)}" if terminal else None
+    return {
+        "terminal_key": key,
+        "students": [
+            _account_row(item) for item in generate_students(seed=DEMO_SEED) if item.account
+        ],
+    }
+
+
+def _account_row(item: DemoStudent) -> dict[str, str]:
+    assert item.account is not None
+    return {
+        "username": item.account.email,
+        "student_no": item.values["student_no"],
+        "password": item.account.password,
+        "name": item.values["name"],
+        "college": item.values["college"],
+    }

@@ -1,0 +1,270 @@
+"""Submitting a verification result: idempotent, all-or-nothing, audited.
+
+The whole submission is one transaction (reference/server.md §2.4): claim the idempotency
+key, check the ticket and the record version, validate every proposed value, write the
+result, its 17 decisions, the corrections and the audit row, and store the answer for
+replays. Any error rolls all of it back, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk.fields import validate_field
+from kiosk.protocol import (
+    API_PREFIX,
+    IDEMPOTENCY_KEY_HEADER,
+    REPLAYED_HEADER,
+    CorrectionRef,
+    FieldError,
+    VerificationReceipt,
+    VerificationRequest,
+)
+from server.audit import audit
+from server.auth import TerminalKey, authenticate_terminal
+from server.context import Ctx, ServerContext
+from server.db import insert_ignoring_conflict
+from server.models import (
+    Correction,
+    IdempotencyKey,
+    Student,
+    Terminal,
+    Verification,
+    VerificationField,
+)
+from server.problems import ApiProblem, validation_problem
+from server.records import read_ticket, record_values
+
+router = APIRouter(prefix=API_PREFIX, tags=["verifications"])
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_KEY_HEADER,
+        description="A UUID, generated once per result and sent unchanged on every retry "
+        "(quoted, as the IETF draft writes it, or bare). Keys are kept for good.",
+    ),
+]
+M_UNCHANGED = "The proposed value is the same as the current one."
+
+
+def parse_idempotency_key(raw: str | None) -> str:
+    """The key as a canonical UUID string, or 400."""
+    if raw is None or not raw.strip():
+        raise ApiProblem(400, "idempotency_key_missing", "Send an Idempotency-Key header.")
+    value = raw.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ApiProblem(
+            400, "idempotency_key_invalid", "The Idempotency-Key must be a UUID."
+        ) from None
+
+
+def _semantic_errors(body: VerificationRequest, student: Student) -> list[FieldError]:
+    current = record_values(student)
+    # Proposed values are checked against each other too (a new ID number with a new birth date).
+    context = current | {d.key: d.proposed or "" for d in body.incorrect()}
+    errors: list[FieldError] = []
+    for decision in body.incorrect():
+        check = validate_field(decision.key, decision.proposed or "", context)
+        where = f"fields.{decision.key}.proposed"
+        errors.extend(
+            FieldError(field=where, code=problem.code, message=problem.msg.both())
+            for problem in check.errors
+        )
+        if check.ok and check.value == current[decision.key]:
+            errors.append(FieldError(field=where, code="unchanged", message=M_UNCHANGED))
+    return errors
+
+
+async def _write_result(
+    session: AsyncSession,
+    ctx: ServerContext,
+    body: VerificationRequest,
+    student: Student,
+    terminal: Terminal,
+) -> VerificationReceipt:
+    now = ctx.now()
+    current = record_values(student)
+    verification = Verification(
+        result_id=str(body.result_id),
+        student_id=student.id,
+        terminal_id=terminal.id,
+        record_version=body.record_version,
+        photo_version=student.photo_version,
+        photo_verdict=body.photo.verdict,
+        photo_reason=body.photo.reason,
+        photo_note=body.photo.note,
+        started_at=body.started_at,
+        finished_at=body.finished_at,
+        submitted_at=now,
+    )
+    session.add(verification)
+    await session.flush()
+    verification.receipt_no = f"XJ{now:%Y%m%d}{verification.id:06d}"
+    corrections: list[Correction] = []
+    for decision in body.fields:
+        session.add(
+            VerificationField(
+                verification_id=verification.id,
+                key=decision.key,
+                verdict=decision.verdict,
+                shown_value=current[decision.key],
+                proposed=validate_field(decision.key, decision.proposed).value
+                if decision.proposed
+                else None,
+                note=decision.note,
+            )
+        )
+        if decision.verdict == "incorrect":
+            corrections.append(
+                Correction(
+                    verification_id=verification.id,
+                    student_id=student.id,
+                    field=decision.key,
+                    current_value=current[decision.key],
+                    proposed=validate_field(decision.key, decision.proposed or "").value,
+                    note=decision.note,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    if body.photo.verdict == "incorrect":
+        corrections.append(
+            Correction(
+                verification_id=verification.id,
+                student_id=student.id,
+                field="photo",
+                current_value=f"v{student.photo_version}",
+                proposed=body.photo.reason,
+                note=body.photo.note,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    session.add_all(corrections)
+    await session.flush()
+    audit(
+        session, "verification.submit", actor=f"student:{student.id}", at=now,
+        terminal_id=terminal.id, target=f"verification:{verification.id}",
+        corrections=len(corrections),
+    )  # fmt: skip
+    return VerificationReceipt(
+        receipt_no=verification.receipt_no,
+        submitted_at=now,
+        corrections=[CorrectionRef(id=c.id, field=c.field, state=c.state) for c in corrections],
+    )
+
+
+def _replay(row: IdempotencyKey, fingerprint: str) -> JSONResponse:
+    if row.fingerprint != fingerprint:
+        raise ApiProblem(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used for a different request.",
+        )
+    if row.status != "done" or row.response_body is None:
+        raise ApiProblem(409, "request_in_progress", "This request is still being processed.")
+    return JSONResponse(
+        VerificationReceipt.model_validate_json(row.response_body).model_dump(mode="json"),
+        status_code=200,
+        headers={REPLAYED_HEADER: "true"},
+    )
+
+
+@router.post(
+    "/verifications",
+    status_code=201,
+    response_model=VerificationReceipt,
+    summary="Submit a verification result (idempotent)",
+    responses={
+        200: {"description": "A replay: the first answer again, with `Idempotent-Replayed: true`",
+              "model": VerificationReceipt},
+        400: {"description": "`idempotency_key_missing` or `idempotency_key_invalid`"},
+        403: {"description": "`ticket_invalid`: tampered, expired, or for another student or version"},
+        409: {"description": "`record_changed`, `request_in_progress` or `result_conflict`"},
+        422: {"description": "`validation_failed`, or `idempotency_key_reused` (same key, other body)"},
+    },
+)  # fmt: skip
+async def submit_verification(
+    body: VerificationRequest,
+    ctx: Ctx,
+    terminal_key: TerminalKey = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Record one student's result; the ticket, not a session, authorises it.
+
+    The first call answers 201 with the receipt; a replay with the same key and body
+    answers 200 with the same receipt; the same key with another body answers 422.
+    """
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    try:
+        async with ctx.db.sessions.begin() as session:
+            terminal = await authenticate_terminal(session, terminal_key)
+            key = parse_idempotency_key(idempotency_key)
+            claimed = await insert_ignoring_conflict(
+                session,
+                IdempotencyKey,
+                {
+                    "terminal_id": terminal.id,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "status": "in_progress",
+                    "created_at": ctx.now(),
+                },
+                returning=IdempotencyKey.id,
+            )
+            if claimed is None:
+                existing = (
+                    await session.execute(
+                        select(IdempotencyKey).where(
+                            IdempotencyKey.terminal_id == terminal.id, IdempotencyKey.key == key
+                        )
+                    )
+                ).scalar_one()
+                return _replay(existing, fingerprint)
+            student_id, ticket_version = read_ticket(ctx, body.ticket)
+            student = await session.get(Student, student_id)
+            if student is None or ticket_version != body.record_version:
+                raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.")
+            if student.record_version != body.record_version:
+                raise ApiProblem(
+                    409,
+                    "record_changed",
+                    "The record has changed since it was shown; check it again.",
+                    record_version=student.record_version,
+                )
+            if errors := _semantic_errors(body, student):
+                raise validation_problem(errors)
+            taken = await session.execute(
+                select(Verification.id).where(Verification.result_id == str(body.result_id))
+            )
+            if taken.first() is not None:
+                raise _result_conflict()
+            receipt = await _write_result(session, ctx, body, student, terminal)
+            row = await session.get(IdempotencyKey, claimed)
+            assert row is not None
+            row.status = "done"
+            row.response_code = 201
+            row.response_body = receipt.model_dump_json()
+    except IntegrityError:
+        # Only a concurrent submission of the same result_id under another key gets here.
+        raise _result_conflict() from None
+    return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
+
+
+def _result_conflict() -> ApiProblem:
+    return ApiProblem(
+        409, "result_conflict", "This result was already submitted under another key."
+    )
