@@ -145,6 +145,11 @@ M_ID_FUTURE = Msg(
     "身份证号中的出生日期晚于今天。", "The birth date in the ID number is in the future."
 )
 
+M_UNCHANGED = Msg(
+    "与现有的值相同；如果现有的值是对的，请选择“正确”。",
+    "Same as the value on record; if that value is right, mark it correct.",
+)
+
 HINT_IDENTITY = Msg(
     "这是身份信息：更正需要提供证明材料（如身份证、户口本）。",
     "This is an identity field: a correction needs proof documents (ID card, household register).",

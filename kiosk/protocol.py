@@ -12,7 +12,14 @@ import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from kiosk.fields import FIELD_KEYS
 
@@ -209,15 +216,20 @@ class VerificationRequest(Model):
     started_at: dt.datetime
     finished_at: dt.datetime
 
-    @model_validator(mode="after")
-    def _every_field_once(self) -> VerificationRequest:
-        keys = [decision.key for decision in self.fields]
+    @field_validator("fields")
+    @classmethod
+    def _every_field_once(cls, fields: list[FieldDecision]) -> list[FieldDecision]:
+        keys = [decision.key for decision in fields]
         if sorted(keys) != sorted(FIELD_KEYS):
             missing = sorted(set(FIELD_KEYS) - set(keys))
             repeated = sorted({key for key in keys if keys.count(key) > 1})
             raise ValueError(
                 f"every field needs one verdict; missing {missing}, repeated {repeated}"
             )
+        return fields
+
+    @model_validator(mode="after")
+    def _finished_after_start(self) -> VerificationRequest:
         if self.finished_at < self.started_at:
             raise ValueError("finished_at is before started_at")
         return self

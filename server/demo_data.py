@@ -283,7 +283,8 @@ def generate_students(
         }
         students.append(DemoStudent({key: values[key] for key in FIELD_KEYS}, None, ""))
 
-    registered = {0, *rng.sample(range(1, count), min(count - 1, round(count * ACCOUNT_SHARE) - 1))}
+    others = max(0, min(count - 1, round(count * ACCOUNT_SHARE) - 1))
+    registered = {0, *rng.sample(range(1, count), others)} if count else set()
     return [
         DemoStudent(
             student.values,
@@ -343,7 +344,7 @@ def draw_photo(student: DemoStudent) -> bytes:
     face_w = rng.randint(200, 236)
     face_top, face_bottom = rng.randint(118, 134), rng.randint(392, 410)
     hair_top = rng.randint(70, 96)
-    shoulder_y = rng.randint(470, 490)
+    shoulder_y = rng.randint(445, 462)
     skin, hair = _shade(rng, rng.choice(_SKIN), 8), _shade(rng, rng.choice(_HAIR), 6)
     clothes = _shade(rng, rng.choice(_CLOTHES), 12)
 
@@ -396,7 +397,7 @@ def draw_photo(student: DemoStudent) -> bytes:
 
     text_colour = (250, 250, 250) if sum(clothes) < 450 else (30, 30, 30)
     ImageDraw.Draw(image).text(
-        (cx, shoulder_y + 100), student.initials, fill=text_colour, font=_font(48), anchor="mm"
+        (cx, shoulder_y + 115), student.initials, fill=text_colour, font=_font(48), anchor="mm"
     )
     out = io.BytesIO()
     image.save(out, "JPEG", quality=PHOTO_QUALITY, dpi=(300, 300))

@@ -57,14 +57,14 @@ async def current_photo(session: AsyncSession, student: Student) -> Photo | None
 
 def issue_ticket(ctx: ServerContext, student: Student) -> tuple[str, dt.datetime]:
     """A signed ticket for one submission of this record version, and when it expires."""
-    ticket = ctx.tickets.sign({"s": student.id, "v": student.record_version})
-    return ticket, ctx.now() + dt.timedelta(days=ctx.settings.ticket_days)
+    expires = ctx.now() + dt.timedelta(days=ctx.settings.ticket_days)
+    return ctx.tickets.sign({"s": student.id, "v": student.record_version}, expires), expires
 
 
 def read_ticket(ctx: ServerContext, ticket: str) -> tuple[int, int]:
     """The (student id, record version) a ticket was issued for, or 403 ``ticket_invalid``."""
     try:
-        payload = ctx.tickets.load(ticket, max_age_s=ctx.settings.ticket_days * 86400)
+        payload = ctx.tickets.load(ticket, ctx.now())
         student_id, version = payload["s"], payload["v"]
     except (LinkExpired, LinkInvalid, KeyError):
         raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.") from None
@@ -159,12 +159,12 @@ async def photo_link(
         photo = await current_photo(session, current.student)
         if photo is None:
             raise ApiProblem(404, "not_found", "There is no photo on file yet.")
-        token = ctx.photo_links.sign({"p": photo.id, "t": current.token.id})
+        expires = ctx.now() + dt.timedelta(seconds=ctx.settings.photo_link_ttl_s)
+        token = ctx.photo_links.sign({"p": photo.id, "t": current.token.id}, expires)
         audit(
             session, "photo_link", actor=f"account:{current.account.id}", at=ctx.now(),
             terminal_id=terminal.id,
         )  # fmt: skip
-    expires = ctx.now() + dt.timedelta(seconds=ctx.settings.photo_link_ttl_s)
     return PhotoLinkResponse(url=f"{ctx.public_base_url()}/p/{token}", expires_at=expires)
 
 
@@ -190,7 +190,7 @@ _INVALID = _PageProblem(
 
 async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
     try:
-        payload: dict[str, Any] = ctx.photo_links.load(token, ctx.settings.photo_link_ttl_s)
+        payload: dict[str, Any] = ctx.photo_links.load(token, ctx.now())
         photo_id, session_id = int(payload["p"]), int(payload["t"])
     except LinkExpired:
         raise _EXPIRED from None

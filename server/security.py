@@ -7,6 +7,7 @@ long random strings, so a fast hash suffices (reference/server.md §3.3).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -15,7 +16,7 @@ from typing import Any
 import anyio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from kiosk.config import ServerSettings
 
@@ -80,29 +81,33 @@ class LinkInvalid(Exception):
 
 
 class Signer:
-    """itsdangerous signing with one salt per purpose, so a token cannot serve another."""
+    """itsdangerous signing with one salt per purpose, so a token cannot serve another.
+
+    The expiry travels inside the signed payload and is checked against the server's own
+    clock (not the signer's), so one clock governs sessions, links and tickets alike.
+    """
 
     def __init__(self, secret_key: str, salt: str) -> None:
-        self._serializer = URLSafeTimedSerializer(
+        self._serializer = URLSafeSerializer(
             secret_key, salt=salt, signer_kwargs={"digest_method": hashlib.sha256}
         )
 
-    def sign(self, payload: dict[str, Any]) -> str:
-        """A URL-safe token for ``payload`` stamped with the current time."""
-        token = self._serializer.dumps(payload)
+    def sign(self, payload: dict[str, Any], expires_at: dt.datetime) -> str:
+        """A URL-safe token for ``payload`` that stops working at ``expires_at``."""
+        token = self._serializer.dumps({**payload, "exp": int(expires_at.timestamp())})
         assert isinstance(token, str)
         return token
 
-    def load(self, token: str, max_age_s: float) -> dict[str, Any]:
+    def load(self, token: str, now: dt.datetime) -> dict[str, Any]:
         """The payload, or :class:`LinkExpired` / :class:`LinkInvalid`."""
         try:
-            payload = self._serializer.loads(token, max_age=max_age_s)
-        except SignatureExpired:
-            raise LinkExpired from None
+            payload = self._serializer.loads(token)
         except BadSignature:
             raise LinkInvalid from None
-        if not isinstance(payload, dict):
+        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
             raise LinkInvalid
+        if now.timestamp() >= payload["exp"]:
+            raise LinkExpired
         return payload
 
 

@@ -29,7 +29,7 @@ async def add_terminal(
 
 @router.post("/terminals/heartbeat", response_model=HeartbeatResponse, summary="A terminal's state")
 async def heartbeat(
-    body: HeartbeatRequest, ctx: Ctx, terminal_key: TerminalKey
+    body: HeartbeatRequest, ctx: Ctx, terminal_key: TerminalKey = None
 ) -> HeartbeatResponse:
     """Store what the terminal is doing; the live board reads it."""
     async with ctx.db.sessions.begin() as session:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.fields import validate_field
+from kiosk.fields import M_UNCHANGED, validate_field
 from kiosk.protocol import (
     API_PREFIX,
     IDEMPOTENCY_KEY_HEADER,
@@ -53,7 +53,6 @@ IdempotencyKeyHeader = Annotated[
         "(quoted, as the IETF draft writes it, or bare). Keys are kept for good.",
     ),
 ]
-M_UNCHANGED = "The proposed value is the same as the current one."
 
 
 def parse_idempotency_key(raw: str | None) -> str:
@@ -84,7 +83,7 @@ def _semantic_errors(body: VerificationRequest, student: Student) -> list[FieldE
             for problem in check.errors
         )
         if check.ok and check.value == current[decision.key]:
-            errors.append(FieldError(field=where, code="unchanged", message=M_UNCHANGED))
+            errors.append(FieldError(field=where, code="unchanged", message=M_UNCHANGED.both()))
     return errors
 
 
