@@ -34,6 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int)
 
     admin = commands.add_parser("admin", help="administration of the server's database")
+    admin.add_argument("--database-url", help="the server's database (default: from the configuration)")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     admin_commands.add_parser("migrate", help="bring the database schema up to date")
     terminal = admin_commands.add_parser(
@@ -54,19 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _apply_serve_options(settings: Settings, args: argparse.Namespace) -> Settings:
+def _apply_server_options(settings: Settings, args: argparse.Namespace) -> Settings:
+    """Command-line options win over the file and the environment."""
+    options = ("host", "port", "database_url", "workers", "demo")
     changes = {
-        key: value
-        for key, value in {
-            "host": args.host,
-            "port": args.port,
-            "database_url": args.database_url,
-            "workers": args.workers,
-        }.items()
-        if value is not None
+        key: getattr(args, key) for key in options if getattr(args, key, None) not in (None, False)
     }
-    if args.demo:
-        changes["demo"] = True
     data = settings.model_dump()
     data["server"].update(changes)
     return Settings.model_validate(data)
@@ -77,8 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        if args.command == "serve":
-            settings = _apply_serve_options(settings, args)
+        if args.command in ("serve", "admin"):
+            settings = _apply_server_options(settings, args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,15 +45,22 @@ Note = Annotated[str, StringConstraints(max_length=500)]
 
 
 class Model(BaseModel):
-    """Base of every contract model: unknown keys are rejected, so typos cannot pass silently."""
+    """Base of request models: unknown keys are rejected, so typos cannot pass silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reply(BaseModel):
+    """Base of response models: unknown keys are ignored, so a newer server can add members
+    without breaking the terminals already in the labs."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 # --- errors -------------------------------------------------------------------------------
 
 
-class FieldError(Model):
+class FieldError(Reply):
     """One problem with one part of a request."""
 
     field: str = Field(description="Where the problem is, e.g. `fields.id_number.proposed`.")
@@ -76,7 +84,7 @@ class ProblemDetails(BaseModel):
 # --- health and sessions ------------------------------------------------------------------
 
 
-class Health(Model):
+class Health(Reply):
     """What ``GET /health`` answers."""
 
     status: Literal["ok", "degraded"]
@@ -91,7 +99,7 @@ class LoginRequest(Model):
     password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
 
-class StudentSummary(Model):
+class StudentSummary(Reply):
     """Who is logged in, as the kiosk may show it on a shared screen."""
 
     student_no: str
@@ -99,7 +107,7 @@ class StudentSummary(Model):
     college: str
 
 
-class LoginResponse(Model):
+class LoginResponse(Reply):
     """A new session token; send it as ``Authorization: Bearer``."""
 
     token: str
@@ -110,14 +118,14 @@ class LoginResponse(Model):
 # --- the record ---------------------------------------------------------------------------
 
 
-class FieldValue(Model):
+class FieldValue(Reply):
     """One field of the record as stored."""
 
     key: FieldKey
     value: str
 
 
-class PhotoInfo(Model):
+class PhotoInfo(Reply):
     """The record's photo, without the image itself (see the photo link)."""
 
     version: int
@@ -126,14 +134,14 @@ class PhotoInfo(Model):
     size_bytes: int
 
 
-class VerificationWindow(Model):
+class VerificationWindow(Reply):
     """When the student may submit; ``closes_at`` is None until the window starts."""
 
     closes_at: dt.datetime | None
     is_open: bool
 
 
-class CorrectionSummary(Model):
+class CorrectionSummary(Reply):
     """A reported error and where it stands."""
 
     id: int
@@ -143,7 +151,7 @@ class CorrectionSummary(Model):
     updated_at: dt.datetime
 
 
-class RecordResponse(Model):
+class RecordResponse(Reply):
     """Everything the kiosk needs to run the check, including the submission ticket."""
 
     student_no: str
@@ -162,7 +170,7 @@ class RecordResponse(Model):
         return {item.key: item.value for item in self.fields}
 
 
-class PhotoLinkResponse(Model):
+class PhotoLinkResponse(Reply):
     """A short-lived signed link to the photo preview page."""
 
     url: str
@@ -200,6 +208,8 @@ class PhotoDecision(Model):
     def _reason_matches_verdict(self) -> PhotoDecision:
         if self.verdict == "incorrect" and self.reason is None:
             raise ValueError("an 'incorrect' photo verdict needs a reason")
+        if self.reason == "other" and not (self.note or "").strip():
+            raise ValueError("the reason 'other' needs a note")
         if self.verdict == "correct" and self.reason is not None:
             raise ValueError("a 'correct' photo verdict takes no reason")
         return self
@@ -213,8 +223,8 @@ class VerificationRequest(Model):
     record_version: Annotated[int, Field(ge=1)]
     fields: Annotated[list[FieldDecision], Field(min_length=17, max_length=17)]
     photo: PhotoDecision
-    started_at: dt.datetime
-    finished_at: dt.datetime
+    started_at: AwareDatetime
+    finished_at: AwareDatetime
 
     @field_validator("fields")
     @classmethod
@@ -239,7 +249,7 @@ class VerificationRequest(Model):
         return [decision for decision in self.fields if decision.verdict == "incorrect"]
 
 
-class CorrectionRef(Model):
+class CorrectionRef(Reply):
     """A correction created by a submission."""
 
     id: int
@@ -247,7 +257,7 @@ class CorrectionRef(Model):
     state: str
 
 
-class VerificationReceipt(Model):
+class VerificationReceipt(Reply):
     """The server's receipt; a replay of the same request returns the same receipt."""
 
     receipt_no: str
@@ -269,7 +279,7 @@ class HeartbeatRequest(Model):
     app_version: ShortText | None = None
 
 
-class HeartbeatResponse(Model):
+class HeartbeatResponse(Reply):
     """What the server tells a terminal back."""
 
     server_time: dt.datetime
