@@ -34,7 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int)
 
     admin = commands.add_parser("admin", help="administration of the server's database")
-    admin.add_argument("--database-url", help="the server's database (default: from the configuration)")
+    admin.add_argument(
+        "--database-url", help="the server's database (default: from the configuration)"
+    )
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     admin_commands.add_parser("migrate", help="bring the database schema up to date")
     terminal = admin_commands.add_parser(

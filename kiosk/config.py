@@ -126,9 +126,6 @@ class ServerSettings(Section):
     max_body_bytes: Annotated[int, Field(ge=1024, le=10_485_760)] = 65536
     """Larger request bodies are refused with 413."""
 
-    terminal_rate_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 600
-    """Requests one terminal may make per minute before 429."""
-
     demo: bool = False
     """Fill an empty database with the generated demo data on start."""
 
@@ -167,7 +164,7 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     if file.exists():
         try:
             data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
     elif explicit:
         raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")

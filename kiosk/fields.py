@@ -162,7 +162,9 @@ HINT_IDENTITY = Msg(
 _SPACES = re.compile(r"\s+")
 _NAME_RE = re.compile(r"^[\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134fA-Za-z·• ]+$")
 _STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9]{4,20}$")
-_DATE_RE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+# ASCII only: str.isdigit() and int() also take Arabic-Indic and other digits, which NFKC keeps.
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
 
 
 def normalise_text(value: str) -> str:
@@ -172,7 +174,10 @@ def normalise_text(value: str) -> str:
 
 def normalise_code(value: str) -> str:
     """Full-width digits and letters to ASCII, spaces removed: for ID numbers, 学号, dates."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
+    # NFKC once more after upper(): upper-casing can produce decomposable characters.
+    return unicodedata.normalize(
+        "NFKC", _SPACES.sub("", unicodedata.normalize("NFKC", value)).upper()
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +207,7 @@ def check_id_number(value: str, today: dt.date | None = None) -> IdNumberCheck:
     number = normalise_code(value)
     if len(number) != 18:
         return IdNumberCheck(number, (Problem("id_length", M_ID_LENGTH.fmt(n=len(number))),))
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _ID_RE.match(number):
         return IdNumberCheck(number, (Problem("id_format", M_ID_FORMAT),))
     try:
         expected = ric.calc_check_digit(number)

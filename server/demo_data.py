@@ -243,9 +243,12 @@ def generate_students(
     """``count`` students spread over :data:`CLASSES`, the same for the same seed and year.
 
     ``today`` (default: the real date) decides the graduating year, so that the demo's
-    students always graduate this year and no date lies in the future.
+    students always graduate this year and no date lies in the future. Names, genders and
+    ethnicities depend on the seed only; dates, 学号 and e-mail addresses move with the
+    graduating year (the first student is ``zhangyi.2022011101@…`` for 2026 graduates and
+    ``zhangyi.2023011101@…`` from September 2026 on).
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     year = graduation_year(today or dt.date.today())
     taken_ids: set[str] = set()
     serials: dict[_Class, int] = {}
@@ -314,7 +317,7 @@ def _grain() -> Image.Image:
     # One seeded grain field shared by all photos (each takes its own crop): drawing fresh
     # noise for every photo would cost more than the rest of the drawing and the JPEG together.
     width, height = PHOTO_SIZE[0] + _GRAIN_MARGIN, PHOTO_SIZE[1] + _GRAIN_MARGIN
-    noise = random.Random(DEMO_SEED).randbytes(width * height)
+    noise = random.Random(DEMO_SEED).randbytes(width * height)  # noqa: S311
     scale = 2 * GRAIN_AMPLITUDE / 255
     grey = Image.frombytes("L", (width, height), noise).point(lambda v: round(v * scale))
     return grey.convert("RGB")
@@ -338,7 +341,8 @@ def draw_photo(student: DemoStudent) -> bytes:
     A fine grain over the figure gives the file a photo's size (20-40 KB) rather than a
     drawing's few KB. The bytes depend only on the student, so they are reproducible.
     """
-    rng = random.Random(f"{DEMO_SEED}:{student.values['id_number']}:{student.initials}")
+    seed = f"{DEMO_SEED}:{student.values['id_number']}:{student.initials}"
+    rng = random.Random(seed)  # noqa: S311 - the same student must give the same bytes
     width, height = PHOTO_SIZE
     cx = width // 2
     face_w = rng.randint(200, 236)

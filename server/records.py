@@ -122,7 +122,7 @@ async def my_record(
         closes = student.window_closes_at
         return RecordResponse(
             student_no=student.student_no,
-            fields=[FieldValue(key=k, value=v) for k, v in record_values(student).items()],  # type: ignore[arg-type]
+            fields=[FieldValue(key=k, value=v) for k, v in record_values(student).items()],
             record_version=student.record_version,
             photo=PhotoInfo(
                 version=photo.version,

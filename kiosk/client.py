@@ -1,0 +1,313 @@
+"""The kiosk's HTTP client for the university server (DESIGN.md §5).
+
+Every failure comes out as one exception type, :class:`ApiError`, with a stable ``code``: the
+server's problem+json code, or ``server_unreachable`` / ``timeout`` / ``bad_response`` when the
+answer never came or made no sense. Screens show ``error.message`` and need nothing else.
+
+Nothing personal is logged here: no tokens, passwords, record values or photo links.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from kiosk.errors import message_for
+from kiosk.i18n import Msg
+from kiosk.protocol import (
+    API_PREFIX,
+    IDEMPOTENCY_KEY_HEADER,
+    REPLAYED_HEADER,
+    TERMINAL_KEY_HEADER,
+    Health,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    LoginRequest,
+    LoginResponse,
+    PhotoLinkResponse,
+    ProblemDetails,
+    RecordResponse,
+    VerificationReceipt,
+    VerificationRequest,
+)
+
+log = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_JSON = "application/json"
+# Codes after which the bearer token is certainly dead; keeping it would only fail again.
+_TOKEN_DEAD = frozenset({"session_expired", "unauthenticated"})
+# The photo endpoint answers errors as HTML pages for phones, so its status is all there is.
+_PHOTO_STATUS_CODES = {403: "link_invalid", 410: "link_expired"}
+
+
+class ApiError(Exception):
+    """A request that did not give a usable answer; ``code`` says why, ``message`` says it kindly.
+
+    ``status`` is the HTTP status (0 when no answer arrived); ``code`` is the server's problem
+    code or ``server_unreachable`` / ``timeout`` / ``bad_response``; ``problem`` is the
+    server's problem document when it sent a valid one.
+    """
+
+    status: int
+    code: str
+    problem: ProblemDetails | None
+
+    def __init__(self, status: int, code: str, problem: ProblemDetails | None = None) -> None:
+        # Only status and code go into the exception text: a problem's detail may echo input.
+        super().__init__(f"{status} {code}")
+        self.status = status
+        self.code = code
+        self.problem = problem
+
+    @property
+    def message(self) -> Msg:
+        """What to tell the student, in both languages."""
+        return message_for(self.code, self.problem)
+
+    @property
+    def retryable(self) -> bool:
+        """True when the same request may succeed later unchanged."""
+        return (
+            self.code in ("server_unreachable", "timeout")
+            or (self.status == 409 and self.code == "request_in_progress")
+            or self.status == 429
+            or self.status >= 500
+        )
+
+
+def _code_for_status(status: int) -> str:
+    """A code for an error answer that carries no problem document (e.g. from a proxy)."""
+    if status >= 500:
+        return "internal_error"
+    if status == 429:
+        return "rate_limited"
+    return "bad_response"
+
+
+def _problem_of(response: httpx.Response) -> tuple[str, ProblemDetails | None] | None:
+    """The code (and document, if valid) of an error answer, or None if it has no code."""
+    try:
+        body: Any = json.loads(response.content)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("code"), str) or not body["code"]:
+        return None
+    try:
+        return body["code"], ProblemDetails.model_validate(body)
+    except ValidationError:
+        # The code is still the server's word on what happened, even if the rest is odd.
+        return body["code"], None
+
+
+class ApiClient:
+    """One terminal's connection to the university server, holding at most one student token.
+
+    The token is kept only in memory; :meth:`logout` and :meth:`forget_student` drop it, and
+    so does any answer saying it is no longer valid.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_key: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._terminal_key = terminal_key
+        self._token: str | None = None
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": f"{_JSON}, application/problem+json"},
+        )
+
+    @property
+    def token(self) -> str | None:
+        """The logged-in student's bearer token, or None."""
+        return self._token
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        student: bool = False,
+        terminal: bool = True,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        status_codes: dict[int, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; any answer but 2xx becomes an :class:`ApiError`.
+
+        ``what`` names the request in logs instead of the URL, which may hold a signed link.
+        ``student`` adds the bearer token; ``terminal=False`` leaves out the terminal key;
+        ``status_codes`` names the codes of error statuses that come without a problem document.
+        """
+        sent = dict(headers or {})
+        if terminal:
+            sent[TERMINAL_KEY_HEADER] = self._terminal_key
+        bearer = self._token if student else None
+        if bearer is not None:
+            sent["Authorization"] = f"Bearer {bearer}"
+        if content is not None:
+            sent["Content-Type"] = _JSON
+        try:
+            response = await self._http.request(method, url, content=content, headers=sent)
+        except httpx.TimeoutException:
+            log.warning("%s: timed out", what)
+            raise ApiError(0, "timeout") from None
+        except httpx.TransportError as exc:
+            log.warning("%s: server unreachable (%s)", what, type(exc).__name__)
+            raise ApiError(0, "server_unreachable") from None
+        if response.is_success:
+            return response
+        found = _problem_of(response)
+        if found is not None:
+            code, problem = found
+        else:
+            code = (status_codes or {}).get(response.status_code) or _code_for_status(
+                response.status_code
+            )
+            problem = None
+        # A refused login or a closed window is business as usual; a failing server is not.
+        level = logging.WARNING if response.status_code >= 500 else logging.INFO
+        log.log(level, "%s: HTTP %d %s", what, response.status_code, code)
+        # Only the token this request used is dropped: a later student's must survive a
+        # stale answer for an earlier one.
+        if response.status_code == 401 and code in _TOKEN_DEAD and self._token == bearer:
+            self._token = None
+        raise ApiError(response.status_code, code, problem)
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            log.warning("%s: HTTP %d, body is not a %s", what, response.status_code, model.__name__)
+            raise ApiError(response.status_code, "bad_response") from None
+
+    # --- the API --------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        """``GET /health``: is the server there, and is its database?"""
+        response = await self._send("GET", "/health", what="health")
+        return self._parse(response, Health, "health")
+
+    async def login(self, username: str, password: str) -> LoginResponse:
+        """Log a student in and keep the token for their requests."""
+        try:
+            body = LoginRequest(username=username, password=password).model_dump_json()
+        except ValidationError:
+            # The server would refuse the same input; answer as it would, without a round trip.
+            raise ApiError(422, "validation_failed") from None
+        response = await self._send(
+            "POST", f"{API_PREFIX}/sessions", what="login", content=body.encode()
+        )
+        session = self._parse(response, LoginResponse, "login")
+        self._token = session.token
+        return session
+
+    async def logout(self) -> None:
+        """End the student's session; the token is forgotten whatever happens. Never fails."""
+        token, self._token = self._token, None
+        if token is None:
+            return
+        # The server expires an orphaned session by itself, so a failed DELETE is harmless.
+        with contextlib.suppress(ApiError):
+            # The token is passed explicitly because it is already forgotten: even a
+            # cancelled logout must leave none behind.
+            await self._send(
+                "DELETE",
+                f"{API_PREFIX}/sessions/current",
+                what="logout",
+                headers={"Authorization": f"Bearer {token}"},
+            )
+
+    def forget_student(self) -> None:
+        """Drop the student's token without telling the server."""
+        self._token = None
+
+    async def record(self) -> RecordResponse:
+        """``GET /api/v1/me/record``: the logged-in student's record and submission ticket."""
+        response = await self._send("GET", f"{API_PREFIX}/me/record", what="record", student=True)
+        return self._parse(response, RecordResponse, "record")
+
+    async def photo_link(self) -> PhotoLinkResponse:
+        """A fresh short-lived signed link to the student's photo preview page."""
+        response = await self._send(
+            "POST", f"{API_PREFIX}/me/photo-link", what="photo link", student=True
+        )
+        return self._parse(response, PhotoLinkResponse, "photo link")
+
+    async def photo_bytes(self, url: str) -> bytes:
+        """The JPEG behind a signed photo link (``url`` as :meth:`photo_link` gave it).
+
+        The link needs no credentials; the terminal key is sent only if the link is on the
+        server's own origin.
+        """
+        target = httpx.URL(f"{url.rstrip('/')}/photo.jpg")
+        # Photo links may point at the server's public address, which phones use; the
+        # terminal's secret goes only to the origin the terminal itself is configured for.
+        own_origin = (target.scheme, target.host, target.port) == (
+            self._http.base_url.scheme,
+            self._http.base_url.host,
+            self._http.base_url.port,
+        )
+        response = await self._send(
+            "GET",
+            str(target),
+            what="photo",
+            terminal=own_origin,
+            status_codes=_PHOTO_STATUS_CODES,
+        )
+        if not response.headers.get("content-type", "").startswith("image/"):
+            log.warning("photo: HTTP %d without an image", response.status_code)
+            raise ApiError(response.status_code, "bad_response")
+        return response.content
+
+    async def submit(
+        self, request: VerificationRequest, idempotency_key: str, body: bytes | None = None
+    ) -> tuple[VerificationReceipt, bool]:
+        """Submit a result; returns the receipt and whether it was a replay of an earlier send.
+
+        ``body`` is sent byte for byte when given, so that every retry of one result is the
+        identical request the server's idempotency check expects. No student token is sent:
+        the ticket authorises the submission, so it works after logout too.
+        """
+        content = body if body is not None else request.model_dump_json().encode()
+        response = await self._send(
+            "POST",
+            f"{API_PREFIX}/verifications",
+            what="submit",
+            content=content,
+            headers={IDEMPOTENCY_KEY_HEADER: idempotency_key},
+        )
+        receipt = self._parse(response, VerificationReceipt, "submit")
+        return receipt, response.headers.get(REPLAYED_HEADER, "").lower() == "true"
+
+    async def heartbeat(self, beat: HeartbeatRequest) -> HeartbeatResponse:
+        """Tell the live board what this terminal is doing."""
+        response = await self._send(
+            "POST",
+            f"{API_PREFIX}/terminals/heartbeat",
+            what="heartbeat",
+            content=beat.model_dump_json().encode(),
+        )
+        return self._parse(response, HeartbeatResponse, "heartbeat")
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()

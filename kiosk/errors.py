@@ -1,0 +1,253 @@
+"""Plain-language, bilingual messages for every error code the kiosk can meet.
+
+The server answers errors as problem+json with a stable ``code`` (docs/contract-notes.md); the
+client adds three codes of its own for answers that never arrived or made no sense. The kiosk
+never shows the server's ``title`` or ``detail``: they are English only and written for
+developers, so the text a student reads comes from here, keyed by code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from kiosk.fields import BY_KEY
+from kiosk.i18n import Msg
+from kiosk.protocol import ProblemDetails
+
+# What a student can do when the server or the network fails.
+_KEPT = Msg(
+    "您的答案仍保留在本屏幕上，请重试；如仍不行，请联系监考老师。",
+    "Your answers are kept on this screen; please try again, or ask the proctor.",
+)
+
+ERROR_MESSAGES: dict[str, Msg] = {
+    # --- the terminal itself -----------------------------------------------------------
+    "terminal_key_missing": Msg(
+        "本终端尚未配置终端密钥，暂时无法使用。请联系监考老师。",
+        "This terminal has no terminal key configured and cannot be used yet. "
+        "Please ask the proctor.",
+    ),
+    "terminal_key_invalid": Msg(
+        "本终端未获学校服务器授权（密钥无效或终端已停用）。请联系监考老师。",
+        "The university server does not accept this terminal (wrong key or terminal disabled). "
+        "Please ask the proctor.",
+    ),
+    # --- sessions ----------------------------------------------------------------------
+    "unauthenticated": Msg(
+        "您尚未登录或登录已失效，请重新登录。",
+        "You are not logged in, or your login is no longer valid. Please log in again.",
+    ),
+    "session_expired": Msg(
+        "登录已过期，请重新登录。",
+        "Your login has expired. Please log in again.",
+    ),
+    "invalid_credentials": Msg(
+        "用户名或密码不正确。",
+        "The user name or password is not correct.",
+    ),
+    "account_locked": Msg(
+        "密码输错次数过多，账户已暂时锁定，请稍后再试。",
+        "Too many wrong passwords: the account is locked for a while. Please try again later.",
+    ),
+    "window_closed": Msg(
+        "您的校对时间已结束（或尚未开始），无法在终端上校对。请联系所在学院的学院教学办。",
+        "Your verification window has ended (or has not started), so you cannot check your "
+        "record here. Please contact your college teaching office (学院教学办).",
+    ),
+    "forbidden": Msg(
+        "您没有权限进行此操作。",
+        "You are not allowed to do this.",
+    ),
+    # --- the record and the submission -------------------------------------------------
+    "ticket_invalid": Msg(
+        "提交凭证无效或已过期，结果未被接收。请重新登录后再校对一次。",
+        "The submission ticket is not valid or has expired, so the result was not accepted. "
+        "Please log in and check your record again.",
+    ),
+    "not_found": Msg(
+        "学校服务器上找不到所需的内容。请联系监考老师。",
+        "The university server could not find what was asked for. Please ask the proctor.",
+    ),
+    "record_changed": Msg(
+        "您的学籍档案在显示之后已被更新。校对将按新的档案重新开始。",
+        "Your record was updated after it was shown to you. The check starts again "
+        "with the new record.",
+    ),
+    "request_in_progress": Msg(
+        "上一次提交仍在处理中，请稍候片刻。",
+        "The previous submission is still being processed. Please wait a moment.",
+    ),
+    "result_conflict": Msg(
+        "这份校对结果已经以另一次提交的形式送达，不能再次提交。请联系监考老师。",
+        "This result has already arrived as a different submission and cannot be sent again. "
+        "Please ask the proctor.",
+    ),
+    "idempotency_key_missing": Msg(
+        "终端发出的提交不完整（缺少请求编号），结果未被接收。请联系监考老师。",
+        "The terminal sent an incomplete submission (no request key), so it was not accepted. "
+        "Please ask the proctor.",
+    ),
+    "idempotency_key_invalid": Msg(
+        "终端发出的提交编号格式有误，结果未被接收。请联系监考老师。",
+        "The terminal sent a submission with a malformed request key, so it was not accepted. "
+        "Please ask the proctor.",
+    ),
+    "idempotency_key_reused": Msg(
+        "终端重复使用了提交编号但内容不同，结果未被接收。请联系监考老师。",
+        "The terminal reused a request key with different content, so the submission was "
+        "not accepted. Please ask the proctor.",
+    ),
+    "validation_failed": Msg(
+        "部分填写的内容不符合要求，请检查后再试。",
+        "Some of what was entered is not valid. Please check it and try again.",
+    ),
+    "body_too_large": Msg(
+        "提交的内容太长，学校服务器无法接收。请缩短备注后再试。",
+        "What was sent is too large for the university server. Please shorten the notes "
+        "and try again.",
+    ),
+    "rate_limited": Msg(
+        "本终端的请求过于频繁，请稍等片刻再试。",
+        "This terminal has sent too many requests. Please wait a moment and try again.",
+    ),
+    # --- the photo link ----------------------------------------------------------------
+    "link_expired": Msg(
+        "照片预览链接已过期，请获取新的链接。",
+        "The photo preview link has expired. Please get a new link.",
+    ),
+    "link_invalid": Msg(
+        "照片预览链接无效，请获取新的链接。",
+        "The photo preview link is not valid. Please get a new link.",
+    ),
+    # --- the server or the network -----------------------------------------------------
+    "internal_error": Msg(
+        "学校服务器出现内部错误。" + _KEPT.zh,
+        "The university server had an internal error. " + _KEPT.en,
+    ),
+    "server_unreachable": Msg(
+        "无法连接学校服务器。" + _KEPT.zh,
+        "Cannot reach the university server. " + _KEPT.en,
+    ),
+    "timeout": Msg(
+        "学校服务器长时间没有应答。" + _KEPT.zh,
+        "The university server did not answer in time. " + _KEPT.en,
+    ),
+    "bad_response": Msg(
+        "学校服务器的应答无法识别。" + _KEPT.zh,
+        "The university server sent an answer the terminal does not understand. " + _KEPT.en,
+    ),
+}
+
+GENERIC_MESSAGE = Msg(
+    "出现错误（代码：{code}）。请重试；如仍不行，请联系监考老师。",
+    "Something went wrong (code: {code}). Please try again, or ask the proctor.",
+)
+
+_ATTEMPTS_LEFT = Msg("还可以再试 {n} 次。", "{n} attempts left.")
+_ONE_ATTEMPT_LEFT = Msg("还可以再试 1 次。", "1 attempt left.")
+_NO_ATTEMPTS_LEFT = Msg("再输错一次账户将被锁定。", "One more wrong password locks the account.")
+_LOCKED_UNTIL = Msg(
+    "密码输错次数过多，账户已暂时锁定，请于 {time} 之后再试。",
+    "Too many wrong passwords: the account is locked. Please try again after {time}.",
+)
+_CLOSED_AT = Msg("（校对截止时间：{time}）", "(The window closed at {time}.)")
+_FIELDS_TO_CHECK = Msg("请检查：{zh}", "Please check: {en}")
+_PHOTO = Msg("照片", "photo")
+
+
+def _join(first: Msg, second: Msg) -> Msg:
+    return Msg(first.zh + second.zh, f"{first.en} {second.en}")
+
+
+def _extensions(problem: ProblemDetails | None) -> Mapping[str, object]:
+    return (problem.model_extra or {}) if problem is not None else {}
+
+
+def _local_time(value: object) -> dt.datetime | None:
+    """An ISO timestamp from the server in this terminal's time zone; None if unusable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        # The server stores and sends UTC; a missing offset must not shift the time by
+        # the terminal's own offset.
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone()
+
+
+def _attempts_left(base: Msg, extensions: Mapping[str, object]) -> Msg:
+    left = extensions.get("attempts_left")
+    # bool is an int subclass; a stray true/false is not a count.
+    if not isinstance(left, int) or isinstance(left, bool) or left < 0:
+        return base
+    if left == 0:
+        return _join(base, _NO_ATTEMPTS_LEFT)
+    if left == 1:
+        return _join(base, _ONE_ATTEMPT_LEFT)
+    return _join(base, _ATTEMPTS_LEFT.fmt(n=left))
+
+
+def _locked_until(base: Msg, extensions: Mapping[str, object]) -> Msg:
+    until = _local_time(extensions.get("locked_until"))
+    if until is None:
+        return base
+    return _LOCKED_UNTIL.fmt(time=until.strftime("%H:%M"))
+
+
+def _closed_at(base: Msg, extensions: Mapping[str, object]) -> Msg:
+    closed = _local_time(extensions.get("closes_at"))
+    if closed is None:
+        return base
+    return _join(base, _CLOSED_AT.fmt(time=closed.strftime("%Y-%m-%d %H:%M")))
+
+
+def _label(path: str) -> Msg:
+    """A student-readable name for a field path such as ``fields.id_number.proposed``."""
+    parts = path.split(".")
+    for part in parts:
+        if part in BY_KEY:
+            return BY_KEY[part].label
+    if "photo" in parts:
+        return _PHOTO
+    return Msg(path, path)
+
+
+def _invalid_fields(base: Msg, problem: ProblemDetails | None) -> Msg:
+    # Only the field names are shown: the server's own messages are not promised in both
+    # languages, and the kiosk validated the values with the same rules before sending.
+    if problem is None:
+        return base
+    labels = list(
+        dict.fromkeys(_label(error.field) for error in problem.errors if error.field.strip())
+    )
+    if not labels:
+        return base
+    where = _FIELDS_TO_CHECK.fmt(
+        zh="、".join(label.zh for label in labels), en=", ".join(label.en for label in labels)
+    )
+    return _join(base, where)
+
+
+def message_for(code: str, problem: ProblemDetails | None = None) -> Msg:
+    """The message to show for ``code``, using what the server's ``problem`` adds.
+
+    Unknown codes get a generic message that still shows the code, so a proctor can report
+    it. Nothing here says whether an account exists.
+    """
+    base = ERROR_MESSAGES.get(code)
+    if base is None:
+        return GENERIC_MESSAGE.fmt(code=code)
+    extensions = _extensions(problem)
+    if code == "invalid_credentials":
+        return _attempts_left(base, extensions)
+    if code == "account_locked":
+        return _locked_until(base, extensions)
+    if code == "window_closed":
+        return _closed_at(base, extensions)
+    if code == "validation_failed":
+        return _invalid_fields(base, problem)
+    return base

@@ -1,0 +1,171 @@
+"""Configuration loading (kiosk.config) and how the CLI reports a bad configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk import cli
+from kiosk.config import DEMO_SECRET, ConfigError, Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "config.toml"
+
+
+def write(tmp_path: Path, text: str, name: str = "config.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_example_config_loads() -> None:
+    settings = load_settings(EXAMPLE, environ={})
+    assert isinstance(settings, Settings)
+    assert settings.kiosk.school_name == "湖州师范学院"
+    assert settings.kiosk.staff_pin_hash.startswith("$argon2id$")
+    assert settings.server.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.server.secret_key == DEMO_SECRET
+    assert settings.server.demo is False
+
+
+def test_the_example_config_sets_every_key() -> None:
+    """config.toml is the documented example, so it should show every setting there is."""
+    import tomllib
+
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert set(data) == set(Settings.model_fields)
+    assert set(data["kiosk"]) == set(Settings.model_fields["kiosk"].annotation.model_fields)  # type: ignore[union-attr]
+    assert set(data["server"]) == set(Settings.model_fields["server"].annotation.model_fields)  # type: ignore[union-attr]
+
+
+def test_no_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={})
+    assert settings == Settings()
+    assert settings.server.port == 8000
+
+
+def test_kiosk_config_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(
+        tmp_path, '[kiosk]\nschool_name = "测试学院"\n[server]\nport = 9123\n', "other.toml"
+    )
+    settings = load_settings(environ={"KIOSK_CONFIG": str(path)})
+    assert settings.kiosk.school_name == "测试学院"
+    assert settings.server.port == 9123
+    # The real process environment is read when no mapping is given.
+    monkeypatch.setenv("KIOSK_CONFIG", str(path))
+    assert load_settings().server.port == 9123
+    # An explicit path wins over the variable.
+    assert load_settings(EXAMPLE).server.port == 8000
+
+
+def test_environment_overrides_secrets(tmp_path: Path) -> None:
+    path = write(tmp_path, '[server]\nsecret_key = "from-file"\nport = 8100\n')
+    environ = {
+        "KIOSK_SERVER__SECRET_KEY": "from-environment",
+        "KIOSK_KIOSK__TERMINAL_KEY": "7.s3cret",
+        "KIOSK_SERVER__PORT": "8200",
+        "KIOSK_KIOSK__LANGUAGE": "en",
+        "KIOSK_TEST_POSTGRES_URL": "postgresql://ignored",  # no "__": not a setting
+        "PATH": "/usr/bin",
+    }
+    settings = load_settings(path, environ)
+    assert settings.server.secret_key == "from-environment"
+    assert settings.kiosk.terminal_key == "7.s3cret"
+    assert settings.server.port == 8200
+    assert settings.kiosk.language == "en"
+
+
+def test_environment_overrides_without_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(environ={"KIOSK_SERVER__SECRET_KEY": "only-env"})
+    assert settings.server.secret_key == "only-env"
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('[server]\nport = "abc"\n', "server.port"),
+        ("[server]\nport = 70000\n", "server.port"),
+        ("[kiosk]\nidle_timeout_s = 1\n", "kiosk.idle_timeout_s"),
+        ('[kiosk]\nlanguage = "fr"\n', "kiosk.language"),
+        ("[server]\nportt = 8000\n", "server.portt"),
+        ("[printer]\nname = 1\n", "printer"),
+        ("[server]\nworkers = 0\n", "server.workers"),
+    ],
+)
+def test_bad_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
+    path = write(tmp_path, toml)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    message = str(caught.value)
+    assert key in message
+    assert str(path) in message
+
+
+def test_bad_environment_value_names_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"server\.port"):
+        load_settings(EXAMPLE, environ={"KIOSK_SERVER__PORT": "abc"})
+    with pytest.raises(ConfigError, match=r"kiosk\.idle_timeout_s"):
+        load_settings(EXAMPLE, environ={"KIOSK_KIOSK__IDLE_TIMEOUT_S": "1"})
+
+
+@pytest.mark.parametrize(
+    "text", ["[server\nport = 1\n", "port = = 1\n", '[kiosk]\nschool_name = "unterminated\n']
+)
+def test_broken_toml_is_a_config_error(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="配置有误"):
+        load_settings(path, environ={})
+
+
+def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes('[kiosk]\nschool_name = "湖州"\n'.encode("gbk"))
+    with pytest.raises(ConfigError):
+        load_settings(path, environ={})
+
+
+def test_missing_explicit_file_is_a_config_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
+        load_settings(missing, environ={})
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
+        load_settings(environ={"KIOSK_CONFIG": str(missing)})
+
+
+def test_unreadable_path_is_a_config_error(tmp_path: Path) -> None:
+    """A directory (or an empty KIOSK_CONFIG, which means ".") must not end in a traceback."""
+    with pytest.raises(ConfigError):
+        load_settings(tmp_path, environ={})
+    with pytest.raises(ConfigError):
+        load_settings(environ={"KIOSK_CONFIG": str(tmp_path)})
+
+
+def test_cli_reports_a_bad_config_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write(tmp_path, '[server]\nport = "abc"\n')
+    assert cli.main(["--config", str(bad), "admin", "migrate"]) == 2
+    captured = capsys.readouterr()
+    assert "server.port" in captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out == ""
+
+
+def test_cli_reports_a_missing_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "missing.toml"
+    assert cli.main(["--config", str(missing), "admin", "migrate"]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+
+
+def test_cli_reports_a_bad_serve_option(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    assert cli.main(["--config", str(EXAMPLE), "serve", "--port", "70000"]) == 2
+    err = capsys.readouterr().err
+    assert "port" in err and "Traceback" not in err

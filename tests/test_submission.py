@@ -1,0 +1,250 @@
+"""kiosk.submission: ids fixed once, retries that resend the identical request."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from kiosk.client import ApiClient, ApiError
+from kiosk.fields import FIELD_KEYS
+from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
+from kiosk.submission import PendingResult, prepare_result, submit_result
+
+START = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)
+END = dt.datetime(2025, 5, 1, 8, 6, tzinfo=dt.UTC)
+RECEIPT = {"receipt_no": "R-1", "submitted_at": "2025-05-01T08:06:01Z", "corrections": []}
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def record() -> RecordResponse:
+    return RecordResponse.model_validate(
+        {
+            "student_no": "2021001",
+            "fields": [{"key": key, "value": f"value of {key}"} for key in FIELD_KEYS],
+            "record_version": 4,
+            "photo": None,
+            "window": {"closes_at": None, "is_open": True},
+            "state": "not_checked",
+            "ticket": "ticket-for-v4",
+            "ticket_expires_at": "2025-05-08T08:00:00Z",
+        }
+    )
+
+
+def decisions() -> list[FieldDecision]:
+    return [
+        FieldDecision(key=key, verdict="incorrect", proposed="李四", note="错字")
+        if key == "name"
+        else FieldDecision(key=key, verdict="correct")
+        for key in FIELD_KEYS
+    ]
+
+
+def pending() -> PendingResult:
+    return prepare_result(record(), decisions(), PhotoDecision(verdict="correct"), START, END)
+
+
+def problem(status: int, code: str) -> httpx.Response:
+    body = {"title": code, "status": status, "code": code}
+    return httpx.Response(status, json=body, headers={"content-type": "application/problem+json"})
+
+
+class Script:
+    """Answers requests in turn from a list (an exception class means: raise it)."""
+
+    def __init__(self, *answers: httpx.Response | type[httpx.TransportError]) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, httpx.Response):
+            return answer
+        raise answer("simulated", request=request)
+
+
+class Sleeps:
+    """Records the delays it is asked to sleep, without sleeping."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[[Script], ApiClient]]:
+    clients: list[ApiClient] = []
+
+    def make(script: Script) -> ApiClient:
+        client = ApiClient("http://server.test", "t.k", transport=httpx.MockTransport(script))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+# --- prepare_result -------------------------------------------------------------------
+
+
+def test_prepare_result_fixes_ids_and_body_once() -> None:
+    result = pending()
+    assert result.request.result_id == result.result_id
+    assert uuid.UUID(result.idempotency_key).version == 4
+    assert result.result_id.version == 4
+    assert result.idempotency_key != str(result.result_id)
+    assert result.body == result.request.model_dump_json().encode()
+    sent: dict[str, Any] = json.loads(result.body)
+    assert sent["result_id"] == str(result.result_id)
+    assert sent["ticket"] == "ticket-for-v4"
+    assert sent["record_version"] == 4
+    assert sent["fields"][0] == {
+        "key": "name",
+        "verdict": "incorrect",
+        "proposed": "李四",
+        "note": "错字",
+    }
+
+
+def test_each_result_gets_its_own_ids() -> None:
+    first, second = pending(), pending()
+    assert first.result_id != second.result_id
+    assert first.idempotency_key != second.idempotency_key
+
+
+def test_prepare_result_refuses_naive_times() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        prepare_result(
+            record(), decisions(), PhotoDecision(verdict="correct"), START.replace(tzinfo=None), END
+        )
+
+
+def test_prepare_result_refuses_an_incomplete_result() -> None:
+    with pytest.raises(ValidationError):
+        prepare_result(record(), decisions()[:16], PhotoDecision(verdict="correct"), START, END)
+
+
+# --- submit_result --------------------------------------------------------------------
+
+
+async def test_retries_resend_the_same_key_and_bytes(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+) -> None:
+    script = Script(
+        httpx.ConnectError,
+        problem(503, "internal_error"),
+        problem(409, "request_in_progress"),
+        httpx.ReadTimeout,
+        problem(429, "rate_limited"),
+        httpx.Response(200, json=RECEIPT, headers={"Idempotent-Replayed": "true"}),
+    )
+    prepared = pending()
+    # Bytes unlike a fresh model_dump_json(), so re-serialising on any attempt would show.
+    pretty = json.dumps(json.loads(prepared.body), indent=1, ensure_ascii=False).encode()
+    result = dataclasses.replace(prepared, body=pretty)
+    receipt = await submit_result(make_client(script), result, attempts=6, sleep=sleeps)
+    assert receipt.receipt_no == "R-1"
+    assert len(script.requests) == 6
+    assert {r.headers["Idempotency-Key"] for r in script.requests} == {result.idempotency_key}
+    assert all(r.content == pretty for r in script.requests)
+    assert len(sleeps.delays) == 5
+
+
+async def test_success_first_time_does_not_sleep(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+) -> None:
+    script = Script(httpx.Response(201, json=RECEIPT))
+    receipt = await submit_result(make_client(script), pending(), sleep=sleeps)
+    assert receipt.receipt_no == "R-1"
+    assert sleeps.delays == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        problem(409, "record_changed"),
+        problem(403, "ticket_invalid"),
+        problem(422, "idempotency_key_reused"),
+        problem(422, "validation_failed"),
+        problem(401, "terminal_key_invalid"),
+        httpx.Response(200, json={"unexpected": True}),
+    ],
+)
+async def test_final_errors_raise_at_once(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps, answer: httpx.Response
+) -> None:
+    script = Script(answer, httpx.Response(201, json=RECEIPT))
+    with pytest.raises(ApiError) as caught:
+        await submit_result(make_client(script), pending(), sleep=sleeps)
+    assert not caught.value.retryable
+    assert len(script.requests) == 1
+    assert sleeps.delays == []
+
+
+async def test_the_last_retryable_error_is_raised(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+) -> None:
+    script = Script(httpx.ConnectError, httpx.ConnectError, httpx.ReadTimeout)
+    with pytest.raises(ApiError) as caught:
+        await submit_result(make_client(script), pending(), attempts=3, sleep=sleeps)
+    assert (caught.value.status, caught.value.code) == (0, "timeout")
+    assert len(script.requests) == 3
+    assert len(sleeps.delays) == 2
+
+
+async def test_one_attempt_means_no_retry(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+) -> None:
+    script = Script(problem(503, "internal_error"))
+    with pytest.raises(ApiError):
+        await submit_result(make_client(script), pending(), attempts=1, sleep=sleeps)
+    assert len(script.requests) == 1
+    assert sleeps.delays == []
+
+
+async def test_attempts_must_be_positive(make_client: Callable[[Script], ApiClient]) -> None:
+    with pytest.raises(ValueError, match="attempts"):
+        await submit_result(make_client(Script()), pending(), attempts=0)
+
+
+async def test_delays_are_full_jitter_within_the_capped_bounds(
+    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+) -> None:
+    attempts, base, cap = 8, 0.5, 4.0
+    script = Script(*[httpx.ConnectError] * attempts)
+    with pytest.raises(ApiError):
+        await submit_result(
+            make_client(script),
+            pending(),
+            attempts=attempts,
+            base_delay_s=base,
+            max_delay_s=cap,
+            sleep=sleeps,
+            rng=random.Random(7),
+        )
+    bounds = [min(cap, base * 2**n) for n in range(attempts - 1)]
+    assert bounds == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    assert len(sleeps.delays) == len(bounds)
+    assert all(0 <= delay <= bound for delay, bound in zip(sleeps.delays, bounds, strict=True))
+    # Exactly uniform(0, bound) from the given generator, in order: no fixed part added.
+    expected = random.Random(7)
+    assert sleeps.delays == [expected.uniform(0, bound) for bound in bounds]
