@@ -112,46 +112,41 @@ async def _write_result(
     session.add(verification)
     await session.flush()
     verification.receipt_no = f"XJ{now:%Y%m%d}{verification.id:06d}"
-    corrections: list[Correction] = []
+    # (field, value on record, proposed, note) for everything the student marked wrong.
+    reported: list[tuple[str, str, str | None, str | None]] = []
     for decision in body.fields:
+        # Stored normalised (full-width digits, spaces), as the validator accepted it.
+        proposed = (
+            validate_field(decision.key, decision.proposed).value if decision.proposed else None
+        )
         session.add(
             VerificationField(
                 verification_id=verification.id,
                 key=decision.key,
                 verdict=decision.verdict,
                 shown_value=current[decision.key],
-                proposed=validate_field(decision.key, decision.proposed).value
-                if decision.proposed
-                else None,
+                proposed=proposed,
                 note=decision.note,
             )
         )
         if decision.verdict == "incorrect":
-            corrections.append(
-                Correction(
-                    verification_id=verification.id,
-                    student_id=student.id,
-                    field=decision.key,
-                    current_value=current[decision.key],
-                    proposed=validate_field(decision.key, decision.proposed or "").value,
-                    note=decision.note,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            reported.append((decision.key, current[decision.key], proposed, decision.note))
     if body.photo.verdict == "incorrect":
-        corrections.append(
-            Correction(
-                verification_id=verification.id,
-                student_id=student.id,
-                field="photo",
-                current_value=f"v{student.photo_version}",
-                proposed=body.photo.reason,
-                note=body.photo.note,
-                created_at=now,
-                updated_at=now,
-            )
+        photo = f"v{student.photo_version}"
+        reported.append(("photo", photo, body.photo.reason, body.photo.note))
+    corrections = [
+        Correction(
+            verification_id=verification.id,
+            student_id=student.id,
+            field=field,
+            current_value=value,
+            proposed=proposed,
+            note=note,
+            created_at=now,
+            updated_at=now,
         )
+        for field, value, proposed, note in reported
+    ]
     session.add_all(corrections)
     await session.flush()
     audit(
