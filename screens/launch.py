@@ -40,9 +40,7 @@ async def _run(settings: KioskSettings, demo_accounts: list[tuple[str, str, str]
             terminal_name = f"{hello.lab} {hello.terminal_name}"
         except ApiError:
             pass  # the welcome screen shows the server as offline and keeps trying
-        app = create_app(
-            settings, client, demo_accounts=demo_accounts, terminal_name=terminal_name
-        )
+        app = create_app(settings, client, demo_accounts=demo_accounts, terminal_name=terminal_name)
         await app.run_async()
     finally:
         await client.aclose()

@@ -1,0 +1,313 @@
+"""The student kiosk app: lockdown, language, idle logout, heartbeats, and the app factory.
+
+Two modes keep the student's screens apart from the terminal's own: "welcome" holds the
+welcome screen for the life of the app; "student" holds login and everything after it, and
+is removed and added afresh at every logout, so no screen, input or worker of one student
+survives into the next (reference/textual.md §2.4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, ClassVar
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.theme import Theme
+
+from kiosk.client import ApiError
+from kiosk.config import KioskSettings
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import HeartbeatRequest, LoginResponse, Step, mask_name
+from kiosk.submission import PendingResult
+from screens import text as T
+from screens.base import KioskScreen, Relabelling
+from screens.idle_warning import IdleWarningModal
+from screens.login import LoginScreen
+from screens.ports import KioskClient
+from screens.record import RecordScreen
+from screens.review import ReviewScreen
+from screens.session import StudentSession
+from screens.staff_pin import StaffPinModal
+from screens.welcome import WelcomeScreen
+
+HEARTBEAT_INTERVAL_S = 10.0
+"""How often the live board hears from this terminal."""
+HEALTH_INTERVAL_S = 10.0
+"""How often the welcome screen's server status is refreshed."""
+IDLE_CHECK_INTERVAL_S = 1.0
+"""How often idleness is checked (also the idle warning's countdown step)."""
+
+HIGH_CONTRAST = Theme(
+    name="kiosk-high-contrast",
+    primary="#ffff00",
+    secondary="#00ffff",
+    accent="#00ffff",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#303030",
+    success="#00ff00",
+    warning="#ffff00",
+    error="#ff6060",
+    dark=True,
+)
+"""For students who need it (settings.theme = "high-contrast"): white on black, yellow focus."""
+DEFAULT_THEME = "textual-dark"
+
+_ACTIVITY = (
+    events.Key,
+    events.MouseDown,
+    events.MouseScrollDown,
+    events.MouseScrollUp,
+    events.Paste,
+)
+
+
+class KioskApp(App[None], inherit_bindings=False):
+    """The student kiosk. Build it with :func:`create_app`."""
+
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False
+    # Nothing gets focus by itself: on most screens the keys (Y, N, Enter) belong to the
+    # screen, and a focused widget would swallow them. Screens with inputs name their own.
+    AUTO_FOCUS = None
+    DEFAULT_MODE = "welcome"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"welcome": WelcomeScreen}
+    # inherit_bindings=False drops Textual's ctrl+q quit; priority bindings win over any widget.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "staff_exit", show=False, priority=True),
+        Binding("ctrl+c", "noop", show=False, priority=True),
+        Binding("f2", "toggle_language", show=False, priority=True),
+    ]
+
+    lang: reactive[Lang] = reactive[Lang]("zh")
+    """The language every text is shown in; F2 switches it."""
+    server_online: reactive[bool | None] = reactive[bool | None](None)
+    """The last health check's answer; None until the first one."""
+    terminal_name: reactive[str] = reactive("")
+    """This terminal's name (from the configuration, else from the server)."""
+
+    def __init__(
+        self,
+        settings: KioskSettings,
+        client: KioskClient,
+        *,
+        demo_accounts: Sequence[tuple[str, str, str]] = (),
+        terminal_name: str = "",
+        clock: Callable[[], dt.datetime] | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.client = client
+        self.demo_accounts = tuple(demo_accounts)
+        self.clock: Callable[[], dt.datetime] = clock or partial(dt.datetime.now, dt.UTC)
+        """Wall-clock time, timezone-aware: deadlines, link expiry, result timestamps."""
+        self.monotonic: Callable[[], float] = monotonic or time.monotonic
+        """For idle time and countdowns; tests inject a clock they move by hand."""
+        self.retry_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        """How submission retries wait between attempts."""
+        self.session: StudentSession | None = None
+        """Everything about the logged-in student; None when nobody is logged in."""
+        self.undelivered: list[PendingResult] = []
+        """Results a student left before the server confirmed them, for the outbox."""
+        self._last_activity = self.monotonic()
+        self._idle_warning: IdleWarningModal | None = None
+        self._ending = False
+        self.set_reactive(KioskApp.lang, settings.language)
+        self.set_reactive(KioskApp.terminal_name, terminal_name)
+        self.add_mode("student", LoginScreen)
+
+    # --- lockdown -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        """Theme, then the background rhythm: idle checks, heartbeats, health."""
+        self.register_theme(HIGH_CONTRAST)
+        self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
+        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
+        self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
+        self.set_interval(HEALTH_INTERVAL_S, self.check_health)
+        self.send_heartbeat()
+        self.check_health()
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        """Never open a browser on the lab PC; links are for the student's phone (QR)."""
+
+    def action_staff_exit(self) -> None:
+        """ctrl+q: only staff may leave, with the PIN."""
+        if not isinstance(self.screen, StaffPinModal):
+            self.push_screen(StaffPinModal())
+
+    def action_noop(self) -> None:
+        """ctrl+c does nothing (it would copy, or hint at quitting)."""
+
+    def action_toggle_language(self) -> None:
+        """F2: Chinese <-> English, in place."""
+        self.lang = "en" if self.lang == "zh" else "zh"
+
+    def watch_lang(self, lang: Lang) -> None:
+        """Relabel the screens of the active stack (others catch up when shown)."""
+        for screen in self.screen_stack:
+            if isinstance(screen, Relabelling):
+                screen.refresh_language(lang)
+
+    # --- idleness -----------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note every key, click, scroll and paste as activity, before any widget sees it."""
+        if isinstance(event, _ACTIVITY):
+            self._last_activity = self.monotonic()
+            # The student is back: the warning goes, and this key or click does nothing
+            # else, because the dialog is still on top when it arrives.
+            warning, self._idle_warning = self._idle_warning, None
+            if warning is not None:
+                warning.dismiss()
+        await super().on_event(event)
+
+    def check_idle(self) -> None:
+        """Warn after ``idle_timeout_s`` without input in the student's part; then log out."""
+        if self.current_mode != "student" or self._ending:
+            return
+        idle = self.monotonic() - self._last_activity
+        if idle < self.settings.idle_timeout_s:
+            return
+        left = self.settings.idle_timeout_s + self.settings.idle_warning_s - idle
+        if left <= 0:
+            self.logout(T.LOGGED_OUT_IDLE)
+        elif self._idle_warning is None:
+            self._idle_warning = IdleWarningModal(math.ceil(left))
+            self.push_screen(self._idle_warning)
+        else:
+            self._idle_warning.set_remaining(math.ceil(left))
+
+    # --- the student's visit ------------------------------------------------------------
+
+    def start_student(self) -> None:
+        """From the welcome screen to login."""
+        self._last_activity = self.monotonic()
+        self.switch_mode("student")
+
+    def begin_session(self, login: LoginResponse) -> None:
+        """A student logged in."""
+        self.session = StudentSession(login=login)
+        self.send_heartbeat()
+
+    def open_review(self) -> None:
+        """On to the review of all answers."""
+        self.push_screen(ReviewScreen())
+
+    def restart_check(self, notice: Msg) -> None:
+        """Back to the record overview (the record changed), saying why."""
+        self.run_worker(self._back_to_record(notice), group="navigation")
+
+    async def _back_to_record(self, notice: Msg) -> None:
+        while not isinstance(self.screen, RecordScreen) and len(self.screen_stack) > 1:
+            await self.pop_screen()
+        if isinstance(self.screen, RecordScreen):
+            self.screen.show_notice(notice)
+
+    def logout(self, notice: Msg | None = None, *, to_login: bool = False) -> None:
+        """End the student's visit and wipe it; ``to_login`` for "log in again" cases."""
+        if self._ending:
+            return
+        self._ending = True
+        self.run_worker(self._logout(notice, to_login), group="logout")
+
+    async def _logout(self, notice: Msg | None, to_login: bool) -> None:
+        try:
+            await self._wipe(notice, to_login)
+        finally:
+            self._ending = False
+        self.send_heartbeat()
+
+    async def _wipe(self, notice: Msg | None, to_login: bool) -> None:
+        session, self.session = self.session, None
+        self._idle_warning = None
+        if session is not None:
+            if session.pending is not None:
+                # Not confirmed by the server yet: it must not be lost with the session.
+                self.undelivered.append(session.pending)
+            self.run_worker(self.client.logout(), group="revoke")
+        else:
+            self.client.forget_student()
+        self.copy_to_clipboard("")
+        await self.switch_mode("welcome")
+        await self.remove_mode("student")
+        self.add_mode("student", partial(LoginScreen, notice) if to_login else LoginScreen)
+        if to_login:
+            await self.switch_mode("student")
+        elif isinstance(self.screen, WelcomeScreen):
+            self.screen.show_notice(notice)
+
+    # --- background reports ---------------------------------------------------------------
+
+    def _step(self) -> Step | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, KioskScreen) and screen.STEP is not None:
+                return screen.STEP
+        return None
+
+    def send_heartbeat(self) -> None:
+        """Tell the live board what this terminal is doing (in a worker; failures ignored)."""
+        session = self.session
+        beat = HeartbeatRequest(
+            state="in_use" if session is not None else "idle",
+            step=self._step(),
+            student_masked=mask_name(session.login.student.name) if session else None,
+            results_waiting=len(self.undelivered),
+        )
+        self.run_worker(self._heartbeat(beat), group="heartbeat", exclusive=True)
+
+    async def _heartbeat(self, beat: HeartbeatRequest) -> None:
+        try:
+            answer = await self.client.heartbeat(beat)
+        except ApiError:
+            return  # the board shows the terminal offline; the student need not know
+        if not self.terminal_name:
+            self.terminal_name = answer.terminal_name
+
+    def check_health(self) -> None:
+        """Refresh the server status (in a worker)."""
+        self.run_worker(self._health(), group="health", exclusive=True)
+
+    async def _health(self) -> None:
+        try:
+            await self.client.health()
+        except ApiError:
+            self.server_online = False
+        else:
+            self.server_online = True
+
+
+def create_app(
+    settings: KioskSettings,
+    client: KioskClient,
+    *,
+    demo_accounts: Sequence[tuple[str, str, str]] = (),
+    terminal_name: str = "",
+    clock: Callable[[], dt.datetime] | None = None,
+    monotonic: Callable[[], float] | None = None,
+) -> KioskApp:
+    """The student kiosk app, as ``kiosk run``, ``kiosk demo`` and the tests build it.
+
+    ``demo_accounts`` are (user name, password, note) rows shown on the welcome screen in
+    demo mode; ``clock`` (timezone-aware) and ``monotonic`` replace the real clocks in tests.
+    """
+    return KioskApp(
+        settings,
+        client,
+        demo_accounts=demo_accounts,
+        terminal_name=terminal_name,
+        clock=clock,
+        monotonic=monotonic,
+    )

@@ -1,0 +1,85 @@
+"""What every kiosk screen shares: typed access to the app, the step, and relabelling on F2."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+
+from textual.screen import ModalScreen, Screen
+
+from kiosk.i18n import Lang
+from kiosk.protocol import Step, mask_name
+from screens.session import StudentSession
+from screens.widgets.i18n import Translatable, current_lang
+
+if TYPE_CHECKING:
+    from screens.app import KioskApp
+
+ResultT = TypeVar("ResultT")
+
+
+class Relabelling:
+    """Screens that show their texts in the app's language, switched in place by F2.
+
+    The app relabels the screens of the active stack when the language changes; a screen
+    in another mode's stack catches up when it is shown again.
+    """
+
+    _shown_lang: Lang | None = None
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Put every text of this screen into ``lang``."""
+        assert isinstance(self, Screen)
+        for widget in self.query(Translatable):
+            widget.relabel(lang)
+        self.relabel(lang)
+        self._shown_lang = lang
+
+    def relabel(self, lang: Lang) -> None:
+        """Put texts that :class:`~screens.widgets.i18n.Tr` cannot hold into ``lang``."""
+
+    def on_screen_resume(self) -> None:
+        """Catch up with a language change made while this screen was not shown."""
+        assert isinstance(self, Screen)
+        lang = current_lang(self)
+        if self._shown_lang is not None and self._shown_lang != lang:
+            self.refresh_language(lang)
+
+    def on_mount(self) -> None:
+        """The widgets show the current language from their own mount on."""
+        assert isinstance(self, Screen)
+        self._shown_lang = current_lang(self)
+
+
+class KioskScreen(Relabelling, Screen[ResultT]):
+    """A full screen of the student kiosk."""
+
+    STEP: ClassVar[Step | None] = None
+    """The step the live board shows while this screen is on top."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)
+
+    @property
+    def session(self) -> StudentSession:
+        """The logged-in student's session; only screens after login use it."""
+        session = self.kiosk.session
+        if session is None:
+            # A student screen outlived its session; logout removes them, so this is a bug.
+            raise RuntimeError("no student is logged in")
+        return session
+
+    def student_masked(self) -> str:
+        """The logged-in student's name as a shared screen may show it, or ''."""
+        session = self.kiosk.session
+        return mask_name(session.login.student.name) if session is not None else ""
+
+
+class KioskModal(Relabelling, ModalScreen[ResultT]):
+    """A dialog over a kiosk screen."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        """The app, typed."""
+        return cast("KioskApp", self.app)

@@ -1,0 +1,221 @@
+"""Step 5: check your answers, declare, confirm, submit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.cells import cell_len
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, OptionList
+from textual.widgets.option_list import Option
+
+from kiosk.client import ApiError
+from kiosk.fields import FIELDS
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import mask_id_number
+from kiosk.submission import prepare_result, submit_result
+from screens import text as T
+from screens.base import KioskScreen
+from screens.confirm import ConfirmModal
+from screens.field_check import FieldCheckScreen
+from screens.photo import PhotoScreen
+from screens.problems import SESSION_DEAD, describe
+from screens.receipt import ReceiptScreen
+from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
+from screens.widgets.topbar import TopBar
+
+if TYPE_CHECKING:
+    from kiosk.client import ApiClient
+
+_PHOTO_ROW = "photo"
+
+
+class ReviewScreen(KioskScreen[None]):
+    """Every decision in a list (Enter on a row changes it), the declaration, Submit."""
+
+    CSS_PATH = "check.tcss"
+    STEP = "review"
+    AUTO_FOCUS = "#review-list"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s,S,f5", "submit", show=False),
+        Binding("space", "declare", show=False),
+        Binding("r,R", "retry", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """The hint, the list, the declaration, the submit button and the status line."""
+        yield TopBar(T.STEP_REVIEW, self.student_masked())
+        yield Tr(T.REVIEW_HINT, id="review-hint")
+        yield OptionList(id="review-list")
+        with Horizontal(id="review-actions"):
+            yield Checkbox(T.DECLARATION.zh, id="declare")
+            yield Button(T.SUBMIT.zh, id="submit", variant="success")
+        yield Tr(id="review-status")
+        yield KeyBar(
+            [
+                ("Enter", T.KEY_CHANGE, "screen.change"),
+                ("Space", T.KEY_DECLARE, "screen.declare"),
+                ("S", T.SUBMIT, "screen.submit"),
+                ("Esc", T.KEY_BACK, "screen.back"),
+            ]
+        )
+
+    def on_mount(self) -> None:
+        """Fill the list in the current language."""
+        self.query_one("#submit", Button).can_focus = False
+        self.relabel(self.kiosk.lang)
+
+    def on_screen_resume(self) -> None:
+        """Back from changing an answer: show the list as it is now."""
+        if self.is_mounted:
+            self._show_rows(self.kiosk.lang)
+
+    def relabel(self, lang: Lang) -> None:
+        """Rows, declaration and button in ``lang``."""
+        self.query_one("#declare", Checkbox).label = T.DECLARATION.get(lang)
+        self.query_one("#submit", Button).label = T.SUBMIT.get(lang)
+        self._show_rows(lang)
+
+    def _show_rows(self, lang: Lang) -> None:
+        session = self.session
+        rows = self.query_one(OptionList)
+        keep = rows.highlighted
+        labels = [spec.label.get(lang) for spec in FIELDS] + [T.PHOTO_LABEL.get(lang)]
+        width = max(cell_len(label) for label in labels)
+
+        def row(mark: str, label: str, verdict: Msg) -> str:
+            return f"{mark} {label}{' ' * (width - cell_len(label))}  {verdict.get(lang)}"
+
+        rows.clear_options()
+        for spec, label in zip(FIELDS, labels, strict=False):
+            decision = session.decisions.get(spec.key)
+            if decision is None:
+                text = row(MARK_OPEN, label, T.VERDICT_MISSING)
+            elif decision.verdict == "correct":
+                text = row(MARK_CORRECT, label, T.VERDICT_CORRECT)
+            else:
+                proposed = decision.proposed or ""
+                # ID numbers stay masked everywhere but on their own field screen.
+                shown = mask_id_number(proposed) if spec.key == "id_number" else proposed
+                text = row(MARK_WRONG, label, T.VERDICT_WRONG_TO.fmt(value=shown))
+            rows.add_option(Option(text, id=spec.key))
+        photo = session.photo
+        if photo is None:
+            text = row(MARK_OPEN, labels[-1], T.VERDICT_MISSING)
+        elif photo.verdict == "correct" or photo.reason is None:
+            text = row(MARK_CORRECT, labels[-1], T.VERDICT_CORRECT)
+        else:
+            verdict = T.fill(T.VERDICT_PHOTO_WRONG, reason=T.PHOTO_REASONS[photo.reason])
+            text = row(MARK_WRONG, labels[-1], verdict)
+        rows.add_option(Option(text, id=_PHOTO_ROW))
+        rows.highlighted = keep if keep is not None else 0
+
+    # --- changing an answer -------------------------------------------------------------
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        """Go to the chosen field (or the photo); it comes back here once decided."""
+        if event.option.id == _PHOTO_ROW:
+            self.app.push_screen(PhotoScreen(return_to_review=True))
+        else:
+            self.app.push_screen(FieldCheckScreen(event.option_index, return_to_review=True))
+
+    def action_change(self) -> None:
+        """Change the highlighted answer (the key bar's mouse target)."""
+        self.query_one(OptionList).action_select()
+
+    def action_back(self) -> None:
+        """Back to the photo."""
+        self.dismiss()
+
+    # --- submitting ---------------------------------------------------------------------
+
+    def action_declare(self) -> None:
+        """Tick or untick the declaration."""
+        self.query_one("#declare", Checkbox).toggle()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The submit button."""
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Ask for confirmation, then submit."""
+        status = self.query_one("#review-status", Tr)
+        session = self.session
+        if not session.complete():
+            status.show(T.ALL_FIELDS_FIRST)
+            return
+        if not self.query_one("#declare", Checkbox).value:
+            status.show(T.DECLARE_FIRST)
+            return
+        reported = sum(d.verdict == "incorrect" for d in session.decisions.values())
+        reported += session.photo is not None and session.photo.verdict == "incorrect"
+        modal = ConfirmModal(T.CONFIRM_SUBMIT_TITLE, T.CONFIRM_SUBMIT_BODY.fmt(n=reported))
+        self.app.push_screen(modal, self._confirmed)
+
+    def _confirmed(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        session = self.session
+        if session.pending is None:
+            # Prepared once: every retry of this result, here or later, sends the same ids.
+            assert session.record is not None and session.photo is not None
+            assert session.started_at is not None
+            session.pending = prepare_result(
+                session.record,
+                session.field_decisions(),
+                session.photo,
+                session.started_at,
+                self.kiosk.clock(),
+            )
+        self._send()
+
+    def action_retry(self) -> None:
+        """Send the same prepared result again after a failure."""
+        if self.session.pending is not None:
+            self._send()
+
+    @work(exclusive=True, group="submit")
+    async def _send(self) -> None:
+        session = self.session
+        pending = session.pending
+        if pending is None:
+            return
+        status = self.query_one("#review-status", Tr)
+        status.set_class(False, "-error")
+        status.show(T.SUBMITTING)
+        # submit_result is typed for the concrete client; any KioskClient has its submit().
+        client = cast("ApiClient", self.kiosk.client)
+        try:
+            receipt = await submit_result(client, pending, sleep=self.kiosk.retry_sleep)
+        except ApiError as error:
+            if error.code in SESSION_DEAD:
+                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
+            elif error.code == "record_changed":
+                status.show([error.message, T.RELOADING])
+                await self._reload_record()
+            else:
+                status.show(describe(error, T.SUBMIT_RETRY))
+                status.set_class(True, "-error")
+            return
+        session.receipt = receipt
+        session.pending = None
+        self.app.switch_screen(ReceiptScreen())
+
+    async def _reload_record(self) -> None:
+        status = self.query_one("#review-status", Tr)
+        try:
+            record = await self.kiosk.client.record()
+        except ApiError as error:
+            if error.code in SESSION_DEAD:
+                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
+                return
+            status.show(describe(error, T.SUBMIT_RETRY))
+            status.set_class(True, "-error")
+            return
+        self.session.start_check(record, self.kiosk.clock())
+        self.kiosk.restart_check(T.CHECK_AGAIN)

@@ -1,0 +1,74 @@
+"""All that the kiosk knows about the logged-in student, in one object.
+
+The app holds one :class:`StudentSession` while a student is logged in and replaces it by
+None at logout, so wiping the student's data is one assignment rather than a hunt through
+screens (DESIGN.md §6, privacy on a shared terminal).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from kiosk.fields import FIELDS
+from kiosk.protocol import (
+    FieldDecision,
+    LoginResponse,
+    PhotoDecision,
+    PhotoLinkResponse,
+    RecordResponse,
+    VerificationReceipt,
+)
+from kiosk.submission import PendingResult
+
+
+@dataclass
+class StudentSession:
+    """One student's visit: who, their record, their answers so far, and what was sent."""
+
+    login: LoginResponse
+    record: RecordResponse | None = None
+    started_at: dt.datetime | None = None
+    decisions: dict[str, FieldDecision] = field(default_factory=dict)
+    photo: PhotoDecision | None = None
+    photo_link: PhotoLinkResponse | None = None
+    pending: PendingResult | None = None
+    """The prepared result; kept until delivered so that a retry reuses its ids."""
+    receipt: VerificationReceipt | None = None
+
+    def values(self) -> dict[str, str]:
+        """The record as ``{key: value}`` (empty before it is loaded)."""
+        return self.record.values() if self.record is not None else {}
+
+    def start_check(self, record: RecordResponse, now: dt.datetime) -> None:
+        """Begin (or begin again) the check of ``record``: every earlier answer is dropped."""
+        self.record = record
+        self.started_at = now
+        self.decisions.clear()
+        self.photo = None
+        self.pending = None
+
+    def decide(self, decision: FieldDecision) -> None:
+        """Record the student's verdict on one field."""
+        if self.decisions.get(decision.key) != decision:
+            # A changed answer is a different result: it needs new ids, never the old ones.
+            self.pending = None
+        self.decisions[decision.key] = decision
+
+    def decide_photo(self, decision: PhotoDecision) -> None:
+        """Record the student's verdict on the photo."""
+        if self.photo != decision:
+            self.pending = None
+        self.photo = decision
+
+    def field_decisions(self) -> list[FieldDecision]:
+        """The decisions in catalogue order (all 17 once :meth:`complete`)."""
+        return [self.decisions[spec.key] for spec in FIELDS if spec.key in self.decisions]
+
+    def fields_complete(self) -> bool:
+        """True when every field has a verdict."""
+        return all(spec.key in self.decisions for spec in FIELDS)
+
+    def complete(self) -> bool:
+        """True when every field and the photo have a verdict."""
+        return self.fields_complete() and self.photo is not None

@@ -1,0 +1,1 @@
+"""The staff console (``kiosk staff``): login, the live board, sessions, students."""

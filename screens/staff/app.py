@@ -1,0 +1,138 @@
+"""The staff console app and its factory, shared by ``kiosk staff`` and the tests.
+
+Proctors, college offices and the registrar use it on their own PCs. What a role may do is
+decided by the server alone: the console offers every screen to everyone and explains the
+server's 403 in both languages, so the console can never be more permissive than the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from kiosk.config import KioskSettings
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import StaffRole, StaffSummary
+from kiosk.staff_client import StaffClient
+from screens.staff import text as T
+from screens.staff.base import StaffModal, StaffScreen
+from screens.staff.board import BoardScreen
+from screens.staff.login import LoginScreen
+from screens.staff.sessions import SessionsScreen
+from screens.staff.students import StudentsScreen
+
+Clock = Callable[[], dt.datetime]
+
+_SCREENS: dict[str, Callable[[], StaffScreen]] = {
+    "board": BoardScreen,
+    "sessions": SessionsScreen,
+    "students": StudentsScreen,
+}
+
+
+def local_now() -> dt.datetime:
+    """The time here, timezone-aware."""
+    return dt.datetime.now().astimezone()
+
+
+class StaffApp(App[None], inherit_bindings=False):
+    """The staff console. Build it with :func:`create_staff_app`."""
+
+    CSS_PATH = "staff.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f2", "toggle_language", show=False, priority=True),
+        Binding("f3", "show('board')", show=False),
+        Binding("f4", "show('sessions')", show=False),
+        Binding("f5", "show('students')", show=False),
+        Binding("f10", "logout", show=False),
+        Binding("ctrl+q", "quit", show=False, priority=True),
+    ]
+
+    lang: reactive[Lang] = reactive[Lang]("zh")
+    """The language every text is shown in; F2 switches."""
+
+    def __init__(self, settings: KioskSettings, client: StaffClient, clock: Clock) -> None:
+        super().__init__()
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        self.staff: StaffSummary | None = None
+        """Who is logged in, or None."""
+        self.set_reactive(StaffApp.lang, settings.language)
+
+    @property
+    def role(self) -> StaffRole | None:
+        """The logged-in staff member's role."""
+        return self.staff.role if self.staff else None
+
+    def signed_in(self) -> Msg | None:
+        """Who is logged in, for the title line."""
+        if self.staff is None:
+            return None
+        role = T.ROLES[self.staff.role]
+        college = f" · {self.staff.college}" if self.staff.college else ""
+        return Msg(
+            T.SIGNED_IN.zh.format(user=self.staff.username, role=role.zh) + college,
+            T.SIGNED_IN.en.format(user=self.staff.username, role=role.en) + college,
+        )
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """A server time in the console's time zone."""
+        return moment.astimezone(self.clock().tzinfo)
+
+    def on_mount(self) -> None:
+        """Start at the login screen."""
+        self.push_screen(LoginScreen())
+
+    def action_toggle_language(self) -> None:
+        """F2: switch language on every screen, keeping whatever was typed."""
+        self.lang = "en" if self.lang == "zh" else "zh"
+        for screen in self.screen_stack:
+            if isinstance(screen, StaffScreen | StaffModal):
+                screen.refresh_language(self.lang)
+
+    def logged_in(self, staff: StaffSummary) -> None:
+        """After a login: the role's first screen."""
+        self.staff = staff
+        first = "students" if staff.role == "college_office" else "board"
+        self.switch_screen(_SCREENS[first]())
+
+    def action_show(self, name: str) -> None:
+        """F3/F4/F5: another screen (only once logged in)."""
+        if self.staff is not None and name in _SCREENS:
+            self.switch_screen(_SCREENS[name]())
+
+    async def action_logout(self) -> None:
+        """F10: end the session and return to the login screen."""
+        if self.staff is None:
+            return
+        await self.client.logout()
+        self.session_ended(None)
+
+    def session_ended(self, why: Msg | None) -> None:
+        """Back to the login screen, forgetting who was logged in."""
+        self.staff = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(LoginScreen(notice=why))
+
+    async def action_quit(self) -> None:
+        """ctrl+q: log out and close the console."""
+        await self.client.logout()
+        self.exit()
+
+
+def create_staff_app(
+    settings: KioskSettings, client: StaffClient, *, clock: Clock | None = None
+) -> StaffApp:
+    """The staff console, as ``kiosk staff`` and the tests build it.
+
+    ``clock`` (timezone-aware) replaces the local clock in tests, so shown times are fixed.
+    """
+    return StaffApp(settings, client, clock or local_now)

@@ -1,0 +1,99 @@
+"""What every console screen shares: the title line, the message line, the key bar, F2."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import ModalScreen, Screen
+
+from kiosk.client import ApiError
+from kiosk.i18n import Lang, Msg
+from kiosk.staff_client import StaffClient
+from screens.staff import text as T
+from screens.widgets.i18n import KeyBar, KeyHint, Tr, Translatable
+
+if TYPE_CHECKING:
+    from screens.staff.app import StaffApp
+
+ResultT = TypeVar("ResultT")
+
+NAVIGATION: tuple[KeyHint, ...] = (
+    ("F3", T.KEY_BOARD, "app.show('board')"),
+    ("F4", T.KEY_SESSIONS, "app.show('sessions')"),
+    ("F5", T.KEY_STUDENTS, "app.show('students')"),
+    ("F10", T.KEY_LOGOUT, "app.logout"),
+)
+"""The keys that move between the console's screens once logged in."""
+
+
+class StaffScreen(Screen[None]):
+    """A full console screen: title and who is logged in, content, a message, the keys."""
+
+    TITLE_MSG: ClassVar[Msg] = T.APP_TITLE
+    KEYS: ClassVar[Sequence[KeyHint]] = NAVIGATION
+
+    @property
+    def console(self) -> StaffApp:
+        """The app, typed."""
+        return cast("StaffApp", self.app)
+
+    @property
+    def client(self) -> StaffClient:
+        """The console's connection to the server."""
+        return self.console.client
+
+    def compose(self) -> ComposeResult:
+        """Title line, the screen's own widgets, the message line, the key bar."""
+        with Horizontal(id="title-line"):
+            yield Tr(self.TITLE_MSG, id="title")
+            yield Tr(self.console.signed_in(), id="who")
+        yield from self.compose_body()
+        yield Tr(id="message")
+        yield KeyBar(self.KEYS, id="keys")
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets."""
+        yield from ()
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Put every text of this screen into ``lang``."""
+        relabel_all(self, lang)
+        self.relabel(lang)
+
+    def relabel(self, lang: Lang) -> None:
+        """Texts that are not :class:`Translatable` widgets (table headings and cells)."""
+
+    def say(self, msg: Msg | None, *, error: bool = False) -> None:
+        """Show a notice (or an error) on the message line; None clears it."""
+        line = self.query_one("#message", Tr)
+        line.set_class(error, "-error")
+        line.show(msg)
+
+    def fail(self, error: ApiError) -> None:
+        """Explain a failed request; a dead session goes back to the login screen."""
+        if error.code in ("session_expired", "unauthenticated"):
+            self.console.session_ended(T.error_text(error, None))
+            return
+        self.say(T.error_text(error, self.console.role), error=True)
+
+
+def relabel_all(screen: Screen[ResultT], lang: Lang) -> None:
+    """Put every :class:`Translatable` widget of ``screen`` into ``lang``."""
+    for widget in screen.query(Translatable):
+        widget.relabel(lang)
+
+
+class StaffModal(ModalScreen[ResultT]):
+    """A dialog over a console screen; F2 relabels it like the screens."""
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Put every text of this dialog into ``lang``."""
+        relabel_all(self, lang)
+
+    @property
+    def console(self) -> StaffApp:
+        """The app, typed."""
+        return cast("StaffApp", self.app)

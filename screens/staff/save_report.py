@@ -1,0 +1,55 @@
+"""The dialog that asks where to save a report, prefilled, confirmed with Enter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input
+
+from screens.staff import text as T
+from screens.staff.base import StaffModal
+from screens.widgets.i18n import KeyBar, Tr
+
+
+class SaveReportModal(StaffModal[Path | None]):
+    """Enter saves to the path shown; an existing file needs a second Enter."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    AUTO_FOCUS = "#save-path"
+
+    def __init__(self, suggested: Path) -> None:
+        super().__init__()
+        self._suggested = suggested
+        self._overwrite: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        """The path, a message line, the keys."""
+        with Vertical(id="save", classes="dialog"):
+            yield Tr(T.SAVE_TITLE, classes="dialog-title")
+            yield Tr(T.SAVE_PATH, classes="label")
+            yield Input(str(self._suggested), id="save-path")
+            yield Tr(id="save-message", classes="-error")
+            yield KeyBar(
+                [("Enter", T.KEY_CONFIRM, "screen.save"), ("Esc", T.KEY_CANCEL, "screen.cancel")]
+            )
+
+    @on(Input.Submitted)
+    def action_save(self) -> None:
+        """Hand the path back once the staff member has confirmed it."""
+        path = Path(self.query_one(Input).value.strip()).expanduser()
+        if not path.name:
+            return
+        if path.exists() and self._overwrite != path:
+            self._overwrite = path
+            self.query_one("#save-message", Tr).show(T.SAVE_EXISTS)
+            return
+        self.dismiss(path)
+
+    def action_cancel(self) -> None:
+        """Escape: save nothing."""
+        self.dismiss(None)

@@ -1,0 +1,208 @@
+"""Every text the staff console shows, in Chinese and English (F2 switches)."""
+
+from __future__ import annotations
+
+from kiosk.client import ApiError
+from kiosk.i18n import Msg
+from kiosk.protocol import RecordState, StaffRole, SupervisedState, TerminalState
+
+# --- everywhere ---------------------------------------------------------------------------
+
+APP_TITLE = Msg("学籍校对 · 工作台", "Record check · staff console")
+SIGNED_IN = Msg("{user}（{role}）", "{user} ({role})")
+ROLES: dict[StaffRole, Msg] = {
+    "proctor": Msg("监考", "proctor"),
+    "college_office": Msg("学院教学办", "college office"),
+    "registrar": Msg("教务处学籍管理科", "registrar"),
+}
+KEY_BOARD = Msg("看板", "Board")
+KEY_SESSIONS = Msg("场次", "Sessions")
+KEY_STUDENTS = Msg("学生", "Students")
+KEY_LOGOUT = Msg("退出", "Log out")
+KEY_QUIT = Msg("关闭", "Quit")
+KEY_CONFIRM = Msg("确定", "Confirm")
+KEY_CANCEL = Msg("取消", "Cancel")
+LOADING = Msg("正在加载……", "Loading…")
+YES = Msg("是", "yes")
+NO = Msg("否", "no")
+
+# --- login --------------------------------------------------------------------------------
+
+LOGIN_TITLE = Msg("工作人员登录", "Staff login")
+LOGIN_SERVER = Msg("服务器：{url}", "Server: {url}")
+USERNAME = Msg("用户名", "User name")
+PASSWORD = Msg("密码", "Password")
+LOGIN_HINT = Msg(
+    "监考、学院教学办和教务处使用各自的工作人员账号。",
+    "Proctors, college offices and the registrar use their own staff accounts.",
+)
+KEY_LOGIN = Msg("登录", "Log in")
+
+# --- the live board -----------------------------------------------------------------------
+
+BOARD_TITLE = Msg("实时看板", "Live board")
+BOARD_LAB = Msg("机房：{lab}", "Lab: {lab}")
+BOARD_SESSION = Msg("场次：{title}（至 {ends}）", "Session: {title} (until {ends})")
+BOARD_NO_SESSION = Msg("本机房当前没有进行中的场次。", "No session is running in this lab.")
+BOARD_NO_LABS = Msg("还没有登记任何终端。", "No terminals are registered yet.")
+BOARD_UPDATED = Msg("更新于 {time}", "Updated {time}")
+BOARD_STALE = Msg("连接中断，显示的是 {time} 的数据", "Connection lost; showing data of {time}")
+TERMINAL_STATES: dict[TerminalState, Msg] = {
+    "idle": Msg("空闲", "idle"),
+    "in_use": Msg("使用中", "in use"),
+    "offline": Msg("离线", "offline"),
+}
+STEPS: dict[str, Msg] = {
+    "welcome": Msg("欢迎", "welcome"),
+    "login": Msg("登录", "login"),
+    "register": Msg("注册", "register"),
+    "record": Msg("档案", "record"),
+    "fields": Msg("逐项核对", "fields"),
+    "photo": Msg("照片", "photo"),
+    "review": Msg("检查", "review"),
+    "receipt": Msg("回执", "receipt"),
+}
+WAITING = Msg("待发 {n}", "waiting {n}")
+DEAD = Msg("失败 {n}", "failed {n}")
+PROGRESS = Msg(
+    "共 {total} 人 · 未开始 {not_started} · 进行中 {in_progress} · 全部正确 {all_correct} · 报告勘误 {corrections_reported}",
+    "{total} students · not started {not_started} · in progress {in_progress} · all correct {all_correct} · corrections {corrections_reported}",
+)
+KEY_NEXT_LAB = Msg("换机房", "Next lab")
+
+# --- sessions -----------------------------------------------------------------------------
+
+SESSIONS_TITLE = Msg("监考场次", "Supervised sessions")
+SESSION_COLUMNS = (
+    Msg("编号", "No."),
+    Msg("名称", "Title"),
+    Msg("机房", "Lab"),
+    Msg("时间", "Time"),
+    Msg("状态", "State"),
+    Msg("人数", "Roster"),
+)
+SESSION_STATES: dict[SupervisedState, Msg] = {
+    "planned": Msg("计划中", "planned"),
+    "running": Msg("进行中", "running"),
+    "ended": Msg("已结束", "ended"),
+}
+NO_SESSIONS = Msg("还没有场次。按 N 新建。", "No sessions yet. Press N to plan one.")
+KEY_NEW = Msg("新建", "New")
+KEY_START = Msg("开始", "Start")
+KEY_END = Msg("结束", "End")
+KEY_REPORT_CSV = Msg("导出CSV", "CSV")
+KEY_REPORT_XLSX = Msg("导出Excel", "Excel")
+KEY_SHOW_BOARD = Msg("看板", "Board")
+STARTED = Msg(
+    "场次已开始，机房终端将显示该场次。", "The session has started; the lab's kiosks show it."
+)
+ENDED = Msg("场次已结束。", "The session has ended.")
+CREATED = Msg("已新建场次 {id}。", "Session {id} planned.")
+REPORT_SUMMARY = Msg(
+    "报告：到场 {came} · 完成 {finished} · 报告勘误 {corrected} · 未到场 {absent}",
+    "Report: came {came} · finished {finished} · reported corrections {corrected} · did not come {absent}",
+)
+
+PLAN_TITLE = Msg("新建监考场次", "Plan a supervised session")
+PLAN_NAME = Msg("名称", "Title")
+PLAN_LAB = Msg("机房", "Lab")
+PLAN_DATE = Msg("日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)")
+PLAN_FROM = Msg("开始（HH:MM）", "From (HH:MM)")
+PLAN_UNTIL = Msg("结束（HH:MM）", "Until (HH:MM)")
+PLAN_CLASS = Msg("班级（或留空，填写学号）", "Class (or leave empty and list 学号)")
+PLAN_NUMBERS = Msg("学号（空格或逗号分隔）", "Student numbers (spaces or commas)")
+PLAN_BAD_TIME = Msg(
+    "日期或时间格式不对，或结束不晚于开始。",
+    "The date or a time is not valid, or the end is not after the start.",
+)
+PLAN_BAD_ROSTER = Msg(
+    "请填写班级或学号名单（二选一）。", "Give a class or a list of student numbers (one of them)."
+)
+PLAN_MISSING = Msg("请填写名称和机房。", "Give a title and a lab.")
+
+SAVE_TITLE = Msg("保存报告", "Save the report")
+SAVE_PATH = Msg("保存到文件（确认路径后按 Enter）", "Save to file (check the path, then Enter)")
+SAVED = Msg("报告已保存：{path}", "Report saved: {path}")
+SAVE_FAILED = Msg("无法写入该文件：{problem}", "Cannot write that file: {problem}")
+SAVE_EXISTS = Msg(
+    "文件已存在，再按一次 Enter 覆盖。", "The file exists; press Enter again to overwrite it."
+)
+
+# --- students -----------------------------------------------------------------------------
+
+STUDENTS_TITLE = Msg("学生查询", "Students")
+SEARCH = Msg("学号、姓名或身份证号，按 Enter 查询", "学号, name or ID number, then Enter")
+STUDENT_COLUMNS = (
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("班级", "Class"),
+    Msg("身份证号", "ID number"),
+    Msg("状态", "State"),
+)
+RECORD_STATES: dict[RecordState, Msg] = {
+    "not_checked": Msg("未校对", "not checked"),
+    "submitted": Msg("已提交", "submitted"),
+    "corrections_pending": Msg("勘误处理中", "corrections pending"),
+    "check_again": Msg("需重新核对", "check again"),
+}
+NO_MATCH = Msg("没有找到学生。", "No student found.")
+DETAIL_WINDOW_OPEN = Msg("校对时间：开放，至 {time}", "Window: open until {time}")
+DETAIL_WINDOW_CLOSED = Msg("校对时间：已于 {time} 结束", "Window: closed at {time}")
+DETAIL_WINDOW_NONE = Msg("校对时间：尚未开始（未注册）", "Window: not started (not registered)")
+HISTORY_KINDS: dict[str, Msg] = {
+    "login": Msg("登录", "login"),
+    "submission": Msg("提交", "submission"),
+    "correction": Msg("勘误", "correction"),
+    "reopen": Msg("重新开放", "reopened"),
+}
+NO_HISTORY = Msg("暂无记录。", "Nothing yet.")
+KEY_SEARCH = Msg("查询", "Search")
+KEY_REOPEN = Msg("重新开放", "Reopen")
+REOPENED = Msg("已重新开放校对时间，至 {time}。", "The window is open again until {time}.")
+
+# --- errors the console explains itself ---------------------------------------------------
+
+FORBIDDEN = Msg(
+    "您的角色（{role}）无权进行此操作；服务器已拒绝并记入审计日志。",
+    "Your role ({role}) may not do this; the server refused and logged it.",
+)
+STAFF_ERRORS: dict[str, Msg] = {
+    "invalid_credentials": Msg("用户名或密码不正确。", "The user name or password is wrong."),
+    "unauthenticated": Msg("请重新登录。", "Please log in again."),
+    "session_expired": Msg(
+        "登录已过期，请重新登录。", "Your login has expired; please log in again."
+    ),
+    "session_state": Msg(
+        "该场次当前状态下不能这样操作。", "The session's state does not allow this."
+    ),
+    "lab_busy": Msg(
+        "该机房已有进行中的场次，请先结束它。",
+        "Another session is running in that lab; end it first.",
+    ),
+    "window_not_closed": Msg(
+        "该学生的校对时间未结束（或尚未开始），无需重新开放。",
+        "The student's window is not closed (or never started); nothing to reopen.",
+    ),
+    "not_found": Msg("找不到该记录。", "Not found."),
+    "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
+    "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
+}
+VALIDATION: dict[str, Msg] = {
+    "unknown_lab": Msg("没有这个机房（该机房没有终端）。", "No such lab (it has no terminals)."),
+    "unknown_class": Msg("没有这个班级。", "No such class."),
+    "unknown_student": Msg(
+        "名单中有不存在的学号。", "A student number on the list does not exist."
+    ),
+}
+
+
+def error_text(error: ApiError, role: StaffRole | None) -> Msg:
+    """What to tell a staff member about a failed request, in both languages."""
+    if error.code == "forbidden":
+        name = ROLES[role] if role else Msg("未知", "unknown")
+        return Msg(FORBIDDEN.zh.format(role=name.zh), FORBIDDEN.en.format(role=name.en))
+    if error.code == "validation_failed" and error.problem is not None:
+        for item in error.problem.errors:
+            if item.code in VALIDATION:
+                return VALIDATION[item.code]
+    return STAFF_ERRORS.get(error.code) or error.message

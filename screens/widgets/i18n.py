@@ -1,0 +1,113 @@
+"""Text widgets that re-render themselves when the kiosk's language changes (F2).
+
+They hold :class:`~kiosk.i18n.Msg` pairs rather than strings; on F2 the screens call
+:meth:`Translatable.relabel` on them, so labels change in place: no widget is recreated, and
+nothing a student typed is lost. They do not watch the app's reactive themselves, because a
+watcher keeps its widget (and the student's data on it) referenced after logout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+from rich.markup import escape
+from textual.dom import DOMNode
+from textual.widgets import Static
+
+from kiosk.i18n import Lang, Msg
+from screens import text as T
+
+if TYPE_CHECKING:
+    from screens.app import KioskApp
+
+MsgLines = Msg | Sequence[Msg] | None
+
+
+def _as_tuple(msgs: MsgLines) -> tuple[Msg, ...]:
+    if msgs is None:
+        return ()
+    if isinstance(msgs, Msg):
+        return (msgs,)
+    return tuple(msgs)
+
+
+def current_lang(node: DOMNode) -> Lang:
+    """The language the kiosk shows now."""
+    return cast("KioskApp", node.app).lang
+
+
+class Translatable(Static):
+    """A Static whose text depends on the language."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("", id=id, classes=classes, markup=self.MARKUP)
+        self._lang: Lang = "zh"
+
+    MARKUP = False
+    """Whether the text is content markup."""
+
+    def on_mount(self) -> None:
+        """Show the text in the current language."""
+        self.relabel(current_lang(self))
+
+    def relabel(self, lang: Lang) -> None:
+        """Show the text in ``lang``."""
+        self._lang = lang
+        self.update(self.text_in(lang))
+
+    def text_in(self, lang: Lang) -> str:
+        """The text in ``lang``."""
+        raise NotImplementedError
+
+
+class Tr(Translatable):
+    """A Static showing one or more messages (one per line) in the app's current language.
+
+    Hidden while it has nothing to show, so error and notice areas take no room until needed.
+    """
+
+    def __init__(
+        self, msgs: MsgLines = None, *, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._msgs = _as_tuple(msgs)
+        self.display = bool(self._msgs)
+
+    def text_in(self, lang: Lang) -> str:
+        """The messages in ``lang``, one per line."""
+        return "\n".join(msg.get(lang) for msg in self._msgs)
+
+    def show(self, msgs: MsgLines) -> None:
+        """Show other messages (None or an empty list hides the widget)."""
+        self._msgs = _as_tuple(msgs)
+        self.display = bool(self._msgs)
+        self.relabel(self._lang)
+
+
+KeyHint = tuple[str, Msg, str]
+"""A key as the key bar shows it: the key's name, what it does, and the action it runs."""
+
+_LANGUAGE_HINT: KeyHint = ("F2", T.KEY_LANGUAGE, "app.toggle_language")
+
+
+class KeyBar(Translatable):
+    """The bottom line: the keys that work on this screen, each clickable with the mouse."""
+
+    MARKUP = True
+
+    def __init__(self, keys: Sequence[KeyHint], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._keys = tuple(keys)
+
+    def text_in(self, lang: Lang) -> str:
+        """Each key in reverse video, then what it does in ``lang``."""
+        return "  ".join(
+            f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(msg.get(lang))}[/]"
+            for key, msg, action in (*self._keys, _LANGUAGE_HINT)
+        )
+
+    def set_keys(self, keys: Sequence[KeyHint]) -> None:
+        """Show another set of keys (e.g. while a correction is being typed)."""
+        self._keys = tuple(keys)
+        self.relabel(self._lang)

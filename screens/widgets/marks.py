@@ -1,0 +1,8 @@
+"""The marks shown beside decisions. Plain single-width characters, never emoji, because
+terminals disagree on the width of emoji (reference/textual.md §2.8)."""
+
+from __future__ import annotations
+
+MARK_CORRECT = "√"
+MARK_WRONG = "×"
+MARK_OPEN = "·"

@@ -1,0 +1,311 @@
+"""An in-memory stand-in for the kiosk's API client, and helpers for the screen tests.
+
+:class:`FakeClient` has the methods of :class:`kiosk.client.ApiClient` (the
+:class:`screens.ports.KioskClient` protocol), answers from a configurable record, raises
+scripted :class:`~kiosk.client.ApiError` per method, and records every call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Static
+
+from kiosk.client import ApiError
+from kiosk.config import KioskSettings
+from kiosk.protocol import (
+    CorrectionRef,
+    FieldValue,
+    Health,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    LoginResponse,
+    PhotoInfo,
+    PhotoLinkResponse,
+    ProblemDetails,
+    RecordResponse,
+    StudentSummary,
+    VerificationReceipt,
+    VerificationRequest,
+    VerificationWindow,
+)
+from screens.app import KioskApp, create_app
+
+NOW = dt.datetime(2025, 5, 20, 2, 0, 0, tzinfo=dt.UTC)
+"""The frozen wall clock of the screen tests."""
+
+STUDENT_NAME = "王小明"
+ID_NUMBER = "330502200203150010"
+TOKEN = "tok-secret-0123456789abcdef"
+PHOTO_URL = "http://kiosk.test/p/abc123"
+RECEIPT_NO = "R2025-000123"
+
+RECORD_VALUES: dict[str, str] = {
+    "name": STUDENT_NAME,
+    "gender": "男",
+    "ethnicity": "汉族",
+    "birth_date": "2002-03-15",
+    "id_number": ID_NUMBER,
+    "student_no": "2021010203",
+    "institution": "湖州师范学院",
+    "college": "信息工程学院",
+    "department": "计算机系",
+    "major": "计算机科学与技术",
+    "class_name": "计科211",
+    "level": "本科",
+    "duration": "4",
+    "education_category": "普通高等教育",
+    "study_mode": "普通全日制",
+    "enrollment_date": "2021-09-01",
+    "status": "在籍（注册学籍）",
+}
+
+
+def make_record(version: int = 1, **changes: Any) -> RecordResponse:
+    """A record of the test student; ``changes`` override top-level record attributes."""
+    data: dict[str, Any] = {
+        "student_no": RECORD_VALUES["student_no"],
+        "fields": [FieldValue(key=key, value=value) for key, value in RECORD_VALUES.items()],  # type: ignore[arg-type]
+        "record_version": version,
+        "photo": PhotoInfo(version=1, width=480, height=640, size_bytes=40_000),
+        "window": VerificationWindow(closes_at=NOW + dt.timedelta(hours=20), is_open=True),
+        "state": "not_checked",
+        "ticket": f"ticket-v{version}",
+        "ticket_expires_at": NOW + dt.timedelta(days=7),
+    }
+    data.update(changes)
+    return RecordResponse(**data)
+
+
+def api_error(code: str, status: int = 0, **extensions: Any) -> ApiError:
+    """An :class:`ApiError` as the real client raises it, with problem extensions."""
+    problem = None
+    if status:
+        problem = ProblemDetails(title=code, status=status, code=code, **extensions)
+    return ApiError(status, code, problem)
+
+
+def unreachable() -> ApiError:
+    """The error of a server that cannot be reached."""
+    return api_error("server_unreachable")
+
+
+def settings(**changes: Any) -> KioskSettings:
+    """Kiosk settings for tests: short idle times, a known school."""
+    values: dict[str, Any] = {
+        "school_name": "湖州师范学院",
+        "idle_timeout_s": 60,
+        "idle_warning_s": 10,
+        "receipt_countdown_s": 30,
+    }
+    values.update(changes)
+    return KioskSettings(**values)
+
+
+class FakeMonotonic:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` pass."""
+        self.now += seconds
+
+
+class FakeClient:
+    """In-memory :class:`screens.ports.KioskClient`: scripted errors, recorded calls."""
+
+    def __init__(self, record: RecordResponse | None = None) -> None:
+        self.record_response = record or make_record()
+        self.errors: dict[str, list[ApiError]] = defaultdict(list)
+        self.calls: list[str] = []
+        self.submissions: list[tuple[VerificationRequest, str, bytes | None]] = []
+        self.heartbeats: list[HeartbeatRequest] = []
+        self._token: str | None = None
+
+    def fail(self, method: str, *errors: ApiError) -> None:
+        """Make the next calls of ``method`` raise ``errors``, one per call."""
+        self.errors[method].extend(errors)
+
+    def _call(self, method: str) -> None:
+        self.calls.append(method)
+        if self.errors[method]:
+            raise self.errors[method].pop(0)
+
+    @property
+    def token(self) -> str | None:
+        """The student's token while logged in."""
+        return self._token
+
+    async def health(self) -> Health:
+        """Always healthy unless scripted otherwise."""
+        self._call("health")
+        return Health(status="ok", version="test", database="ok")
+
+    async def login(self, username: str, password: str) -> LoginResponse:
+        """Any user name and password log the test student in."""
+        self._call("login")
+        self._token = TOKEN
+        student = StudentSummary(
+            student_no=RECORD_VALUES["student_no"], name=STUDENT_NAME, college="信息工程学院"
+        )
+        return LoginResponse(token=TOKEN, expires_at=NOW + dt.timedelta(hours=1), student=student)
+
+    async def logout(self) -> None:
+        """Forget the token (never raises, like the real one)."""
+        self.calls.append("logout")
+        self._token = None
+
+    def forget_student(self) -> None:
+        """Forget the token without a call."""
+        self.calls.append("forget_student")
+        self._token = None
+
+    async def record(self) -> RecordResponse:
+        """The configured record."""
+        self._call("record")
+        return self.record_response
+
+    async def photo_link(self) -> PhotoLinkResponse:
+        """A link valid for five minutes of the frozen clock."""
+        self._call("photo_link")
+        return PhotoLinkResponse(url=PHOTO_URL, expires_at=NOW + dt.timedelta(minutes=5))
+
+    async def photo_bytes(self, url: str) -> bytes:
+        """A few bytes standing in for the JPEG."""
+        self._call("photo_bytes")
+        return b"\xff\xd8\xff\xd9"
+
+    async def submit(
+        self, request: VerificationRequest, idempotency_key: str, body: bytes | None = None
+    ) -> tuple[VerificationReceipt, bool]:
+        """Record the submission (also failed attempts) and answer with a receipt."""
+        self.submissions.append((request, idempotency_key, body))
+        self._call("submit")
+        corrections = [
+            CorrectionRef(id=index, field=decision.key, state="reported")
+            for index, decision in enumerate(request.incorrect(), start=1)
+        ]
+        if request.photo.verdict == "incorrect":
+            corrections.append(CorrectionRef(id=99, field="photo", state="reported"))
+        receipt = VerificationReceipt(
+            receipt_no=RECEIPT_NO, submitted_at=NOW, corrections=corrections
+        )
+        return receipt, False
+
+    async def heartbeat(self, beat: HeartbeatRequest) -> HeartbeatResponse:
+        """Record the beat."""
+        self.heartbeats.append(beat)
+        self._call("heartbeat")
+        return HeartbeatResponse(server_time=NOW, terminal_name="机房A-01", lab="A")
+
+    async def aclose(self) -> None:
+        """Nothing to close."""
+
+
+# --- driving the app ------------------------------------------------------------------------
+
+
+async def no_sleep(_seconds: float) -> None:
+    """Submission retries without waiting."""
+
+
+def build_app(
+    client: FakeClient | None = None,
+    monotonic: FakeMonotonic | None = None,
+    *,
+    demo_accounts: Sequence[tuple[str, str, str]] = (),
+    **settings_changes: Any,
+) -> KioskApp:
+    """The kiosk as the tests run it: fake client, frozen wall clock, hand-moved monotonic."""
+    app = create_app(
+        settings(**settings_changes),
+        client or FakeClient(),
+        demo_accounts=demo_accounts,
+        terminal_name="机房A-01",
+        clock=lambda: NOW,
+        monotonic=monotonic or FakeMonotonic(),
+    )
+    app.retry_sleep = no_sleep
+    return app
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and the screen catch up."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def to_login(pilot: Pilot[None]) -> None:
+    """From the welcome screen to the login screen."""
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def log_in(pilot: Pilot[None], password: str = "pw") -> None:
+    """Type a user name and password on the login screen and press Enter."""
+    await pilot.press(*"2021010203", "enter", *password, "enter")
+    await settle(pilot)
+
+
+async def to_record(pilot: Pilot[None]) -> None:
+    """Welcome -> login -> record overview."""
+    await to_login(pilot)
+    await log_in(pilot)
+
+
+async def to_fields(pilot: Pilot[None]) -> None:
+    """... -> the first field."""
+    await to_record(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def to_photo(pilot: Pilot[None]) -> None:
+    """... -> all 17 fields correct -> the photo."""
+    await to_fields(pilot)
+    await pilot.press(*["y"] * 17)
+    await settle(pilot)
+
+
+async def to_review(pilot: Pilot[None]) -> None:
+    """... -> photo correct -> the review."""
+    await to_photo(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+
+
+async def submit(pilot: Pilot[None]) -> None:
+    """On the review: tick the declaration, submit, confirm."""
+    await pilot.press("space", "s")
+    await settle(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+
+
+def screen_text(app: App[Any]) -> str:
+    """What the terminal shows now, as text (wrapped lines stay wrapped)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def shown_text(app: App[Any]) -> str:
+    """The unwrapped text of every displayed Static on the current screen, one per line."""
+    texts = [
+        str(widget.content)
+        for widget in app.screen.query(Static)
+        if all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
+    ]
+    return "\n".join(texts)
