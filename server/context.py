@@ -27,7 +27,7 @@ class ServerContext:
     tickets: Signer = field(init=False)
 
     def __post_init__(self) -> None:
-        self.photo_links = Signer(self.settings.secret_key, PHOTO_SALT)
+        self.photo_links = Signer(self.settings.secret_key, PHOTO_SALT, short=True)
         self.tickets = Signer(self.settings.secret_key, TICKET_SALT)
 
     def now(self) -> dt.datetime:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 import qrcode
 import qrcode.constants
+import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from qrcode.image.pil import PilImage
 
 from kiosk.qr import half_block_rows, qr_matrix
@@ -63,15 +66,15 @@ def test_error_correction_reader_agrees_with_the_library() -> None:
 
 
 @pytest.mark.parametrize("data", SAMPLES)
-def test_size_is_the_smallest_version_at_level_m(data: str) -> None:
-    reference = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+def test_size_is_the_smallest_version_at_level_l(data: str) -> None:
+    reference = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=4)
     reference.add_data(data)
     reference.make(fit=True)
     matrix = qr_matrix(data)
     width = 17 + 4 * reference.version + 2 * 4
     assert all(len(row) == width for row in matrix)
     assert len(matrix) == width + width % 2
-    assert error_correction(symbol(matrix, 4)) == "M"
+    assert error_correction(symbol(matrix, 4)) == "L"
 
 
 @pytest.mark.parametrize("data", SAMPLES)
@@ -106,7 +109,7 @@ def test_matrix_matches_the_librarys_own_image() -> None:
     """Rendered by qrcode through Pillow at 8 px per module, every module has our colour."""
     scale, border = 8, 4
     code = qrcode.QRCode(
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        error_correction=qrcode.constants.ERROR_CORRECT_L,
         border=border,
         box_size=scale,
         image_factory=PilImage,
@@ -150,3 +153,30 @@ def test_half_block_rows_pad_an_odd_matrix_with_light() -> None:
 def test_negative_border_is_refused() -> None:
     with pytest.raises(ValueError, match="border"):
         qr_matrix("x", border=-1)
+
+
+def test_a_photo_link_fits_an_80x24_terminal() -> None:
+    """A photo link as the server makes it (compact signed token) draws in 21 text rows."""
+    link = "http://127.0.0.1:45271/p/4d2.1.6b3c8f00.k16z1kQU6daOhEEJbxzLz_kM_ZJ"
+    assert len(half_block_rows(qr_matrix(link))) <= 21
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=120)
+)
+def test_the_drawn_code_decodes_back_to_the_data(data: str) -> None:
+    """Drawn at 6 px per module from the half-block cells, zxing-cpp reads the data back."""
+    from PIL import Image
+
+    cells = half_block_rows(qr_matrix(data))
+    scale = 6
+    image = Image.new("L", (len(cells[0]) * scale, len(cells) * 2 * scale), 255)
+    for y, row in enumerate(cells):
+        for x, (top, bottom) in enumerate(row):
+            for half, dark in ((0, top), (1, bottom)):
+                if dark:
+                    left, upper = x * scale, (2 * y + half) * scale
+                    image.paste(0, (left, upper, left + scale, upper + scale))
+    decoded = zxingcpp.read_barcodes(image)
+    assert [result.text for result in decoded] == [data]
