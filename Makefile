@@ -22,14 +22,21 @@ serve: $(STAMP)  ## the university server, as config.toml says
 test: lint typecheck pytest  ## everything CI checks
 
 lint: $(STAMP)
-	$(BIN)/ruff check kiosk screens server tests
-	$(BIN)/ruff format --check kiosk screens server tests
+	$(BIN)/ruff check kiosk screens server tests bench
+	$(BIN)/ruff format --check kiosk screens server tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Measures the kiosk and the server against DESIGN.md §7 (loopback only, every loop bounded,
+# under 10 minutes on 2 cores); writes bench/report.md and bench/report.json. PostgreSQL rows
+# run when KIOSK_BENCH_POSTGRES_URL names a database the run may wipe.
+bench: $(STAMP)  ## the budgets of DESIGN.md §7, measured
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lock:  ## re-pin requirements.lock after editing pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock

@@ -25,6 +25,20 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("run", help="start the kiosk on this lab terminal")
     commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    staff_console = commands.add_parser("staff", help="the staff console (live board, sessions)")
+    staff_console.add_argument(
+        "--server", help="the university server's URL (default: [kiosk] server_url)"
+    )
+
+    outbox = commands.add_parser(
+        "outbox", help="this terminal's results waiting to be sent (no personal data shown)"
+    )
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    outbox_commands.add_parser("list", help="counts, ages and states of the entries")
+    outbox_commands.add_parser("retry", help="send the dead letters again, same key and body")
+    outbox_commands.add_parser(
+        "purge-delivered", help="forget the receipt numbers of delivered results"
+    )
 
     serve = commands.add_parser("serve", help="start the university server")
     serve.add_argument("--demo", action="store_true", help="fill an empty database with demo data")
@@ -54,6 +68,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     accounts.add_argument("--json", action="store_true", help="print JSON for scripts")
     admin_commands.add_parser("hash-pin", help="hash a staff PIN for [kiosk] staff_pin_hash")
+    mailbox = admin_commands.add_parser(
+        "mailbox", help="messages in the local mailbox (mail and SMS without SMTP or a gateway)"
+    )
+    mailbox.add_argument("--to", help="only this e-mail address or mobile number")
+    mailbox.add_argument("--limit", type=int, default=20, help="how many, newest first")
+    mailbox.add_argument(
+        "--failed", action="store_true", help="instead: messages that could not be delivered"
+    )
+    records = admin_commands.add_parser(
+        "import-records",
+        help="import master records from CSV (UTF-8 or GBK) or Excel; nothing applied on error",
+    )
+    records.add_argument("file", type=Path)
+    records.add_argument("--dry-run", action="store_true", help="only check the file")
+    photos = admin_commands.add_parser(
+        "import-photos", help="import photos (named by 学号 or ID number) from a folder or zip"
+    )
+    photos.add_argument("source", type=Path, metavar="DIR|ZIP")
     return parser
 
 
@@ -90,6 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from server.admin import run_admin
 
         return run_admin(settings, args)
+    if args.command == "outbox":
+        from kiosk.outbox_cli import run_outbox_command
+
+        return run_outbox_command(settings.kiosk.outbox_path, args.outbox_command)
+    if args.command == "staff":
+        from screens.staff.launch import launch
+
+        return launch(settings, server_url=args.server)
     if args.command == "run":
         from screens.launch import run_kiosk
 

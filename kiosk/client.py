@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -24,16 +25,25 @@ from kiosk.protocol import (
     IDEMPOTENCY_KEY_HEADER,
     REPLAYED_HEADER,
     TERMINAL_KEY_HEADER,
+    Channel,
     Health,
     HeartbeatRequest,
     HeartbeatResponse,
     LoginRequest,
     LoginResponse,
+    MailboxMessage,
+    MailboxResponse,
     PhotoLinkResponse,
     ProblemDetails,
     RecordResponse,
+    RegistrationRequest,
+    RegistrationResponse,
+    ResendRequest,
+    ResendResponse,
     VerificationReceipt,
     VerificationRequest,
+    VerifyCodesRequest,
+    VerifyCodesResponse,
 )
 
 log = logging.getLogger(__name__)
@@ -106,7 +116,152 @@ def _problem_of(response: httpx.Response) -> tuple[str, ProblemDetails | None] |
         return body["code"], None
 
 
-class ApiClient:
+class BaseClient:
+    """The plumbing both the kiosk's and the staff console's clients stand on.
+
+    One httpx connection pool; every failure mapped to :class:`ApiError`; at most one
+    bearer token, kept only in memory and dropped as soon as an answer says it is dead.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._token: str | None = None
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s),
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": f"{_JSON}, application/problem+json"},
+        )
+
+    @property
+    def token(self) -> str | None:
+        """The logged-in user's bearer token, or None."""
+        return self._token
+
+    @property
+    def base_url(self) -> str:
+        """The server's address, as configured."""
+        return str(self._http.base_url).rstrip("/")
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        authorized: bool = False,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        status_codes: dict[int, str] | None = None,
+        accept: frozenset[int] = frozenset(),
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send one request; any answer but 2xx (or a status in ``accept``) is an ApiError.
+
+        ``what`` names the request in logs instead of the URL, which may hold a signed link.
+        ``authorized`` adds the bearer token; ``status_codes`` names the codes of error
+        statuses that come without a problem document; ``params`` is the query string.
+        """
+        sent = dict(headers or {})
+        bearer = self._token if authorized else None
+        if bearer is not None:
+            sent["Authorization"] = f"Bearer {bearer}"
+        if content is not None:
+            sent["Content-Type"] = _JSON
+        try:
+            response = await self._http.request(
+                method, url, content=content, headers=sent, params=params
+            )
+        except httpx.TimeoutException:
+            log.warning("%s: timed out", what)
+            raise ApiError(0, "timeout") from None
+        except httpx.TransportError as exc:
+            log.warning("%s: server unreachable (%s)", what, type(exc).__name__)
+            raise ApiError(0, "server_unreachable") from None
+        if response.is_success or response.status_code in accept:
+            return response
+        found = _problem_of(response)
+        if found is not None:
+            code, problem = found
+        else:
+            code = (status_codes or {}).get(response.status_code) or _code_for_status(
+                response.status_code
+            )
+            problem = None
+        # A refused login or a closed window is business as usual; a failing server is not.
+        level = logging.WARNING if response.status_code >= 500 else logging.INFO
+        log.log(level, "%s: HTTP %d %s", what, response.status_code, code)
+        # Only the token this request used is dropped: a later user's must survive a
+        # stale answer for an earlier one.
+        if response.status_code == 401 and code in _TOKEN_DEAD and self._token == bearer:
+            self._token = None
+        raise ApiError(response.status_code, code, problem)
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError:
+            log.warning("%s: HTTP %d, body is not a %s", what, response.status_code, model.__name__)
+            raise ApiError(response.status_code, "bad_response") from None
+
+    @staticmethod
+    def _login_body(username: str, password: str) -> bytes:
+        """The login request's body, or the 422 the server would answer, without a round trip."""
+        try:
+            return LoginRequest(username=username, password=password).model_dump_json().encode()
+        except ValidationError:
+            raise ApiError(422, "validation_failed") from None
+
+    async def _log_in(
+        self,
+        url: str,
+        model: type[ModelT],
+        username: str,
+        password: str,
+        *,
+        what: str,
+        headers: dict[str, str] | None = None,
+    ) -> ModelT:
+        """Post credentials to ``url``; keep the answer's token for the authorized requests."""
+        response = await self._request(
+            "POST", url, what=what, content=self._login_body(username, password), headers=headers
+        )
+        session = self._parse(response, model, what)
+        token = getattr(session, "token", None)
+        if not isinstance(token, str):
+            raise ApiError(response.status_code, "bad_response")
+        self._token = token
+        return session
+
+    async def _log_out(self, url: str, *, what: str, headers: dict[str, str] | None = None) -> None:
+        """Forget the token whatever happens, then tell the server. Never fails."""
+        token, self._token = self._token, None
+        if token is None:
+            return
+        # The server expires an orphaned session by itself, so a failed DELETE is harmless.
+        with contextlib.suppress(ApiError):
+            # The token is passed explicitly because it is already forgotten: even a
+            # cancelled logout must leave none behind.
+            await self._request(
+                "DELETE",
+                url,
+                what=what,
+                headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+            )
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+
+class ApiClient(BaseClient):
     """One terminal's connection to the university server, holding at most one student token.
 
     The token is kept only in memory; :meth:`logout` and :meth:`forget_student` drop it, and
@@ -121,22 +276,8 @@ class ApiClient:
         timeout_s: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        super().__init__(base_url, timeout_s=timeout_s, transport=transport)
         self._terminal_key = terminal_key
-        self._token: str | None = None
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            transport=transport,
-            headers={"Accept": f"{_JSON}, application/problem+json"},
-        )
-
-    @property
-    def token(self) -> str | None:
-        """The logged-in student's bearer token, or None."""
-        return self._token
-
-    # --- plumbing -------------------------------------------------------------------------
 
     async def _send(
         self,
@@ -150,54 +291,15 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         status_codes: dict[int, str] | None = None,
     ) -> httpx.Response:
-        """Send one request; any answer but 2xx becomes an :class:`ApiError`.
-
-        ``what`` names the request in logs instead of the URL, which may hold a signed link.
-        ``student`` adds the bearer token; ``terminal=False`` leaves out the terminal key;
-        ``status_codes`` names the codes of error statuses that come without a problem document.
-        """
+        """:meth:`BaseClient._request` with the terminal key (unless ``terminal=False``)
+        and, with ``student``, the student's token."""
         sent = dict(headers or {})
         if terminal:
             sent[TERMINAL_KEY_HEADER] = self._terminal_key
-        bearer = self._token if student else None
-        if bearer is not None:
-            sent["Authorization"] = f"Bearer {bearer}"
-        if content is not None:
-            sent["Content-Type"] = _JSON
-        try:
-            response = await self._http.request(method, url, content=content, headers=sent)
-        except httpx.TimeoutException:
-            log.warning("%s: timed out", what)
-            raise ApiError(0, "timeout") from None
-        except httpx.TransportError as exc:
-            log.warning("%s: server unreachable (%s)", what, type(exc).__name__)
-            raise ApiError(0, "server_unreachable") from None
-        if response.is_success:
-            return response
-        found = _problem_of(response)
-        if found is not None:
-            code, problem = found
-        else:
-            code = (status_codes or {}).get(response.status_code) or _code_for_status(
-                response.status_code
-            )
-            problem = None
-        # A refused login or a closed window is business as usual; a failing server is not.
-        level = logging.WARNING if response.status_code >= 500 else logging.INFO
-        log.log(level, "%s: HTTP %d %s", what, response.status_code, code)
-        # Only the token this request used is dropped: a later student's must survive a
-        # stale answer for an earlier one.
-        if response.status_code == 401 and code in _TOKEN_DEAD and self._token == bearer:
-            self._token = None
-        raise ApiError(response.status_code, code, problem)
-
-    @staticmethod
-    def _parse(response: httpx.Response, model: type[ModelT], what: str) -> ModelT:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError:
-            log.warning("%s: HTTP %d, body is not a %s", what, response.status_code, model.__name__)
-            raise ApiError(response.status_code, "bad_response") from None
+        return await self._request(
+            method, url, what=what, authorized=student, content=content, headers=sent,
+            status_codes=status_codes,
+        )  # fmt: skip
 
     # --- the API --------------------------------------------------------------------------
 
@@ -208,33 +310,22 @@ class ApiClient:
 
     async def login(self, username: str, password: str) -> LoginResponse:
         """Log a student in and keep the token for their requests."""
-        try:
-            body = LoginRequest(username=username, password=password).model_dump_json()
-        except ValidationError:
-            # The server would refuse the same input; answer as it would, without a round trip.
-            raise ApiError(422, "validation_failed") from None
-        response = await self._send(
-            "POST", f"{API_PREFIX}/sessions", what="login", content=body.encode()
+        return await self._log_in(
+            f"{API_PREFIX}/sessions",
+            LoginResponse,
+            username,
+            password,
+            what="login",
+            headers={TERMINAL_KEY_HEADER: self._terminal_key},
         )
-        session = self._parse(response, LoginResponse, "login")
-        self._token = session.token
-        return session
 
     async def logout(self) -> None:
         """End the student's session; the token is forgotten whatever happens. Never fails."""
-        token, self._token = self._token, None
-        if token is None:
-            return
-        # The server expires an orphaned session by itself, so a failed DELETE is harmless.
-        with contextlib.suppress(ApiError):
-            # The token is passed explicitly because it is already forgotten: even a
-            # cancelled logout must leave none behind.
-            await self._send(
-                "DELETE",
-                f"{API_PREFIX}/sessions/current",
-                what="logout",
-                headers={"Authorization": f"Bearer {token}"},
-            )
+        await self._log_out(
+            f"{API_PREFIX}/sessions/current",
+            what="logout",
+            headers={TERMINAL_KEY_HEADER: self._terminal_key},
+        )
 
     def forget_student(self) -> None:
         """Drop the student's token without telling the server."""
@@ -308,6 +399,53 @@ class ApiClient:
         )
         return self._parse(response, HeartbeatResponse, "heartbeat")
 
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+    # --- registration (first-time students) -----------------------------------------------
+
+    async def register(self, request: RegistrationRequest) -> RegistrationResponse:
+        """``POST /api/v1/registrations``: match the identity; the server sends both codes."""
+        response = await self._send(
+            "POST",
+            f"{API_PREFIX}/registrations",
+            what="registration",
+            content=request.model_dump_json().encode(),
+        )
+        return self._parse(response, RegistrationResponse, "registration")
+
+    async def verify_registration(
+        self, registration_id: str, codes: VerifyCodesRequest
+    ) -> VerifyCodesResponse:
+        """Send the codes the student received; both confirmed activates the account."""
+        response = await self._send(
+            "POST",
+            f"{API_PREFIX}/registrations/{quote(registration_id, safe='')}/verify",
+            what="registration verify",
+            content=codes.model_dump_json().encode(),
+        )
+        return self._parse(response, VerifyCodesResponse, "registration verify")
+
+    async def resend_code(self, registration_id: str, channel: Channel) -> ResendResponse:
+        """Ask for a new code on ``channel``; the old one stops working."""
+        response = await self._send(
+            "POST",
+            f"{API_PREFIX}/registrations/{quote(registration_id, safe='')}/resend",
+            what="registration resend",
+            content=ResendRequest(channel=channel).model_dump_json().encode(),
+        )
+        return self._parse(response, ResendResponse, "registration resend")
+
+    async def demo_mailbox(self, to: str) -> list[MailboxMessage]:
+        """The demo server's local mailbox for ``to``, newest first; [] where there is none.
+
+        Only demo servers have the route (404 elsewhere). It needs no terminal key, so the
+        terminal's secret is not sent.
+        """
+        response = await self._request(
+            "GET",
+            f"{API_PREFIX}/demo/mailbox",
+            what="demo mailbox",
+            params={"to": to},
+            accept=frozenset({404}),
+        )
+        if response.status_code == 404:
+            return []
+        return self._parse(response, MailboxResponse, "demo mailbox").messages

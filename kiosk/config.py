@@ -8,12 +8,13 @@ raises :class:`ConfigError`, whose message names the key and the problem.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_FILE = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK_"
@@ -126,8 +127,93 @@ class ServerSettings(Section):
     max_body_bytes: Annotated[int, Field(ge=1024, le=10_485_760)] = 65536
     """Larger request bodies are refused with 413."""
 
+    import_max_bytes: Annotated[int, Field(ge=1024, le=1_073_741_824)] = 52_428_800
+    """The limit instead for the registrar's uploads (record files, photo zips)."""
+
+    photo_min_bytes: Annotated[int, Field(ge=1, le=10_485_760)] = 10_240
+    """Imported photos smaller than this are refused (the spec asks about 20–40 KB)."""
+
+    photo_max_bytes: Annotated[int, Field(ge=1, le=10_485_760)] = 102_400
+    """Imported photos larger than this are refused."""
+
     demo: bool = False
     """Fill an empty database with the generated demo data on start."""
+
+    # --- registration and one-time codes ---
+
+    code_ttl_minutes: Annotated[int, Field(ge=1, le=60)] = 10
+    """How long an e-mail or SMS registration code works (NIST: at most 10 minutes)."""
+
+    code_max_attempts: Annotated[int, Field(ge=1, le=10)] = 5
+    """Wrong tries before a code is dead; a resend then gives a new one."""
+
+    resend_interval_s: Annotated[int, Field(ge=10, le=3600)] = 60
+    """Shortest time between two codes sent to the same address or number."""
+
+    resend_daily_cap: Annotated[int, Field(ge=1, le=100)] = 10
+    """Most codes sent to one address or number in 24 hours."""
+
+    registration_ttl_hours: Annotated[int, Field(ge=1, le=168)] = 24
+    """How long an unfinished registration can still be completed."""
+
+    # --- mail and SMS delivery (empty host or URL: the local mailbox, ``kiosk admin mailbox``) ---
+
+    smtp_host: str = ""
+    """SMTP server for registration mail; empty means mail goes to the local mailbox."""
+
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    """SMTP port (587 for STARTTLS, 465 for implicit TLS, 25 without TLS)."""
+
+    smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    """``starttls`` upgrades a plain connection, ``tls`` connects with TLS, ``none`` never."""
+
+    smtp_username: str = ""
+    """SMTP login; empty means no AUTH."""
+
+    smtp_password: str = ""
+    """SMTP password. Keep it out of the file: set ``KIOSK_SERVER__SMTP_PASSWORD``."""
+
+    smtp_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    """Timeout of each SMTP socket operation."""
+
+    mail_from: str = "学籍校对终端 <noreply@example.edu.cn>"
+    """The From header of registration mail."""
+
+    sms_gateway_url: str = ""
+    """HTTP(S) endpoint of the SMS gateway (POST, JSON); empty means the local mailbox."""
+
+    sms_headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers for the gateway, e.g. an API key; from the environment as JSON:
+    ``KIOSK_SERVER__SMS_HEADERS='{"Authorization": "Bearer …"}'``."""
+
+    sms_body_template: dict[str, Any] = Field(
+        default_factory=lambda: {"to": "{number}", "text": "{text}"}
+    )
+    """The JSON body posted to the gateway; in every string ``{number}`` becomes the mobile
+    number and ``{text}`` the message. From the environment as JSON, like ``sms_headers``."""
+
+    sms_timeout_s: Annotated[float, Field(gt=0, le=120)] = 10.0
+    """Timeout of one request to the SMS gateway."""
+
+    delivery_max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    """Tries per message before it is recorded as failed."""
+
+    delivery_retry_base_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
+    """Wait before the first retry; it doubles with each further try."""
+
+    delivery_poll_s: Annotated[float, Field(gt=0, le=300)] = 2.0
+    """How often the background sender looks for messages queued by other workers."""
+
+    @field_validator("sms_headers", "sms_body_template", mode="before")
+    @classmethod
+    def _json_from_environment(cls, value: Any) -> Any:
+        # Environment overrides arrive as strings; tables need JSON there.
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc.msg}") from None
+        return value
 
 
 class Settings(Section):

@@ -11,7 +11,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from kiosk.fields import BY_KEY
+from kiosk.fields import (
+    BY_KEY,
+    M_CONTROL,
+    M_DATE_FORMAT,
+    M_EMAIL,
+    M_ID_BIRTH,
+    M_ID_FORMAT,
+    M_ID_FUTURE,
+    M_MOBILE,
+    M_NAME_CHARS,
+    M_NOT_IN_LIST,
+    M_PASSWORD_CLASSES,
+    M_PASSWORD_ID_NUMBER,
+    M_PASSWORD_LONG,
+    M_PASSWORD_SHORT,
+    M_PASSWORD_STUDENT_NO,
+)
 from kiosk.i18n import Msg
 from kiosk.protocol import ProblemDetails
 
@@ -111,6 +127,52 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "本终端的请求过于频繁，请稍等片刻再试。",
         "This terminal has sent too many requests. Please wait a moment and try again.",
     ),
+    # --- registration ------------------------------------------------------------------
+    "record_not_found": Msg(
+        "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"
+        "如确认无误，请联系学院教学办。",
+        "No student record matches this name and ID number. Check both character by "
+        "character; if they are right, contact your college teaching office (学院教学办).",
+    ),
+    "identity_mismatch": Msg(
+        "所填性别或出生日期与学籍记录不一致。请联系学院教学办核实学籍记录。",
+        "The gender or birth date does not agree with the student record. Please ask your "
+        "college teaching office (学院教学办) to check the record.",
+    ),
+    "already_registered": Msg(
+        "该学生已经注册过账号，请直接登录。忘记密码请联系监考老师。",
+        "This student already has an account; please log in. If you forgot the password, "
+        "ask the proctor.",
+    ),
+    "email_taken": Msg(
+        "该邮箱已被其他账号使用，请换一个邮箱。",
+        "This e-mail address is used by another account; please use another one.",
+    ),
+    "resend_too_soon": Msg(
+        "刚刚发送过验证码，请稍候再试。",
+        "A code was sent a moment ago; please wait a little before asking again.",
+    ),
+    "send_limit_reached": Msg(
+        "今天发送到该邮箱或手机号的验证码已达上限，请稍后再试。",
+        "Too many codes went to this e-mail address or number today; please try again later.",
+    ),
+    "registration_closed": Msg(
+        "注册已经完成，请用邮箱和密码登录。",
+        "The registration is complete; please log in with your e-mail address and password.",
+    ),
+    "registration_expired": Msg(
+        "注册已过期（没有及时完成验证），请重新提交注册。",
+        "The registration has lapsed (the codes were not confirmed in time); please "
+        "register again.",
+    ),
+    "code_invalid": Msg(
+        "验证码有误、已过期或已失效，请检查。",
+        "A code is wrong, has expired or no longer works; please check it.",
+    ),
+    "code_already_confirmed": Msg(
+        "这个验证码已经确认过，无需重新发送。",
+        "This code is confirmed already; there is no need to send it again.",
+    ),
     # --- the photo link ----------------------------------------------------------------
     "link_expired": Msg(
         "照片预览链接已过期，请获取新的链接。",
@@ -154,6 +216,10 @@ _LOCKED_UNTIL = Msg(
 _CLOSED_AT = Msg("（校对截止时间：{time}）", "(The window closed at {time}.)")
 _FIELDS_TO_CHECK = Msg("请检查：{zh}", "Please check: {en}")
 _PHOTO = Msg("照片", "photo")
+
+
+_RETRY_SECONDS = Msg("请 {n} 秒后再试。", "Try again in {n} s.")
+_RETRY_MINUTES = Msg("请约 {n} 分钟后再试。", "Try again in about {n} min.")
 
 
 def _join(first: Msg, second: Msg) -> Msg:
@@ -205,6 +271,23 @@ def _closed_at(base: Msg, extensions: Mapping[str, object]) -> Msg:
     return _join(base, _CLOSED_AT.fmt(time=closed.strftime("%Y-%m-%d %H:%M")))
 
 
+def retry_after_s(problem: ProblemDetails | None) -> int | None:
+    """The seconds a 429 answer asks to wait (its ``retry_after_s``), if it gives them."""
+    wait = _extensions(problem).get("retry_after_s")
+    if not isinstance(wait, int) or isinstance(wait, bool) or wait < 0:
+        return None
+    return wait
+
+
+def _retry_after(base: Msg, problem: ProblemDetails | None) -> Msg:
+    wait = retry_after_s(problem)
+    if wait is None:
+        return base
+    if wait <= 120:
+        return _join(base, _RETRY_SECONDS.fmt(n=wait))
+    return _join(base, _RETRY_MINUTES.fmt(n=-(-wait // 60)))
+
+
 def _label(path: str) -> Msg:
     """A student-readable name for a field path such as ``fields.id_number.proposed``."""
     parts = path.split(".")
@@ -250,4 +333,61 @@ def message_for(code: str, problem: ProblemDetails | None = None) -> Msg:
         return _closed_at(base, extensions)
     if code == "validation_failed":
         return _invalid_fields(base, problem)
+    if code in ("resend_too_soon", "send_limit_reached"):
+        return _retry_after(base, problem)
     return base
+
+
+# --- one entry of a form: the per-field codes of validation_failed and code_invalid ---------
+
+FIELD_MESSAGES: dict[str, Msg] = {
+    "required": Msg("请填写这一项。", "Please fill this in."),
+    "control_characters": M_CONTROL,
+    "name_characters": M_NAME_CHARS,
+    "not_in_list": M_NOT_IN_LIST,
+    "email_format": M_EMAIL,
+    "password_too_short": M_PASSWORD_SHORT,
+    "password_too_long": M_PASSWORD_LONG,
+    "password_letters_digits": M_PASSWORD_CLASSES,
+    "password_contains_id_number": M_PASSWORD_ID_NUMBER,
+    "password_contains_student_no": M_PASSWORD_STUDENT_NO,
+    "id_format": M_ID_FORMAT,
+    "id_birth_date": M_ID_BIRTH,
+    "id_birth_future": M_ID_FUTURE,
+    "date_format": M_DATE_FORMAT,
+    "mobile_format": M_MOBILE,
+    "code_missing": Msg("请填写验证码。", "Please enter the code."),
+    "code_expired": Msg(
+        "验证码已过期，请按“重新发送”获取新的验证码。",
+        "The code has expired; press “Send again” for a new one.",
+    ),
+    "code_exhausted": Msg(
+        "错误次数太多，这个验证码已失效，请按“重新发送”获取新的验证码。",
+        "Too many wrong tries: this code no longer works. Press “Send again” for a new one.",
+    ),
+}
+"""Per-field codes whose message needs no value from the request (docs/contract-notes.md).
+
+Codes whose message names a value (``too_long``, ``id_checksum``, ``gender_id_mismatch`` …)
+are explained by running the same check on the kiosk, which fills the value in.
+"""
+
+FIELD_UNKNOWN = Msg("请检查这一项。", "Please check this entry.")
+_CODE_WRONG = Msg("验证码不对，还可以再试 {n} 次。", "The code is wrong; {n} tries left.")
+_CODE_WRONG_PLAIN = Msg("验证码不对，请检查。", "The code is wrong; please check it.")
+_CODE_WRONG_LAST = Msg(
+    "验证码不对，这个验证码已不能再试，请按“重新发送”获取新的验证码。",
+    "The code is wrong and cannot be tried again; press “Send again” for a new one.",
+)
+
+
+def field_message(code: str, attempts_left: int | None = None) -> Msg:
+    """What to say under an input for one per-field ``code`` the server answered.
+
+    ``attempts_left`` is the count ``code_invalid`` gives for a wrong code's channel.
+    """
+    if code == "code_wrong":
+        if attempts_left is None:
+            return _CODE_WRONG_PLAIN
+        return _CODE_WRONG.fmt(n=attempts_left) if attempts_left > 0 else _CODE_WRONG_LAST
+    return FIELD_MESSAGES.get(code, FIELD_UNKNOWN)

@@ -350,3 +350,89 @@ def validate_field(
 
 
 M_UNKNOWN_FIELD = Msg("没有名为 {key} 的字段。", "There is no field called {key}.")
+
+
+# ---------------------------------------------------------------------------------------
+# Registration: password, mobile number and e-mail address rules
+# ---------------------------------------------------------------------------------------
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+
+PASSWORD_RULE = Msg(
+    f"密码 {PASSWORD_MIN}–{PASSWORD_MAX} 位，须同时包含字母和数字，且不能包含学号或身份证号。",
+    f"A password has {PASSWORD_MIN}-{PASSWORD_MAX} characters, with both letters and digits, "
+    "and must not contain your student number or ID number.",
+)
+M_PASSWORD_SHORT = Msg(
+    f"密码太短：至少 {PASSWORD_MIN} 位。", f"Too short: at least {PASSWORD_MIN} characters."
+)
+M_PASSWORD_LONG = Msg(
+    f"密码太长：最多 {PASSWORD_MAX} 位。", f"Too long: at most {PASSWORD_MAX} characters."
+)
+M_PASSWORD_CLASSES = Msg("密码须同时包含字母和数字。", "A password needs both letters and digits.")
+M_PASSWORD_ID_NUMBER = Msg("密码不能包含身份证号。", "A password must not contain your ID number.")
+M_PASSWORD_STUDENT_NO = Msg(
+    "密码不能包含学号。", "A password must not contain your student number."
+)
+M_MOBILE = Msg(
+    "手机号为 11 位数字，以 13–19 开头。",
+    "A mobile number has 11 digits and starts with 13 to 19.",
+)
+M_EMAIL = Msg("请填写有效的电子邮箱地址。", "Please enter a valid e-mail address.")
+
+_MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+# Deliberately loose (one @, a dot in the domain, no spaces): the e-mail code proves the rest.
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+
+
+def check_password(
+    password: str, *, student_no: str = "", id_number: str = ""
+) -> tuple[Problem, ...]:
+    """The ways ``password`` breaks :data:`PASSWORD_RULE` (empty when it is acceptable).
+
+    ``student_no`` and ``id_number`` are compared case-insensitively after normalising; the
+    kiosk knows only the ID number while the student types, the server checks both.
+    """
+    if len(password) < PASSWORD_MIN:
+        return (Problem("password_too_short", M_PASSWORD_SHORT),)
+    if len(password) > PASSWORD_MAX:
+        return (Problem("password_too_long", M_PASSWORD_LONG),)
+    problems: list[Problem] = []
+    has_letter = any(ch.isalpha() for ch in password)
+    has_digit = any(ch in "0123456789" for ch in unicodedata.normalize("NFKC", password))
+    if not (has_letter and has_digit):
+        problems.append(Problem("password_letters_digits", M_PASSWORD_CLASSES))
+    folded = normalise_code(password)
+    if id_number and normalise_code(id_number) in folded:
+        problems.append(Problem("password_contains_id_number", M_PASSWORD_ID_NUMBER))
+    if student_no and normalise_code(student_no) in folded:
+        problems.append(Problem("password_contains_student_no", M_PASSWORD_STUDENT_NO))
+    return tuple(problems)
+
+
+def check_mobile(value: str) -> Check:
+    """A mainland mobile number: 11 digits from 13x to 19x; ``+86``, spaces, dashes allowed."""
+    number = normalise_code(value).replace("-", "")
+    for prefix in ("+86", "0086"):
+        if number.startswith(prefix) and len(number) == len(prefix) + 11:
+            number = number[len(prefix) :]
+    if not _MOBILE_RE.match(number):
+        return Check(number, (Problem("mobile_format", M_MOBILE),))
+    return Check(number)
+
+
+def check_email(value: str) -> Check:
+    """An e-mail address, trimmed and case-folded (user names are compared that way)."""
+    address = unicodedata.normalize("NFKC", value).strip().casefold()
+    if len(address) > 254 or not _EMAIL_RE.match(address):
+        return Check(address, (Problem("email_format", M_EMAIL),))
+    return Check(address)
+
+
+def name_key(name: str) -> str:
+    """A name reduced for comparison: width, spaces, middle-dot variants and case ignored."""
+    folded = unicodedata.normalize("NFKC", name)
+    for dot in ("•", "・", "．", "⋅", "∙", "‧"):
+        folded = folded.replace(dot, "·")
+    return _SPACES.sub("", folded).casefold()

@@ -162,6 +162,11 @@ class RecordResponse(Reply):
     state: RecordState
     last_receipt_no: str | None = None
     corrections: list[CorrectionSummary] = Field(default_factory=list)
+    recheck_fields: list[str] = Field(
+        default_factory=list,
+        description="With state `check_again`: the field keys (and `photo`) changed since the "
+        "last submission, which the student checks again.",
+    )
     ticket: str = Field(description="Signed; authorises one submission for this record version.")
     ticket_expires_at: dt.datetime
 
@@ -279,12 +284,20 @@ class HeartbeatRequest(Model):
     app_version: ShortText | None = None
 
 
+class SessionBanner(Reply):
+    """What a kiosk's welcome screen shows while its lab has a supervised session."""
+
+    title: str
+    ends_at: dt.datetime
+
+
 class HeartbeatResponse(Reply):
     """What the server tells a terminal back."""
 
     server_time: dt.datetime
     terminal_name: str
     lab: str
+    supervised_session: SessionBanner | None = None
 
 
 def new_result_id() -> uuid.UUID:
@@ -306,3 +319,405 @@ def mask_id_number(number: str) -> str:
     if len(number) < 8:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+# --- staff (the console, DESIGN.md §4) ----------------------------------------------------
+
+StaffRole = Literal["proctor", "college_office", "registrar"]
+STAFF_ROLES: tuple[StaffRole, ...] = ("proctor", "college_office", "registrar")
+SupervisedState = Literal["planned", "running", "ended"]
+RosterStatus = Literal["not_started", "in_progress", "all_correct", "corrections_reported"]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+StudentNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+
+
+class StaffSummary(Reply):
+    """Who is logged in at the console, and what they may do."""
+
+    username: str
+    role: StaffRole
+    college: str | None = None
+
+
+class StaffLoginResponse(Reply):
+    """A staff session token; send it as ``Authorization: Bearer`` (no terminal key)."""
+
+    token: str
+    expires_at: dt.datetime
+    staff: StaffSummary
+
+
+class LabInfo(Reply):
+    """A lab and how many terminals it has."""
+
+    lab: str
+    terminals: int
+
+
+class SupervisedSessionCreate(Model):
+    """A supervised session to plan: a lab, a slot, and a roster (a class or 学号 list)."""
+
+    title: Label
+    lab: Label
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    class_name: Label | None = None
+    student_nos: Annotated[list[StudentNo], Field(max_length=2000)] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _slot_and_roster(self) -> SupervisedSessionCreate:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if (self.class_name is None) == (not self.student_nos):
+            raise ValueError("give either class_name or student_nos, not both or neither")
+        return self
+
+
+class SupervisedSessionInfo(Reply):
+    """A supervised session as the console lists it."""
+
+    id: int
+    title: str
+    lab: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    state: SupervisedState
+    class_name: str | None = None
+    roster_size: int
+    started_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+
+
+class BoardTerminal(Reply):
+    """One terminal on the live board."""
+
+    id: int
+    name: str
+    state: TerminalState
+    step: str | None = None
+    student_masked: str | None = None
+    results_waiting: int = 0
+    dead_letters: int = 0
+    last_seen_at: dt.datetime | None = None
+
+
+class RosterProgress(Reply):
+    """How far a session's roster has got."""
+
+    total: int
+    not_started: int
+    in_progress: int
+    all_correct: int
+    corrections_reported: int
+
+
+class BoardResponse(Reply):
+    """The live board of a lab or a session; ``version`` is also sent as the ETag."""
+
+    version: str
+    lab: str
+    session: SupervisedSessionInfo | None = None
+    terminals: list[BoardTerminal]
+    progress: RosterProgress | None = None
+
+
+class ReportRow(Reply):
+    """One roster student in an end-of-session report."""
+
+    student_no: str
+    name: str
+    class_name: str
+    came: bool
+    finished: bool
+    status: RosterStatus
+    corrections: list[str] = Field(description="Keys of the fields (or `photo`) reported wrong.")
+
+
+class SessionReport(Reply):
+    """Who came, who finished, who reported what, who did not come."""
+
+    session: SupervisedSessionInfo
+    progress: RosterProgress
+    rows: list[ReportRow]
+    corrections_by_field: dict[str, int]
+
+
+class StudentRow(Reply):
+    """A student as a search lists them; the ID number is masked."""
+
+    id: int
+    student_no: str
+    name: str
+    college: str
+    class_name: str
+    id_number_masked: str
+    state: RecordState
+
+
+class StudentSearchResponse(Reply):
+    """Search results, at most ``limit`` of them."""
+
+    students: list[StudentRow]
+    limit: int
+
+
+class HistoryEvent(Reply):
+    """One thing that happened to a student's record."""
+
+    at: dt.datetime
+    kind: Literal["login", "submission", "correction", "reopen"]
+    outcome: str
+    detail: str | None = None
+
+
+class StudentDetail(Reply):
+    """A student's state, window and history."""
+
+    student: StudentRow
+    window: VerificationWindow
+    registered: bool
+    history: list[HistoryEvent]
+
+
+# --- registration (first-time students) -----------------------------------------------------
+
+Channel = Literal["email", "sms"]
+CodeText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)]
+
+
+class RegistrationRequest(Model):
+    """A first-time student's identity and contacts, matched against the record.
+
+    Lengths here are generous bounds; the rules (password strength, mobile number, the ID
+    number's check digit, birth date and gender digit) are checked by the server with
+    :mod:`kiosk.fields` and answered as ``validation_failed`` with one code per field.
+    """
+
+    email: Annotated[str, StringConstraints(max_length=254)]
+    password: Annotated[str, StringConstraints(max_length=256)]
+    id_type: Literal["身份证"] = Field(
+        default="身份证", description="证件类型: only the resident ID card (身份证) is accepted."
+    )
+    name: Annotated[str, StringConstraints(max_length=60)]
+    gender: Annotated[str, StringConstraints(max_length=8)] = Field(description="男 or 女.")
+    id_number: Annotated[str, StringConstraints(max_length=40)]
+    birth_date: Annotated[str, StringConstraints(max_length=20)] = Field(
+        description="YYYY-MM-DD; must agree with the ID number."
+    )
+    region: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        default=None, description="Free text, optional."
+    )
+    mobile: Annotated[str, StringConstraints(max_length=30)] = Field(
+        description="11 digits, 13x-19x; +86, spaces and dashes are allowed."
+    )
+
+
+class RegistrationResponse(Reply):
+    """A registration waiting for its two codes; contacts are shown masked."""
+
+    registration_id: str = Field(description="Opaque; use it in .../verify and .../resend.")
+    email_masked: str
+    mobile_masked: str
+    code_expires_at: dt.datetime = Field(description="When the codes just sent stop working.")
+    resend_after: dt.datetime = Field(description="The earliest moment a resend is accepted.")
+    expires_at: dt.datetime = Field(description="When the unfinished registration lapses.")
+
+
+class VerifyCodesRequest(Model):
+    """The codes the student received; either may be left out once it is confirmed."""
+
+    email_code: CodeText | None = None
+    sms_code: CodeText | None = None
+
+
+class VerifyCodesResponse(Reply):
+    """Where the registration stands; ``active`` means the account exists and the window runs."""
+
+    status: Literal["pending", "active"]
+    email_confirmed: bool
+    sms_confirmed: bool
+    username: str | None = Field(default=None, description="The new account's user name.")
+    window_closes_at: dt.datetime | None = Field(
+        default=None, description="The deadline of the verification window, once active."
+    )
+
+
+class ResendRequest(Model):
+    """Which code to send again (a new code replaces the old one)."""
+
+    channel: Channel
+
+
+class ResendResponse(Reply):
+    """A new code is on its way."""
+
+    channel: Channel
+    code_expires_at: dt.datetime
+    resend_after: dt.datetime
+    sends_left: int = Field(description="Codes this address or number may still get today.")
+
+
+class MailboxMessage(Reply):
+    """A message in the demo's local mailbox."""
+
+    channel: Channel
+    to: str
+    subject: str | None
+    text: str
+    created_at: dt.datetime
+
+
+class MailboxResponse(Reply):
+    """The latest messages for one address or number (demo servers only)."""
+
+    messages: list[MailboxMessage]
+
+
+def mask_email(address: str) -> str:
+    """An e-mail address as a shared screen may show it: zhang.wei@x.cn -> zh*****i@x.cn."""
+    local, _, domain = address.partition("@")
+    shown = local[:2] + "*" * max(len(local) - 3, 1) + local[-1:] if len(local) > 2 else "*"
+    return f"{shown}@{domain}"
+
+
+def mask_mobile(number: str) -> str:
+    """A mobile number with only the first 3 and last 4 digits shown."""
+    return mask_id_number(number)
+
+
+# --- corrections (勘误: college review, registrar confirmation, DESIGN.md §4) ----------------
+
+CorrectionState = Literal[
+    "reported", "college_accepted", "college_rejected", "registrar_confirmed",
+    "registrar_rejected", "sent_to_vendor", "applied",
+]  # fmt: skip
+CORRECTION_STATES: tuple[CorrectionState, ...] = (
+    "reported", "college_accepted", "college_rejected", "registrar_confirmed",
+    "registrar_rejected", "sent_to_vendor", "applied",
+)  # fmt: skip
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class CorrectionRow(Reply):
+    """A correction as the queue lists it; ``field`` is a field key or ``photo``."""
+
+    id: int
+    student_id: int
+    student_no: str
+    name: str
+    college: str
+    class_name: str
+    field: str
+    current_value: str | None
+    proposed: str | None
+    state: CorrectionState
+    needs_proof: bool = Field(description="An identity field: the college office records proof.")
+    updated_at: dt.datetime
+
+
+class CorrectionList(Reply):
+    """The corrections matching a filter, oldest first, at most ``limit``."""
+
+    corrections: list[CorrectionRow]
+    total: int
+    limit: int
+
+
+class CorrectionDecisionInfo(Reply):
+    """One step of a correction's history."""
+
+    at: dt.datetime
+    by: str | None = Field(description="The staff user name (None for the student's report).")
+    action: str
+    from_state: str
+    to_state: str
+    comment: str | None = None
+    proof: str | None = None
+
+
+class CorrectionDetail(Reply):
+    """A correction with the student's note, the proof seen, and every decision so far."""
+
+    correction: CorrectionRow
+    note: str | None
+    proof: str | None
+    comment: str | None
+    history: list[CorrectionDecisionInfo]
+
+
+class CollegeDecision(Model):
+    """A college office's decision; accepting an identity field needs ``proof``."""
+
+    decision: Literal["accept", "reject"]
+    comment: Comment
+    proof: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class RegistrarDecision(Model):
+    """The registrar's decision on a correction the college accepted."""
+
+    decision: Literal["confirm", "reject"]
+    comment: Comment
+
+
+class CorrectionStep(Model):
+    """Apply a confirmed correction, or send a photo to the vendor; the comment is optional."""
+
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class BulkCorrections(Model):
+    """The registrar's bulk action: every id is checked, and all or none are done."""
+
+    action: Literal["confirm", "apply"]
+    ids: Annotated[list[int], Field(min_length=1, max_length=500)]
+    comment: Comment
+
+
+class BulkResult(Reply):
+    """The corrections a bulk action changed."""
+
+    corrections: list[CorrectionRow]
+
+
+# --- imports (the registrar) --------------------------------------------------------------
+
+
+class ImportProblem(Reply):
+    """One problem in an imported file: where (line and column, or file name) and what."""
+
+    line: int | None = None
+    column: str | None = None
+    file: str | None = None
+    code: str
+    message: str
+
+
+class RecordImportReport(Reply):
+    """What a record import found and, when the whole file was valid, did."""
+
+    applied: bool
+    rows: int
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = Field(default_factory=list)
+    problems: list[ImportProblem] = Field(default_factory=list)
+
+
+class StoredPhoto(Reply):
+    """A photo stored by an import."""
+
+    file: str
+    student_no: str
+    version: int
+
+
+class PhotoImportReport(Reply):
+    """Photos are independent: the good ones are stored, each bad one is reported."""
+
+    stored: list[StoredPhoto] = Field(default_factory=list)
+    problems: list[ImportProblem] = Field(default_factory=list)
+    corrections_applied: int = Field(
+        default=0, description="Photo corrections sent to the vendor that the new photos closed."
+    )

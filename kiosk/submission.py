@@ -2,9 +2,11 @@
 
 A result gets its ``result_id``, its idempotency key and its exact JSON body once, in
 :func:`prepare_result`; every attempt after that sends the same three, so a retry after a
-lost answer can only ever produce the same receipt (reference/server.md §2.4). The durable
-outbox will store a :class:`PendingResult` before the first attempt and call
-:func:`submit_result` from its sender.
+lost answer can only ever produce the same receipt (reference/server.md §2.4).
+
+:func:`save_and_send` is the way a result leaves the kiosk: it commits the result to the
+durable outbox first and only then sends it (kiosk/outbox.py), so nothing is lost whatever
+happens to the network, the server or the terminal.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from kiosk.client import ApiClient, ApiError
+from kiosk.outbox import Delivery, Outbox, OutboxSender, full_jitter
 from kiosk.protocol import (
     FieldDecision,
     PhotoDecision,
@@ -70,6 +73,20 @@ def prepare_result(
     )
 
 
+async def save_and_send(
+    outbox: Outbox, sender: OutboxSender, pending: PendingResult, wait_s: float
+) -> Delivery:
+    """Save ``pending`` durably, then send it at once and wait up to ``wait_s`` for the answer.
+
+    When the outbox commit fails (a full disk), the exception propagates and the result is
+    *not* saved: the caller must say so. Otherwise the :class:`Delivery` says whether the
+    server gave a receipt, refused the result for good (a dead letter, kept for staff), or
+    has not answered yet, in which case the sender delivers it later, also after a restart.
+    """
+    outbox.save(pending)
+    return await sender.deliver_now(pending.result_id, wait_s)
+
+
 async def submit_result(
     client: ApiClient,
     pending: PendingResult,
@@ -96,7 +113,7 @@ async def submit_result(
         except ApiError as error:
             if not error.retryable:
                 raise
-        await sleep(draw.uniform(0, min(max_delay_s, base_delay_s * 2**attempt)))
+        await sleep(full_jitter(draw, attempt, base_delay_s, max_delay_s))
     return await _send(client, pending)
 
 

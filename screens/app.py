@@ -8,11 +8,10 @@ survives into the next (reference/textual.md §2.4).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, ClassVar
 
@@ -26,8 +25,8 @@ from textual.theme import Theme
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import HeartbeatRequest, LoginResponse, Step, mask_name
-from kiosk.submission import PendingResult
+from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
+from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
 from screens import text as T
 from screens.base import KioskScreen, Relabelling
 from screens.idle_warning import IdleWarningModal
@@ -94,6 +93,8 @@ class KioskApp(App[None], inherit_bindings=False):
     """The language every text is shown in; F2 switches it."""
     server_online: reactive[bool | None] = reactive[bool | None](None)
     """The last health check's answer; None until the first one."""
+    supervised_session: reactive[SessionBanner | None] = reactive[SessionBanner | None](None)
+    """The lab's running supervised session, as the last heartbeat answered."""
     terminal_name: reactive[str] = reactive("")
     """This terminal's name (from the configuration, else from the server)."""
 
@@ -115,12 +116,12 @@ class KioskApp(App[None], inherit_bindings=False):
         """Wall-clock time, timezone-aware: deadlines, link expiry, result timestamps."""
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
         """For idle time and countdowns; tests inject a clock they move by hand."""
-        self.retry_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
-        """How submission retries wait between attempts."""
         self.session: StudentSession | None = None
         """Everything about the logged-in student; None when nobody is logged in."""
-        self.undelivered: list[PendingResult] = []
-        """Results a student left before the server confirmed them, for the outbox."""
+        self.outbox: Outbox | None = None
+        """Where every result is saved before it is sent (opened on mount)."""
+        self.sender: OutboxSender | None = None
+        """Sends the outbox in the background, also what an earlier run left."""
         self._last_activity = self.monotonic()
         self._idle_warning: IdleWarningModal | None = None
         self._ending = False
@@ -134,11 +135,23 @@ class KioskApp(App[None], inherit_bindings=False):
         """Theme, then the background rhythm: idle checks, heartbeats, health."""
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
+        # Opened before anything else, so that results a crash left behind go out now; a
+        # terminal that cannot keep results must not take any (the error stops the start).
+        self.outbox = Outbox.open(self.settings.outbox_path)
+        self.sender = OutboxSender(self.outbox, self.client)
+        self.sender.start()
         self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
         self.send_heartbeat()
         self.check_health()
+
+    async def on_unmount(self) -> None:
+        """Stop the sender and close the outbox; what is still waiting goes on the next start."""
+        if self.sender is not None:
+            await self.sender.stop()
+        if self.outbox is not None:
+            self.outbox.close()
 
     def open_url(self, url: str, *, new_tab: bool = True) -> None:
         """Never open a browser on the lab PC; links are for the student's phone (QR)."""
@@ -234,9 +247,7 @@ class KioskApp(App[None], inherit_bindings=False):
         session, self.session = self.session, None
         self._idle_warning = None
         if session is not None:
-            if session.pending is not None:
-                # Not confirmed by the server yet: it must not be lost with the session.
-                self.undelivered.append(session.pending)
+            # A submitted result is in the outbox already; nothing of it lives in the session.
             self.run_worker(self.client.logout(), group="revoke")
         else:
             self.client.forget_student()
@@ -251,6 +262,10 @@ class KioskApp(App[None], inherit_bindings=False):
 
     # --- background reports ---------------------------------------------------------------
 
+    def outbox_counts(self) -> OutboxCounts:
+        """Results waiting to be sent and dead letters (zero before the outbox is open)."""
+        return self.outbox.counts() if self.outbox is not None else OutboxCounts(0, 0)
+
     def _step(self) -> Step | None:
         for screen in reversed(self.screen_stack):
             if isinstance(screen, KioskScreen) and screen.STEP is not None:
@@ -264,7 +279,8 @@ class KioskApp(App[None], inherit_bindings=False):
             state="in_use" if session is not None else "idle",
             step=self._step(),
             student_masked=mask_name(session.login.student.name) if session else None,
-            results_waiting=len(self.undelivered),
+            results_waiting=self.outbox_counts().waiting,
+            dead_letters=self.outbox_counts().dead,
         )
         self.run_worker(self._heartbeat(beat), group="heartbeat", exclusive=True)
 
@@ -275,6 +291,7 @@ class KioskApp(App[None], inherit_bindings=False):
             return  # the board shows the terminal offline; the student need not know
         if not self.terminal_name:
             self.terminal_name = answer.terminal_name
+        self.supervised_session = answer.supervised_session
 
     def check_health(self) -> None:
         """Refresh the server status (in a worker)."""

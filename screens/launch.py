@@ -113,8 +113,14 @@ def run_demo(settings: Settings) -> int:
                 (row["username"], row["password"], f"{row['name']} · {row['student_no']}")
                 for row in demo["students"]
             ]
+            # The outbox lives and dies with the demo: results signed for this throw-away
+            # server must never be delivered to the next one.
             kiosk = settings.kiosk.model_copy(
-                update={"server_url": url, "terminal_key": demo["terminal_key"]}
+                update={
+                    "server_url": url,
+                    "terminal_key": demo["terminal_key"],
+                    "outbox_path": Path(workdir) / "outbox.sqlite3",
+                }
             )
             asyncio.run(_run(kiosk, accounts))
         finally:

@@ -12,11 +12,12 @@ from textual.widgets import Button, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
+from screens import register_text as R
 from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import describe
 from screens.record import RecordScreen
-from screens.register import RegisterScreen
+from screens.register import Registered, RegisterScreen
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.topbar import TopBar
 
@@ -111,8 +112,22 @@ class LoginScreen(KioskScreen[None]):
         await self.app.push_screen(RecordScreen())
 
     def action_register(self) -> None:
-        """First time here: go to registration."""
-        self.app.push_screen(RegisterScreen())
+        """First time here: go to registration; it comes back with the new user name."""
+        self.app.push_screen(RegisterScreen(), self._registered)
+
+    def _registered(self, registered: Registered | None) -> None:
+        """Back from registration: log straight in, or wait for the password with the
+        new user name filled in."""
+        if registered is None:
+            return
+        self.query_one("#username", Input).value = registered.username
+        password_input = self.query_one("#password", Input)
+        password_input.value = ""
+        if registered.password is None:
+            self.query_one("#login-message", Tr).show(R.REGISTERED_LOG_IN)
+            password_input.focus()
+            return
+        self._log_in(registered.username, registered.password)
 
     def action_back(self) -> None:
         """Back to the welcome screen, forgetting what was typed."""

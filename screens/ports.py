@@ -9,14 +9,21 @@ from __future__ import annotations
 from typing import Protocol
 
 from kiosk.protocol import (
+    Channel,
     Health,
     HeartbeatRequest,
     HeartbeatResponse,
     LoginResponse,
+    MailboxMessage,
     PhotoLinkResponse,
     RecordResponse,
+    RegistrationRequest,
+    RegistrationResponse,
+    ResendResponse,
     VerificationReceipt,
     VerificationRequest,
+    VerifyCodesRequest,
+    VerifyCodesResponse,
 )
 
 
@@ -55,6 +62,20 @@ class KioskClient(Protocol):
 
     async def heartbeat(self, beat: HeartbeatRequest) -> HeartbeatResponse:
         """Report this terminal's state for the staff live board."""
+
+    async def register(self, request: RegistrationRequest) -> RegistrationResponse:
+        """Register a first-time student; the server sends an e-mail and an SMS code."""
+
+    async def verify_registration(
+        self, registration_id: str, codes: VerifyCodesRequest
+    ) -> VerifyCodesResponse:
+        """Confirm the codes; both confirmed activates the account."""
+
+    async def resend_code(self, registration_id: str, channel: Channel) -> ResendResponse:
+        """Send a new code on one channel."""
+
+    async def demo_mailbox(self, to: str) -> list[MailboxMessage]:
+        """The demo server's mailbox for an address or number ([] where there is none)."""
 
     async def aclose(self) -> None:
         """Close the connection pool."""

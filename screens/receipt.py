@@ -53,16 +53,26 @@ class ReceiptScreen(KioskScreen[None]):
     def compose(self) -> ComposeResult:
         """The code on the left, the words on the right."""
         session = self.session
-        receipt = session.receipt
-        if receipt is None:
-            raise RuntimeError("the receipt screen needs a receipt")
+        receipt, saved = session.receipt, session.saved
         yield TopBar(T.STEP_RECEIPT, self.student_masked())
         with Horizontal(id="receipt-body"):
-            yield QRCodeView(receipt.receipt_no, id="receipt-qr")
+            if receipt is not None:
+                yield QRCodeView(receipt.receipt_no, id="receipt-qr")
             with Vertical(id="receipt-side"):
-                yield Tr(T.RECEIPT_TITLE, id="receipt-title")
-                yield Tr(T.RECEIPT_NO.fmt(no=receipt.receipt_no), id="receipt-no")
-                yield Tr(T.RECEIPT_TIME.fmt(when=local(receipt.submitted_at)), id="receipt-time")
+                if receipt is not None:
+                    yield Tr(T.RECEIPT_TITLE, id="receipt-title")
+                    yield Tr(T.RECEIPT_NO.fmt(no=receipt.receipt_no), id="receipt-no")
+                    when = local(receipt.submitted_at)
+                    yield Tr(T.RECEIPT_TIME.fmt(when=when), id="receipt-time")
+                elif saved is not None:
+                    # No receipt number yet: a short reference the proctor can find with
+                    # `kiosk outbox list` if the student asks.
+                    yield Tr(T.SAVED_TITLE, id="receipt-title")
+                    yield Tr(T.SAVED_BODY, id="receipt-saved")
+                    ref = saved.result_id.hex[:8].upper()
+                    yield Tr(T.SAVED_REFERENCE.fmt(ref=ref), id="receipt-no")
+                else:
+                    raise RuntimeError("the receipt screen needs a receipt or a saved result")
                 yield Tr(next_steps(session), id="receipt-next")
                 yield Tr(id="receipt-countdown")
         yield KeyBar([("Enter", T.KEY_FINISH, "screen.finish")])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, cast
+import sqlite3
+from typing import ClassVar
 
 from rich.cells import cell_len
 from textual import work
@@ -16,7 +17,7 @@ from kiosk.client import ApiError
 from kiosk.fields import FIELDS
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import mask_id_number
-from kiosk.submission import prepare_result, submit_result
+from kiosk.submission import prepare_result, save_and_send
 from screens import text as T
 from screens.base import KioskScreen
 from screens.confirm import ConfirmModal
@@ -28,10 +29,10 @@ from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.topbar import TopBar
 
-if TYPE_CHECKING:
-    from kiosk.client import ApiClient
-
 _PHOTO_ROW = "photo"
+# How long the student waits for the server's receipt before being told the result is saved
+# and will be sent; the sender goes on in the background either way.
+SEND_WAIT_S = 5.0
 
 
 class ReviewScreen(KioskScreen[None]):
@@ -183,27 +184,32 @@ class ReviewScreen(KioskScreen[None]):
     async def _send(self) -> None:
         session = self.session
         pending = session.pending
-        if pending is None:
+        outbox, sender = self.kiosk.outbox, self.kiosk.sender
+        if pending is None or outbox is None or sender is None:
             return
         status = self.query_one("#review-status", Tr)
         status.set_class(False, "-error")
         status.show(T.SUBMITTING)
-        # submit_result is typed for the concrete client; any KioskClient has its submit().
-        client = cast("ApiClient", self.kiosk.client)
         try:
-            receipt = await submit_result(client, pending, sleep=self.kiosk.retry_sleep)
-        except ApiError as error:
-            if error.code in SESSION_DEAD:
-                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
-            elif error.code == "record_changed":
-                status.show([error.message, T.RELOADING])
+            delivery = await save_and_send(outbox, sender, pending, wait_s=SEND_WAIT_S)
+        except (sqlite3.Error, OSError):
+            # Not saved: the student must know, and R tries the same result again.
+            status.show(T.NOT_SAVED)
+            status.set_class(True, "-error")
+            return
+        # From here the outbox owns the result; a new attempt would be a new result.
+        session.pending = None
+        if delivery.state == "dead":
+            assert delivery.error is not None
+            if delivery.error.code == "record_changed":
+                status.show([delivery.error.message, T.RELOADING])
                 await self._reload_record()
             else:
-                status.show(describe(error, T.SUBMIT_RETRY))
+                status.show([delivery.error.message, T.SUBMIT_REFUSED])
                 status.set_class(True, "-error")
             return
-        session.receipt = receipt
-        session.pending = None
+        session.receipt = delivery.receipt
+        session.saved = pending if delivery.receipt is None else None
         self.app.switch_screen(ReceiptScreen())
 
     async def _reload_record(self) -> None:
@@ -214,7 +220,7 @@ class ReviewScreen(KioskScreen[None]):
             if error.code in SESSION_DEAD:
                 self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
                 return
-            status.show(describe(error, T.SUBMIT_RETRY))
+            status.show(describe(error, T.RELOAD_FAILED))
             status.set_class(True, "-error")
             return
         self.session.start_check(record, self.kiosk.clock())

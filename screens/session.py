@@ -35,6 +35,9 @@ class StudentSession:
     pending: PendingResult | None = None
     """The prepared result; kept until delivered so that a retry reuses its ids."""
     receipt: VerificationReceipt | None = None
+    """The server's receipt, when it answered while the student waited."""
+    saved: PendingResult | None = None
+    """The result saved in the outbox but not yet answered: the receipt says it will be sent."""
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}`` (empty before it is loaded)."""

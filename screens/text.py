@@ -46,6 +46,9 @@ SERVER_OFFLINE = Msg(
     "服务器：离线（可以继续，结果稍后发送）", "Server: offline (results are sent later)"
 )
 SERVER_CHECKING = Msg("服务器：检查中……", "Server: checking…")
+SUPERVISED_SESSION = Msg(
+    "本机房正在进行：{title}（{until} 结束）", "In this lab now: {title} (until {until})"
+)
 RESULTS_WAITING = Msg("待发送结果：{n}", "Results waiting to send: {n}")
 DEMO_TITLE = Msg("演示账号", "Demo accounts")
 DEMO_USER = Msg("用户名", "User name")
@@ -70,17 +73,10 @@ LOGGED_OUT_IDLE = Msg(
     "因长时间无操作，已自动退出登录。", "You were logged out after a period of inactivity."
 )
 
-# --- registration (placeholder) -----------------------------------------------------------
+# --- registration (the wizard's own texts are in screens/register_text.py) ----------------
 
 STEP_REGISTER = Msg("注册", "Registration")
 REGISTER_TITLE = Msg("首次使用：注册账号", "First time: register an account")
-REGISTER_SOON = Msg(
-    "在此注册实名账号（邮箱、身份证信息、手机号），注册后 24 小时内完成校对。"
-    "本终端的注册功能即将开放，目前请向监考老师咨询。",
-    "This is where you register a real-name account (e-mail, ID details, mobile number); "
-    "the check must then be done within 24 hours. Registration on this terminal opens soon; "
-    "until then please ask the proctor.",
-)
 
 # --- record overview ----------------------------------------------------------------------
 
@@ -183,11 +179,21 @@ CONFIRM_SUBMIT_BODY = Msg(
     "college teaching office for review.",
 )
 SUBMITTING = Msg("正在提交……", "Submitting…")
-SUBMIT_RETRY = Msg(
-    "结果尚未送达。按 R 重试（不会重复提交）。",
-    "The result has not arrived yet. Press R to retry (it will not be submitted twice).",
+NOT_SAVED = Msg(
+    "结果未能保存在本终端（存储故障）。请按 R 重试；仍不行请联系监考老师。",
+    "The result could not be saved on this terminal (storage fault). Press R to try again; "
+    "if it still fails, ask the proctor.",
+)
+SUBMIT_REFUSED = Msg(
+    "服务器拒收了这份结果，已留存在本终端供工作人员处理。请联系监考老师。",
+    "The server refused this result; it is kept on this terminal for staff. Please ask the "
+    "proctor.",
 )
 RELOADING = Msg("正在重新加载档案……", "Reloading the record…")
+RELOAD_FAILED = Msg(
+    "档案未能重新加载。请按 Esc 回到档案页，再按 R 重新加载。",
+    "The record could not be reloaded. Press Esc to go back to the record, then R to reload.",
+)
 CHECK_AGAIN = Msg(
     "档案已更新，之前的答案已作废。请按 Enter 按最新内容重新校对。",
     "The record was updated, so your earlier answers no longer apply. Press Enter to check "
@@ -215,6 +221,13 @@ NEXT_PHOTO = Msg(
     "照片有误：学院会安排重新拍摄，请留意通知。",
     "Photo reported wrong: the college will arrange a new photo; watch for the notice.",
 )
+SAVED_TITLE = Msg("已保存，谢谢！", "Saved, thank you!")
+SAVED_BODY = Msg(
+    "暂时连不上学校服务器。你的结果已安全保存在本终端，联网后会自动发送，无需重新校对。",
+    "The university server cannot be reached right now. Your result is saved safely on this "
+    "terminal and will be sent automatically; you do not need to check again.",
+)
+SAVED_REFERENCE = Msg("登记号：{ref}", "Reference: {ref}")
 RECEIPT_COUNTDOWN = Msg(
     "{n} 秒后自动退出（按 Enter 立即退出）", "Logging out in {n} s (Enter logs out now)"
 )

@@ -16,3 +16,8 @@ def remaining(seconds: float) -> str:
 def local(moment: dt.datetime) -> str:
     """A moment in the terminal's time zone, to the minute."""
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def local_clock(moment: dt.datetime) -> str:
+    """A moment in the terminal's time zone, as a time of day (for things minutes away)."""
+    return moment.astimezone().strftime("%H:%M")

@@ -10,8 +10,10 @@ from textual.containers import Center, Vertical
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import Lang, Msg
+from kiosk.protocol import SessionBanner
 from screens import text as T
 from screens.base import KioskScreen
+from screens.timefmt import local_clock
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.topbar import TopBar
 
@@ -35,6 +37,7 @@ class WelcomeScreen(KioskScreen[None]):
                 yield Tr(T.PRESS_ENTER_TO_START, id="press-enter")
                 yield Tr(self._terminal(), id="terminal")
                 yield Tr(T.SERVER_CHECKING, id="server-status")
+                yield Tr(id="supervised-session")
                 yield Tr(id="welcome-notice")
             if kiosk.demo_accounts:
                 with Center(), Vertical(id="demo-box"):
@@ -50,6 +53,9 @@ class WelcomeScreen(KioskScreen[None]):
         """Follow the server status and fill the demo table."""
         self.watch(self.kiosk, "server_online", self._show_status)
         self.watch(self.kiosk, "terminal_name", lambda _name: self._show_terminal())
+        self.watch(self.kiosk, "supervised_session", self._show_session)
+        # The outbox empties in the background; keep the waiting count honest.
+        self.set_interval(5, lambda: self._show_status(self.kiosk.server_online))
         if self.kiosk.demo_accounts:
             table = self.query_one("#demo-accounts", DataTable)
             table.can_focus = False
@@ -59,6 +65,13 @@ class WelcomeScreen(KioskScreen[None]):
         """Show how many results wait for the server, if any."""
         self._show_status(self.kiosk.server_online)
 
+    def _show_session(self, banner: SessionBanner | None) -> None:
+        shown = None
+        if banner is not None:
+            until = local_clock(banner.ends_at)
+            shown = T.SUPERVISED_SESSION.fmt(title=banner.title, until=until)
+        self.query_one("#supervised-session", Tr).show(shown)
+
     def _show_terminal(self) -> None:
         self.query_one("#terminal", Tr).show(self._terminal())
 
@@ -66,7 +79,7 @@ class WelcomeScreen(KioskScreen[None]):
         lines: list[Msg] = [
             T.SERVER_CHECKING if online is None else T.SERVER_ONLINE if online else T.SERVER_OFFLINE
         ]
-        waiting = len(self.kiosk.undelivered)
+        waiting = self.kiosk.outbox_counts().waiting
         if waiting:
             lines.append(T.RESULTS_WAITING.fmt(n=waiting))
         status = self.query_one("#server-status", Tr)

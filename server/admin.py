@@ -7,14 +7,25 @@ import asyncio
 import getpass
 import json
 import sys
+import zipfile
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
+from kiosk.protocol import ImportProblem
+from server.corrections import Actor
 from server.db import Database
+from server.imports import (
+    import_photos,
+    import_records,
+    photo_files_from_dir,
+    photo_files_from_zip,
+)
 from server.migrate import migrate
-from server.models import Account
+from server.models import Account, utcnow
+from server.notify import delivery_failures, mailbox_messages
 from server.security import Passwords
 from server.seed import demo_accounts
 from server.terminals import add_terminal
@@ -94,7 +105,105 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
     print(f"Terminal key / 终端密钥: {data['terminal_key'] or '(no demo data / 无演示数据)'}")
     for row in data["students"]:
         print(f"{row['username']:<45} {row['student_no']:<12} {row['password']}")
+    print("Staff / 工作人员:")
+    for row in data["staff"]:
+        print(
+            f"{row['username']:<20} {row['role']:<15} {row['college'] or '':<10} {row['password']}"
+        )
     return 0
+
+
+async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
+    db = Database(settings.server.database_url)
+    try:
+        async with db.sessions() as session:
+            if args.failed:
+                failures = await delivery_failures(session, args.limit)
+            else:
+                entries = await mailbox_messages(session, args.to, args.limit)
+    finally:
+        await db.dispose()
+    if args.failed:
+        for failure in failures:
+            print(
+                f"{failure.created_at:%Y-%m-%d %H:%M:%S} {failure.channel:<5} {failure.status:<7} "
+                f"tries {failure.attempts} {failure.recipient} {failure.reference or ''}\n"
+                f"    {failure.last_error or ''}"
+            )
+        if not failures:
+            print("Every message was delivered. / 所有消息均已送达。")
+        return 0
+    for entry in reversed(entries):
+        print(f"--- {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} to {entry.recipient}")
+        if entry.subject:
+            print(f"Subject: {entry.subject}")
+        print(entry.body.rstrip())
+    if not entries:
+        print("The mailbox is empty. / 邮箱为空。")
+    return 0
+
+
+def _print_problems(problems: list[ImportProblem]) -> None:
+    for problem in problems:
+        where = problem.file or " ".join(
+            part
+            for part in (
+                f"line {problem.line}" if problem.line else "",
+                problem.column or "",
+            )
+            if part
+        )
+        print(f"{where}: {problem.code}: {problem.message}", file=sys.stderr)
+
+
+async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> int:
+    db = Database(settings.server.database_url)
+    try:
+        async with db.sessions.begin() as session:
+            report = await import_records(session, content, utcnow(), dry_run=dry_run)
+    finally:
+        await db.dispose()
+    _print_problems(report.problems)
+    if report.problems:
+        print(f"{len(report.problems)} problems; nothing imported. / 有问题，未导入任何记录。")
+        return 1
+    if not report.applied:
+        print(f"{report.rows} rows are valid (dry run). / 全部有效（仅检查）。")
+        return 0
+    print(
+        f"{report.rows} rows: {report.created} new, {report.updated} changed, "
+        f"{report.unchanged} unchanged. / 新增 {report.created}，更新 {report.updated}。"
+    )
+    return 0
+
+
+def _photo_files(settings: Settings, source: Path) -> list[tuple[str, bytes | int]] | None:
+    limit = settings.server.photo_max_bytes
+    try:
+        if source.is_dir():
+            return photo_files_from_dir(source, limit)
+        return photo_files_from_zip(source.read_bytes(), limit)
+    except (OSError, zipfile.BadZipFile):
+        print(f"Cannot read {source} as a folder or zip. / 无法读取。", file=sys.stderr)
+        return None
+
+
+async def _import_photos(settings: Settings, files: list[tuple[str, bytes | int]]) -> int:
+    db = Database(settings.server.database_url)
+    try:
+        async with db.sessions.begin() as session:
+            report = await import_photos(
+                session, files, settings.server, utcnow(), Actor("admin:cli")
+            )
+    finally:
+        await db.dispose()
+    _print_problems(report.problems)
+    print(
+        f"{len(report.stored)} photos stored, {len(report.problems)} refused, "
+        f"{report.corrections_applied} photo corrections applied. "
+        f"/ 已导入 {len(report.stored)} 张，退回 {len(report.problems)} 张。"
+    )
+    return 1 if report.problems else 0
 
 
 def run_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -117,4 +226,16 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_add_staff(settings, args))
     if action == "demo-accounts":
         return asyncio.run(_demo_accounts(settings, args.json))
+    if action == "mailbox":
+        return asyncio.run(_mailbox(settings, args))
+    if action == "import-records":
+        try:
+            content = args.file.read_bytes()
+        except OSError:
+            print(f"Cannot read {args.file}. / 无法读取文件。", file=sys.stderr)
+            return 2
+        return asyncio.run(_import_records(settings, content, args.dry_run))
+    if action == "import-photos":
+        files = _photo_files(settings, args.source)
+        return 2 if files is None else asyncio.run(_import_photos(settings, files))
     raise AssertionError(action)

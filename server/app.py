@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kiosk.config import ServerSettings, load_settings
-from server import __version__, auth, health, records, terminals, verifications
+from server import (
+    __version__,
+    auth,
+    corrections,
+    health,
+    imports,
+    notify,
+    records,
+    registration,
+    staff,
+    supervision,
+    terminals,
+    verifications,
+)
 from server.context import ServerContext
 from server.db import Database
 from server.models import utcnow
@@ -21,27 +34,37 @@ DESCRIPTION = """
 The university server of 学籍校对终端 (Record Verification Kiosk).
 
 Every kiosk request carries `Terminal-Key: <terminal_id>.<secret>`; a student's requests also
-carry `Authorization: Bearer <token>` from `POST /api/v1/sessions`. Errors are RFC 9457
+carry `Authorization: Bearer <token>` from `POST /api/v1/sessions`. Staff send only their own
+bearer token, from `POST /api/v1/staff/sessions`. Errors are RFC 9457
 `application/problem+json` documents with a stable `code` (see the README).
 """
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
+    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Paths under a prefix of ``wider`` have that prefix's limit instead (the registrar's
+    uploads of record files and photo zips).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, wider: Mapping[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.wider = dict(wider or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        limit = next(
+            (size for prefix, size in self.wider.items() if path.startswith(prefix)), self.default
+        )
         declared = dict(scope["headers"]).get(b"content-length")
         too_large = ApiProblem(
-            413, "body_too_large", f"Request bodies are limited to {self.limit} bytes."
+            413, "body_too_large", f"Request bodies are limited to {limit} bytes."
         )
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_large.response()(scope, receive, send)
             return
         seen = 0
@@ -50,7 +73,7 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
+            if seen > limit:
                 raise too_large
             return message
 
@@ -66,9 +89,13 @@ def create_app(
     settings = settings or load_settings().server
     ctx = ServerContext(settings, Database(settings.database_url), Passwords(settings), clock)
 
+    delivery = notify.Delivery(ctx, notify.build_notifiers(ctx))
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        delivery.start()
         yield
+        await delivery.stop()
         await ctx.db.dispose()
 
     app = FastAPI(
@@ -78,8 +105,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.delivery = delivery
     install_handlers(app)
-    for module in (health, auth, records, verifications, terminals):
+    app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
+    for module in (
+        health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
+    ):  # fmt: skip
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.include_router(registration.router)
+    if settings.demo:
+        # Codes in an HTTP answer are for the demo only; elsewhere the route does not exist.
+        app.include_router(notify.demo_router)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        wider={imports.IMPORTS_PREFIX: settings.import_max_bytes},
+    )
     return app

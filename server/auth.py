@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Header, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,10 +34,11 @@ TerminalKey = Annotated[
         description="`<terminal_id>.<secret>` as printed by `kiosk admin add-terminal`.",
     ),
 ]
-_bearer = HTTPBearer(auto_error=False, description="A student's session token.")
+_bearer = HTTPBearer(auto_error=False, description="A student's or a staff member's session token.")
 Bearer = Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
 
 router = APIRouter(prefix=API_PREFIX, tags=["sessions"])
+ResultT = TypeVar("ResultT")
 
 # Re-stamping last_seen_at on every request would make each read a write; a minute of
 # slack on a 30-minute idle limit is harmless.
@@ -52,6 +54,50 @@ async def authenticate_terminal(session: AsyncSession, key: str | None) -> Termi
     if terminal is None or not terminal.active or not same_digest(secret, terminal.secret_hash):
         raise ApiProblem(401, "terminal_key_invalid", "The Terminal-Key is not valid.")
     return terminal
+
+
+def session_is_live(ctx: ServerContext, token: SessionToken) -> bool:
+    """True while a session is neither revoked nor past its idle or absolute limit."""
+    now = ctx.now()
+    idle_limit = dt.timedelta(minutes=ctx.settings.session_idle_minutes)
+    return (
+        token.revoked_at is None
+        and now < token.expires_at
+        and now - token.last_seen_at < idle_limit
+    )
+
+
+async def authenticate_token(
+    session: AsyncSession,
+    ctx: ServerContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    *,
+    terminal_id: int | None,
+) -> tuple[SessionToken, Account]:
+    """The live session behind a bearer token and its account, or 401.
+
+    ``terminal_id`` is where the session must have been opened: a student's terminal, or
+    None for staff, whose sessions belong to no terminal; so neither kind of token works
+    in the other's place.
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiProblem(401, "unauthenticated", "Log in first.")
+    found = (
+        await session.execute(
+            select(SessionToken, Account)
+            .join(Account, SessionToken.account_id == Account.id)
+            .where(SessionToken.token_hash == digest(credentials.credentials))
+        )
+    ).first()
+    if found is None or found[0].terminal_id != terminal_id:
+        raise ApiProblem(401, "unauthenticated", "Log in first.")
+    token, account = found
+    now = ctx.now()
+    if not account.active or not session_is_live(ctx, token):
+        raise ApiProblem(401, "session_expired", "The session has ended; log in again.")
+    if now - token.last_seen_at >= _TOUCH_AFTER:
+        token.last_seen_at = now
+    return token, account
 
 
 @dataclass(frozen=True)
@@ -70,30 +116,10 @@ async def authenticate_student(
     terminal: Terminal,
 ) -> StudentContext:
     """The logged-in student, or 401; the session must belong to this terminal."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    token, account = await authenticate_token(session, ctx, credentials, terminal_id=terminal.id)
+    student = await session.get(Student, account.student_id) if account.student_id else None
+    if student is None:
         raise ApiProblem(401, "unauthenticated", "Log in first.")
-    found = (
-        await session.execute(
-            select(SessionToken, Account, Student)
-            .join(Account, SessionToken.account_id == Account.id)
-            .join(Student, Account.student_id == Student.id)
-            .where(SessionToken.token_hash == digest(credentials.credentials))
-        )
-    ).first()
-    if found is None or found[0].terminal_id != terminal.id:
-        raise ApiProblem(401, "unauthenticated", "Log in first.")
-    token, account, student = found
-    now = ctx.now()
-    idle_limit = dt.timedelta(minutes=ctx.settings.session_idle_minutes)
-    if (
-        token.revoked_at is not None
-        or not account.active
-        or now >= token.expires_at
-        or now - token.last_seen_at >= idle_limit
-    ):
-        raise ApiProblem(401, "session_expired", "The session has ended; log in again.")
-    if now - token.last_seen_at >= _TOUCH_AFTER:
-        token.last_seen_at = now
     return StudentContext(token, account, student)
 
 
@@ -113,8 +139,8 @@ async def _find_student_account(session: AsyncSession, username: str) -> Account
     name = username.strip()
     query = (
         select(Account)
-        .outerjoin(Student, Account.student_id == Student.id)
-        .where(Account.role == "student")
+        .join(Student, Account.student_id == Student.id)
+        .where(Account.role == "student", Account.active)
         .where(or_(Account.username == name.casefold(), Student.student_no == name.upper()))
     )
     return (await session.execute(query)).scalars().first()
@@ -164,6 +190,82 @@ async def _record_failure(session: AsyncSession, ctx: ServerContext, key: str) -
     return _locked_problem(until)
 
 
+AccountFinder = Callable[[AsyncSession, str], Awaitable[Account | None]]
+"""Looks up the account a user name may log in to (active, of the right kind), or None."""
+LoginOutcome = Callable[[AsyncSession, Account, dt.datetime], Awaitable[ResultT | ApiProblem]]
+"""Finishes a login whose password matched: the answer, or a refusal that still commits."""
+
+
+async def password_login(
+    ctx: ServerContext,
+    body: LoginRequest,
+    find: AccountFinder,
+    finish: LoginOutcome[ResultT],
+    *,
+    terminal_id: int | None,
+) -> ResultT:
+    """Check a password with lockout; the one login path of students and staff alike.
+
+    The answer never tells whether the user name exists: unknown names are throttled and
+    answered exactly like wrong passwords. argon2id runs in a thread, outside any
+    transaction, so a slow hash holds no database lock.
+    """
+    async with ctx.db.sessions.begin() as session:
+        account = await find(session, body.username)
+        key = _throttle_key(account, body.username)
+        throttle = await _throttle(session, key, ctx.now())
+        if throttle.locked_until is not None and throttle.locked_until > ctx.now():
+            raise _locked_problem(throttle.locked_until)
+    stored_hash = account.password_hash if account is not None else None
+    matched = await ctx.passwords.verify(stored_hash, body.password)
+    actor = f"account:{account.id}" if account is not None else "unknown"
+    async with ctx.db.sessions.begin() as session:
+        now = ctx.now()
+        if not matched or account is None:
+            outcome: ResultT | ApiProblem = await _record_failure(session, ctx, key)
+            audit(session, "login", actor=actor, at=now, terminal_id=terminal_id, outcome="denied")
+        else:
+            await _clear_failures(session, key, now)
+            outcome = await finish(session, account, now)
+    # Raised only now, so that the failure count and the audit row are committed.
+    if isinstance(outcome, ApiProblem):
+        raise outcome
+    return outcome
+
+
+def open_session(
+    session: AsyncSession,
+    ctx: ServerContext,
+    account: Account,
+    now: dt.datetime,
+    *,
+    terminal_id: int | None,
+) -> tuple[str, dt.datetime]:
+    """Store a new session for ``account`` (audited); returns its bearer token and expiry."""
+    token = new_token()
+    expires = now + dt.timedelta(hours=ctx.settings.session_absolute_hours)
+    session.add(
+        SessionToken(
+            token_hash=digest(token),
+            account_id=account.id,
+            terminal_id=terminal_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires,
+        )
+    )
+    audit(session, "login", actor=f"account:{account.id}", at=now, terminal_id=terminal_id)
+    return token, expires
+
+
+def end_session(
+    session: AsyncSession, token: SessionToken, now: dt.datetime, *, terminal_id: int | None
+) -> None:
+    """Revoke a session (audited); its token stops working at once."""
+    token.revoked_at = now
+    audit(session, "logout", actor=f"account:{token.account_id}", at=now, terminal_id=terminal_id)
+
+
 @router.post(
     "/sessions",
     status_code=201,
@@ -176,62 +278,34 @@ async def _record_failure(session: AsyncSession, ctx: ServerContext, key: str) -
     },
 )
 async def login(body: LoginRequest, ctx: Ctx, terminal_key: TerminalKey = None) -> LoginResponse:
-    """Check the password (argon2id, in a thread) and open a session.
-
-    The answer never tells whether the user name exists: unknown names are throttled and
-    answered exactly like wrong passwords.
-    """
+    """Check the password (argon2id, in a thread) and open a session at this terminal."""
     async with ctx.db.sessions.begin() as session:
         terminal = await authenticate_terminal(session, terminal_key)
-        account = await _find_student_account(session, body.username)
-        student = None
-        if account is not None and account.active and account.student_id is not None:
-            student = await session.get(Student, account.student_id)
-        key = _throttle_key(account, body.username)
-        throttle = await _throttle(session, key, ctx.now())
-        if throttle.locked_until is not None and throttle.locked_until > ctx.now():
-            raise _locked_problem(throttle.locked_until)
-    stored_hash = account.password_hash if account is not None and student is not None else None
-    matched = await ctx.passwords.verify(stored_hash, body.password)
-    actor = f"account:{account.id}" if account is not None else "unknown"
-    async with ctx.db.sessions.begin() as session:
-        now = ctx.now()
-        if not matched or account is None or student is None:
-            failure = await _record_failure(session, ctx, key)
-            audit(session, "login", actor=actor, at=now, terminal_id=terminal.id, outcome="denied")
-        elif student.window_closes_at is None or student.window_closes_at <= now:
-            await _clear_failures(session, key, now)
+
+    async def finish(
+        session: AsyncSession, account: Account, now: dt.datetime
+    ) -> LoginResponse | ApiProblem:
+        student = await session.get(Student, account.student_id)
+        assert student is not None  # the finder joins the record
+        closes = student.window_closes_at
+        if closes is None or closes <= now:
             audit(
-                session, "login", actor=actor, at=now, terminal_id=terminal.id,
-                outcome="denied", reason="window_closed",
+                session, "login", actor=f"account:{account.id}", at=now,
+                terminal_id=terminal.id, outcome="denied", reason="window_closed",
             )  # fmt: skip
-            closes = student.window_closes_at
-            failure = ApiProblem(
+            return ApiProblem(
                 403,
                 "window_closed",
                 "The verification window is closed.",
                 closes_at=closes.isoformat() if closes else None,
             )
-        else:
-            await _clear_failures(session, key, now)
-            token = new_token()
-            expires = now + dt.timedelta(hours=ctx.settings.session_absolute_hours)
-            session.add(
-                SessionToken(
-                    token_hash=digest(token),
-                    account_id=account.id,
-                    terminal_id=terminal.id,
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=expires,
-                )
-            )
-            audit(session, "login", actor=actor, at=now, terminal_id=terminal.id)
-            summary = StudentSummary(
-                student_no=student.student_no, name=student.name, college=student.college
-            )
-            return LoginResponse(token=token, expires_at=expires, student=summary)
-    raise failure
+        token, expires = open_session(session, ctx, account, now, terminal_id=terminal.id)
+        summary = StudentSummary(
+            student_no=student.student_no, name=student.name, college=student.college
+        )
+        return LoginResponse(token=token, expires_at=expires, student=summary)
+
+    return await password_login(ctx, body, _find_student_account, finish, terminal_id=terminal.id)
 
 
 async def _clear_failures(session: AsyncSession, key: str, now: dt.datetime) -> None:
@@ -250,13 +324,5 @@ async def logout(
     async with ctx.db.sessions.begin() as session:
         terminal = await authenticate_terminal(session, terminal_key)
         current = await authenticate_student(session, ctx, credentials, terminal)
-        now = ctx.now()
-        current.token.revoked_at = now
-        audit(
-            session,
-            "logout",
-            actor=f"account:{current.account.id}",
-            at=now,
-            terminal_id=terminal.id,
-        )
+        end_session(session, current.token, ctx.now(), terminal_id=terminal.id)
     return Response(status_code=204)

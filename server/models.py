@@ -90,6 +90,9 @@ class Student(Base):
     photo_version: Mapped[int] = mapped_column(Integer, default=0)
     window_closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Field keys (and ``photo``) changed since the student's last submission: the kiosk
+    # asks about these again; a new submission clears the list.
+    recheck_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Photo(Base):
@@ -224,6 +227,29 @@ class Correction(Base):
     state: Mapped[str] = mapped_column(String(30), default="reported", index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # What proof document the college office saw (identity fields need one to be accepted).
+    proof: Mapped[str | None] = mapped_column(String(500))
+    # Who made the latest decision, and its comment, for the 勘误汇总表.
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    comment: Mapped[str | None] = mapped_column(String(500))
+
+
+class CorrectionEvent(Base):
+    """One decision on a correction: who moved it from which state to which, and why."""
+
+    __tablename__ = "correction_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    correction_id: Mapped[int] = mapped_column(
+        ForeignKey("corrections.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    proof: Mapped[str | None] = mapped_column(String(500))
 
 
 class IdempotencyKey(Base):
@@ -255,3 +281,123 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(12), default="ok")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SupervisedSession(Base):
+    """A proctored slot in one lab for a roster of students (DESIGN.md §4)."""
+
+    __tablename__ = "supervised_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    lab: Mapped[str] = mapped_column(String(100), index=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(12), default="planned", index=True)
+    # The class the roster was taken from, if it was; the roster itself is always resolved.
+    class_name: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RosterEntry(Base):
+    """One student expected at a supervised session."""
+
+    __tablename__ = "supervised_session_students"
+    __table_args__ = (UniqueConstraint("session_id", "student_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("supervised_sessions.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+
+
+class Registration(Base):
+    """A first-time student's registration, pending until both contacts are confirmed.
+
+    The id is random (not a counter) so that one registration's id says nothing about
+    another's. The password is kept only as its argon2 hash until the account is created.
+    """
+
+    __tablename__ = "registrations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE"), index=True
+    )
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    mobile: Mapped[str] = mapped_column(String(11))
+    region: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RegistrationCode(Base):
+    """The current one-time code of one channel of a registration (a resend overwrites it)."""
+
+    __tablename__ = "registration_codes"
+    __table_args__ = (UniqueConstraint("registration_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(8))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    wrong_tries: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class SendThrottle(Base):
+    """Codes sent to one address or number (keyed by a hash of it): spacing and a 24-hour cap."""
+
+    __tablename__ = "send_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    last_sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class OutgoingMessage(Base):
+    """A mail or SMS waiting to be sent, being sent, sent or failed.
+
+    The background sender claims rows; ``body`` is cleared once the message is sent or has
+    failed for good, so codes do not linger in the table.
+    """
+
+    __tablename__ = "outgoing_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class MailboxEntry(Base):
+    """A message delivered to the local mailbox (demo, or no SMTP / SMS gateway configured)."""
+
+    __tablename__ = "mailbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254), index=True)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

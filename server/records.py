@@ -22,7 +22,13 @@ from kiosk.protocol import (
     VerificationWindow,
 )
 from server.audit import audit
-from server.auth import Bearer, TerminalKey, authenticate_student, authenticate_terminal
+from server.auth import (
+    Bearer,
+    TerminalKey,
+    authenticate_student,
+    authenticate_terminal,
+    session_is_live,
+)
 from server.context import Ctx, ServerContext
 from server.models import Account, Correction, Photo, SessionToken, Student, Verification
 from server.problems import ApiProblem
@@ -99,6 +105,8 @@ async def _state(
     ]
     if latest is None:
         return "not_checked", None, summaries
+    if student.recheck_fields:
+        return "check_again", latest.receipt_no, summaries
     pending = any(c.state in OPEN_CORRECTION_STATES for c in corrections)
     return ("corrections_pending" if pending else "submitted"), latest.receipt_no, summaries
 
@@ -134,6 +142,7 @@ async def my_record(
             state=state,
             last_receipt_no=receipt_no,
             corrections=corrections,
+            recheck_fields=list(student.recheck_fields or []) if state == "check_again" else [],
             ticket=ticket,
             ticket_expires_at=ticket_expires,
         )
@@ -208,7 +217,7 @@ async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
     if found is None:
         raise _EXPIRED
     login, photo = found
-    if login.revoked_at is not None or login.expires_at <= ctx.now() or photo.version != version:
+    if not session_is_live(ctx, login) or photo.version != version:
         raise _EXPIRED
     return photo
 

@@ -1,4 +1,4 @@
-"""Demo data in the database: students, photos, a few registered accounts, one terminal."""
+"""Demo data in the database: students, photos, a few registered accounts, one terminal, staff."""
 
 from __future__ import annotations
 
@@ -19,6 +19,15 @@ from server.terminals import add_terminal
 
 DEMO_LAB = "演示机房"
 DEMO_TERMINAL = "demo-01"
+DEMO_STAFF_PASSWORD = "Demo-Staff-2026!"  # noqa: S105 - the documented password of demo staff
+DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
+    ("proctor@demo", "proctor", None),
+    ("registrar@demo", "registrar", None),
+    ("office.it@demo", "college_office", "信息工程学院"),
+    ("office.em@demo", "college_office", "经济管理学院"),
+    ("office.lit@demo", "college_office", "文学院"),
+)
+"""User name, role and college of each demo staff account: one per role, an office per college."""
 
 
 async def add_photo(session: AsyncSession, student: Student, jpeg: bytes) -> Photo:
@@ -63,11 +72,19 @@ async def seed_demo(
         await add_terminal(
             session, DEMO_LAB, DEMO_TERMINAL, secret=demo_terminal_secret(settings.secret_key)
         )
+        staff_hash = passwords.hash_sync(DEMO_STAFF_PASSWORD)
+        session.add_all(
+            Account(
+                username=username, password_hash=staff_hash, role=role, college=college,
+                created_at=now,
+            )
+            for username, role, college in DEMO_STAFF
+        )  # fmt: skip
     return True
 
 
 async def demo_accounts(db: Database, settings: ServerSettings) -> dict[str, Any]:
-    """The demo terminal's key and the demo student accounts, for scripts and the demo screen."""
+    """The demo terminal's key, student and staff accounts, for scripts and the demo screen."""
     async with db.sessions() as session:
         terminal = (
             await session.execute(
@@ -79,6 +96,15 @@ async def demo_accounts(db: Database, settings: ServerSettings) -> dict[str, Any
         "terminal_key": key,
         "students": [
             _account_row(item) for item in generate_students(seed=DEMO_SEED) if item.account
+        ],
+        "staff": [
+            {
+                "username": username,
+                "role": role,
+                "college": college,
+                "password": DEMO_STAFF_PASSWORD,
+            }
+            for username, role, college in DEMO_STAFF
         ],
     }
 

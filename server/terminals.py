@@ -12,6 +12,7 @@ from server.auth import TerminalKey, authenticate_terminal
 from server.context import Ctx
 from server.models import Terminal, utcnow
 from server.security import digest
+from server.supervision import session_banner
 
 router = APIRouter(prefix=API_PREFIX, tags=["terminals"])
 
@@ -41,4 +42,9 @@ async def heartbeat(
         terminal.student_masked = body.student_masked
         terminal.results_waiting = body.results_waiting
         terminal.dead_letters = body.dead_letters
-        return HeartbeatResponse(server_time=now, terminal_name=terminal.name, lab=terminal.lab)
+        return HeartbeatResponse(
+            server_time=now,
+            terminal_name=terminal.name,
+            lab=terminal.lab,
+            supervised_session=await session_banner(session, terminal.lab),
+        )

@@ -110,6 +110,8 @@ async def _write_result(
         submitted_at=now,
     )
     session.add(verification)
+    # This submission is the check the changed fields were waiting for.
+    student.recheck_fields = []
     await session.flush()
     verification.receipt_no = f"XJ{now:%Y%m%d}{verification.id:06d}"
     # (field, value on record, proposed, note) for everything the student marked wrong.

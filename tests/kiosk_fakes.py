@@ -8,8 +8,10 @@ scripted :class:`~kiosk.client.ApiError` per method, and records every call.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -20,20 +22,30 @@ from textual.widgets import Static
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.protocol import (
+    Channel,
     CorrectionRef,
     FieldValue,
     Health,
     HeartbeatRequest,
     HeartbeatResponse,
     LoginResponse,
+    MailboxMessage,
     PhotoInfo,
     PhotoLinkResponse,
     ProblemDetails,
     RecordResponse,
+    RegistrationRequest,
+    RegistrationResponse,
+    ResendResponse,
+    SessionBanner,
     StudentSummary,
     VerificationReceipt,
     VerificationRequest,
     VerificationWindow,
+    VerifyCodesRequest,
+    VerifyCodesResponse,
+    mask_email,
+    mask_mobile,
 )
 from screens.app import KioskApp, create_app
 
@@ -45,6 +57,11 @@ ID_NUMBER = "330502200203150010"
 TOKEN = "tok-secret-0123456789abcdef"
 PHOTO_URL = "http://kiosk.test/p/abc123"
 RECEIPT_NO = "R2025-000123"
+REGISTRATION_ID = "reg-0123456789abcdef"
+CODES: dict[Channel, str] = {"email": "246810", "sms": "135791"}
+"""The codes FakeClient "sends" for every registration and resend."""
+CODE_MAX_ATTEMPTS = 5
+RESEND_WAIT_S = 60
 
 RECORD_VALUES: dict[str, str] = {
     "name": STUDENT_NAME,
@@ -99,6 +116,8 @@ def unreachable() -> ApiError:
 def settings(**changes: Any) -> KioskSettings:
     """Kiosk settings for tests: short idle times, a known school."""
     values: dict[str, Any] = {
+        # Each app gets its own outbox, so no test sees another's saved results.
+        "outbox_path": Path(tempfile.mkdtemp(prefix="kiosk-test-")) / "outbox.sqlite3",
         "school_name": "湖州师范学院",
         "idle_timeout_s": 60,
         "idle_warning_s": 10,
@@ -131,6 +150,14 @@ class FakeClient:
         self.calls: list[str] = []
         self.submissions: list[tuple[VerificationRequest, str, bytes | None]] = []
         self.heartbeats: list[HeartbeatRequest] = []
+        self.logins: list[tuple[str, str]] = []
+        self.registrations: list[RegistrationRequest] = []
+        self.verifications: list[VerifyCodesRequest] = []
+        self.resends: list[Channel] = []
+        self.mailbox: list[MailboxMessage] = []
+        self.confirmed: dict[Channel, bool] = {"email": False, "sms": False}
+        self.wrong_tries: dict[Channel, int] = {"email": 0, "sms": 0}
+        self.supervised_session: SessionBanner | None = None
         self._token: str | None = None
 
     def fail(self, method: str, *errors: ApiError) -> None:
@@ -154,6 +181,7 @@ class FakeClient:
 
     async def login(self, username: str, password: str) -> LoginResponse:
         """Any user name and password log the test student in."""
+        self.logins.append((username, password))
         self._call("login")
         self._token = TOKEN
         student = StudentSummary(
@@ -207,17 +235,92 @@ class FakeClient:
         """Record the beat."""
         self.heartbeats.append(beat)
         self._call("heartbeat")
-        return HeartbeatResponse(server_time=NOW, terminal_name="机房A-01", lab="A")
+        return HeartbeatResponse(
+            server_time=NOW,
+            terminal_name="机房A-01",
+            lab="A",
+            supervised_session=self.supervised_session,
+        )
+
+    # --- registration: codes are fixed, the mailbox is in memory ---------------------------
+
+    async def register(self, request: RegistrationRequest) -> RegistrationResponse:
+        """Record the request; "send" both codes (to :meth:`demo_mailbox`)."""
+        self.registrations.append(request)
+        self._call("register")
+        self.confirmed = {"email": False, "sms": False}
+        self.wrong_tries = {"email": 0, "sms": 0}
+        self._deliver("email", request.email)
+        self._deliver("sms", request.mobile)
+        return RegistrationResponse(
+            registration_id=REGISTRATION_ID,
+            email_masked=mask_email(request.email),
+            mobile_masked=mask_mobile(request.mobile),
+            code_expires_at=NOW + dt.timedelta(minutes=10),
+            resend_after=NOW + dt.timedelta(seconds=RESEND_WAIT_S),
+            expires_at=NOW + dt.timedelta(hours=24),
+        )
+
+    async def verify_registration(
+        self, registration_id: str, codes: VerifyCodesRequest
+    ) -> VerifyCodesResponse:
+        """Check the codes as the server does: a right one confirms its channel for good."""
+        self.verifications.append(codes)
+        self._call("verify_registration")
+        given: dict[Channel, str | None] = {"email": codes.email_code, "sms": codes.sms_code}
+        errors: list[dict[str, str]] = []
+        left: dict[str, int] = {}
+        for channel, code in given.items():
+            if self.confirmed[channel] or not code:
+                continue
+            if code == CODES[channel]:
+                self.confirmed[channel] = True
+            else:
+                self.wrong_tries[channel] += 1
+                errors.append({"field": f"{channel}_code", "code": "code_wrong", "message": "-"})
+                left[channel] = CODE_MAX_ATTEMPTS - self.wrong_tries[channel]
+        if errors:
+            raise api_error(
+                "code_invalid", 422, errors=errors, attempts_left=left, confirmed=self.confirmed
+            )
+        active = all(self.confirmed.values())
+        return VerifyCodesResponse(
+            status="active" if active else "pending",
+            email_confirmed=self.confirmed["email"],
+            sms_confirmed=self.confirmed["sms"],
+            username=self.registrations[-1].email if active else None,
+            window_closes_at=NOW + dt.timedelta(hours=24) if active else None,
+        )
+
+    async def resend_code(self, registration_id: str, channel: Channel) -> ResendResponse:
+        """Record the resend; "send" the same code again."""
+        self.resends.append(channel)
+        self._call("resend_code")
+        request = self.registrations[-1]
+        self._deliver(channel, request.email if channel == "email" else request.mobile)
+        return ResendResponse(
+            channel=channel,
+            code_expires_at=NOW + dt.timedelta(minutes=10),
+            resend_after=NOW + dt.timedelta(seconds=RESEND_WAIT_S),
+            sends_left=8,
+        )
+
+    async def demo_mailbox(self, to: str) -> list[MailboxMessage]:
+        """What was "sent" to ``to``, newest first."""
+        self._call("demo_mailbox")
+        return [message for message in reversed(self.mailbox) if message.to == to]
+
+    def _deliver(self, channel: Channel, to: str) -> None:
+        text = f"注册验证码 {CODES[channel]}，10 分钟内有效。Registration code {CODES[channel]}."
+        self.mailbox.append(
+            MailboxMessage(channel=channel, to=to, subject=None, text=text, created_at=NOW)
+        )
 
     async def aclose(self) -> None:
         """Nothing to close."""
 
 
 # --- driving the app ------------------------------------------------------------------------
-
-
-async def no_sleep(_seconds: float) -> None:
-    """Submission retries without waiting."""
 
 
 def build_app(
@@ -236,7 +339,6 @@ def build_app(
         clock=lambda: NOW,
         monotonic=monotonic or FakeMonotonic(),
     )
-    app.retry_sleep = no_sleep
     return app
 
 

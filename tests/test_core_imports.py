@@ -28,7 +28,14 @@ CORE_MODULES = (
     "kiosk.cli",
     "kiosk.i18n",
 )
-OPTIONAL_CORE_MODULES = ("kiosk.client", "kiosk.errors", "kiosk.qr", "kiosk.submission")
+OPTIONAL_CORE_MODULES = (
+    "kiosk.client",
+    "kiosk.errors",
+    "kiosk.qr",
+    "kiosk.submission",
+    "kiosk.outbox",
+    "kiosk.outbox_cli",
+)
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
 SERVER_MAY_USE = frozenset({"protocol", "fields", "i18n", "config"})
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import webbrowser
 from typing import Any
 
@@ -12,6 +13,7 @@ from rich.cells import cell_len
 from textual.widgets import Input, OptionList, Select
 
 from kiosk.i18n import Msg
+from kiosk.protocol import SessionBanner
 from screens import text as T
 from screens.app import HIGH_CONTRAST, KioskApp
 from screens.confirm import ConfirmModal
@@ -402,22 +404,45 @@ async def test_unreachable_at_photo_link_then_new_link(client: FakeClient) -> No
         assert "05:00" in shown_text(app)
 
 
-async def test_unreachable_at_submit_retries_with_the_same_result(client: FakeClient) -> None:
-    client.fail("submit", unreachable(), unreachable(), unreachable())
+async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -> None:
+    client.fail("submit", unreachable())
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_review(pilot)
+        await submit(pilot)
+        # Saved on the terminal, said plainly; the student may leave.
+        assert isinstance(app.screen, ReceiptScreen), screen_text(app)
+        assert T.SAVED_TITLE.zh in shown_text(app)
+        assert T.SAVED_BODY.zh in shown_text(app)
+        assert app.outbox is not None and app.outbox.counts().waiting == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session is None
+        # The sender tries again by itself (its first backoff is at most a second).
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if app.outbox.counts().waiting == 0:
+                break
+        assert app.outbox.counts().waiting == 0
+    assert len(client.submissions) == 2
+    assert len({request.result_id for request, _key, _body in client.submissions}) == 1
+    assert len({key for _request, key, _body in client.submissions}) == 1
+    assert len({body for _request, _key, body in client.submissions}) == 1
+
+
+async def test_refused_result_is_kept_as_a_dead_letter(client: FakeClient) -> None:
+    client.fail("submit", api_error("ticket_invalid", 403))
     app = build_app(client)
     async with app.run_test(size=SIZE) as pilot:
         await to_review(pilot)
         await submit(pilot)
         assert isinstance(app.screen, ReviewScreen)
-        assert T.SUBMIT_RETRY.zh in shown_text(app)
-        assert app.session is not None and app.session.pending is not None
-        await pilot.press("r")
+        assert api_error("ticket_invalid", 403).message.zh in shown_text(app)
+        assert T.SUBMIT_REFUSED.zh in shown_text(app)
+        assert app.outbox is not None and app.outbox.counts() == (0, 1)
+        app.send_heartbeat()
         await settle(pilot)
-        assert isinstance(app.screen, ReceiptScreen)
-    assert len(client.submissions) == 4
-    assert len({request.result_id for request, _key, _body in client.submissions}) == 1
-    assert len({key for _request, key, _body in client.submissions}) == 1
-    assert len({body for _request, _key, body in client.submissions}) == 1
+    assert client.heartbeats[-1].dead_letters == 1
 
 
 async def test_record_changed_at_submit_reloads_and_restarts(client: FakeClient) -> None:
@@ -636,6 +661,20 @@ async def test_heartbeats_and_server_status(client: FakeClient) -> None:
         app.send_heartbeat()
         await settle(pilot)
         assert client.heartbeats[-1].step == "record"
+
+
+async def test_welcome_shows_the_labs_supervised_session(client: FakeClient) -> None:
+    client.supervised_session = SessionBanner(
+        title="计算机221 校对", ends_at=dt.datetime(2026, 6, 1, 11, 30, tzinfo=dt.UTC)
+    )
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "计算机221 校对" in shown_text(app)
+        client.supervised_session = None
+        app.send_heartbeat()
+        await settle(pilot)
+        assert "计算机221 校对" not in shown_text(app)
 
 
 def test_every_text_has_both_languages() -> None:

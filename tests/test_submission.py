@@ -1,4 +1,4 @@
-"""kiosk.submission: ids fixed once, retries that resend the identical request."""
+"""kiosk.submission: ids fixed once, saved before sending, retries resend the identical request."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import dataclasses
 import datetime as dt
 import json
 import random
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,8 +18,9 @@ from pydantic import ValidationError
 
 from kiosk.client import ApiClient, ApiError
 from kiosk.fields import FIELD_KEYS
+from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
-from kiosk.submission import PendingResult, prepare_result, submit_result
+from kiosk.submission import PendingResult, prepare_result, save_and_send, submit_result
 
 START = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)
 END = dt.datetime(2025, 5, 1, 8, 6, tzinfo=dt.UTC)
@@ -141,6 +144,77 @@ def test_prepare_result_refuses_naive_times() -> None:
 def test_prepare_result_refuses_an_incomplete_result() -> None:
     with pytest.raises(ValidationError):
         prepare_result(record(), decisions()[:16], PhotoDecision(verdict="correct"), START, END)
+
+
+# --- save_and_send --------------------------------------------------------------------
+
+
+class SavedFirst(Script):
+    """A script that also records whether the result was in the outbox file when sent."""
+
+    def __init__(self, path: Path, *answers: httpx.Response | type[httpx.TransportError]):
+        super().__init__(*answers)
+        self.path = path
+        self.saved_when_sent: list[bool] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        sent = json.loads(request.content)["result_id"]
+        with sqlite3.connect(self.path) as other:
+            row = other.execute("SELECT 1 FROM outbox WHERE result_id = ?", (sent,)).fetchone()
+        self.saved_when_sent.append(row is not None)
+        return super().__call__(request)
+
+
+@pytest.mark.parametrize(
+    ("answers", "state", "counts"),
+    [
+        ([httpx.Response(201, json=RECEIPT)], "delivered", OutboxCounts(0, 0)),
+        ([problem(409, "record_changed")], "dead", OutboxCounts(0, 1)),
+        ([httpx.ConnectError] * 20, "waiting", OutboxCounts(1, 0)),
+    ],
+)
+async def test_save_and_send_saves_before_the_first_send(
+    tmp_path: Path,
+    make_client: Callable[[Script], ApiClient],
+    answers: list[httpx.Response | type[httpx.TransportError]],
+    state: str,
+    counts: OutboxCounts,
+) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    with Outbox.open(path) as outbox:
+        script = SavedFirst(path, *answers)
+        sender = OutboxSender(outbox, make_client(script), base_delay_s=0.01, max_delay_s=0.05)
+        sender.start()
+        result = pending()
+        delivery = await save_and_send(outbox, sender, result, wait_s=0.3)
+        await sender.stop()
+        assert (delivery.result_id, delivery.state) == (result.result_id, state)
+        assert (delivery.receipt is not None) == (state == "delivered")
+        # A waiting result says why its first try failed; a dead one why it was refused.
+        assert (delivery.error is not None) == (state != "delivered")
+        assert outbox.counts() == counts
+    assert script.saved_when_sent and all(script.saved_when_sent)
+    assert {r.headers["Idempotency-Key"] for r in script.requests} == {result.idempotency_key}
+
+
+async def test_save_and_send_without_a_disk_saves_and_sends_nothing(
+    tmp_path: Path, make_client: Callable[[Script], ApiClient]
+) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    script = Script(httpx.Response(201, json=RECEIPT))
+    with Outbox.open(path) as outbox:
+        sender = OutboxSender(outbox, make_client(script))
+        sender.start()
+        with sqlite3.connect(path) as other:
+            # Another writer holds the lock, as a full or failing disk would stop the commit.
+            other.execute("BEGIN EXCLUSIVE")
+            outbox._db.execute("PRAGMA busy_timeout = 50")
+            with pytest.raises(sqlite3.OperationalError):
+                await save_and_send(outbox, sender, pending(), wait_s=1)
+            other.rollback()
+        await sender.stop()
+        assert outbox.counts() == OutboxCounts(0, 0)
+    assert script.requests == []
 
 
 # --- submit_result --------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid, Horizontal
+from textual.containers import Grid
 from textual.widgets import ProgressBar
 
 from kiosk.client import ApiError
@@ -78,9 +78,8 @@ class BoardScreen(StaffScreen):
         yield Tr(T.BOARD_TITLE, id="screen-title")
         yield Tr(T.LOADING, id="board-where")
         yield Tr(id="board-session")
-        with Horizontal(id="board-progress"):
-            yield ProgressBar(show_eta=False, id="progress-bar")
-            yield Tr(id="progress-text")
+        yield ProgressBar(show_eta=False, id="progress-bar")
+        yield Tr(id="progress-text")
         yield Grid(id="terminals")
         yield Tr(id="board-updated")
 
@@ -107,6 +106,8 @@ class BoardScreen(StaffScreen):
         except ApiError as error:
             # Asking again every second would only repeat a refusal into the audit log.
             self._stopped = error.code == "forbidden"
+            if not self._version:
+                self.query_one("#board-where", Tr).show(None)
             self.fail(error)
             self._stale()
             return

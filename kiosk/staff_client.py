@@ -1,0 +1,181 @@
+"""The staff console's HTTP client: ``/api/v1/staff/...`` with a staff bearer token.
+
+It stands on :class:`kiosk.client.BaseClient`, so errors come out exactly as the kiosk's do:
+one :class:`~kiosk.client.ApiError` with a stable ``code``. Staff use their own PCs, so no
+terminal key is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal, TypeVar
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+
+from kiosk.client import ApiError, BaseClient
+from kiosk.protocol import (
+    API_PREFIX,
+    BoardResponse,
+    LabInfo,
+    SessionReport,
+    StaffLoginResponse,
+    StaffSummary,
+    StudentDetail,
+    StudentSearchResponse,
+    SupervisedSessionCreate,
+    SupervisedSessionInfo,
+)
+
+log = logging.getLogger(__name__)
+ItemT = TypeVar("ItemT")
+
+STAFF = f"{API_PREFIX}/staff"
+ReportFormat = Literal["csv", "xlsx"]
+
+_LABS = TypeAdapter(list[LabInfo])
+_SESSIONS = TypeAdapter(list[SupervisedSessionInfo])
+_NOT_MODIFIED = frozenset({304})
+
+
+class StaffClient(BaseClient):
+    """One staff member's connection; the token lives only in memory."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(base_url, timeout_s=timeout_s, transport=transport)
+        # The last board of each lab or session, and its ETag, to ask "changed since?".
+        self._boards: dict[str, tuple[str, BoardResponse]] = {}
+
+    @staticmethod
+    def _parse_list(
+        response: httpx.Response, adapter: TypeAdapter[list[ItemT]], what: str
+    ) -> list[ItemT]:
+        try:
+            return adapter.validate_json(response.content)
+        except ValidationError:
+            log.warning("%s: HTTP %d, body is not a list", what, response.status_code)
+            raise ApiError(response.status_code, "bad_response") from None
+
+    async def login(self, username: str, password: str) -> StaffLoginResponse:
+        """Log in and keep the token for the staff requests."""
+        return await self._log_in(
+            f"{STAFF}/sessions", StaffLoginResponse, username, password, what="staff login"
+        )
+
+    async def logout(self) -> None:
+        """End the session; the token is forgotten whatever the server says. Never fails."""
+        self._boards.clear()
+        await self._log_out(f"{STAFF}/sessions/current", what="staff logout")
+
+    async def me(self) -> StaffSummary:
+        """Who is logged in."""
+        response = await self._request("GET", f"{STAFF}/me", what="me", authorized=True)
+        return self._parse(response, StaffSummary, "me")
+
+    async def labs(self) -> list[LabInfo]:
+        """Labs with terminals."""
+        response = await self._request("GET", f"{STAFF}/labs", what="labs", authorized=True)
+        return self._parse_list(response, _LABS, "labs")
+
+    async def board(self, *, lab: str | None = None, session: int | None = None) -> BoardResponse:
+        """The live board; asks with the last version seen, so an unchanged one costs a 304."""
+        params = {"lab": lab} if lab is not None else {"session": str(session)}
+        target = "&".join(f"{key}={value}" for key, value in params.items())
+        known = self._boards.get(target)
+        response = await self._request(
+            "GET",
+            f"{STAFF}/board",
+            what="board",
+            authorized=True,
+            headers={"If-None-Match": known[0]} if known else None,
+            accept=_NOT_MODIFIED,
+            params=params,
+        )
+        if response.status_code == 304 and known is not None:
+            return known[1]
+        board = self._parse(response, BoardResponse, "board")
+        self._boards[target] = (response.headers.get("etag", ""), board)
+        return board
+
+    async def sessions(self) -> list[SupervisedSessionInfo]:
+        """The latest supervised sessions, newest first."""
+        response = await self._request(
+            "GET", f"{STAFF}/supervised-sessions", what="sessions", authorized=True
+        )
+        return self._parse_list(response, _SESSIONS, "sessions")
+
+    async def create_session(self, plan: SupervisedSessionCreate) -> SupervisedSessionInfo:
+        """Plan a supervised session."""
+        response = await self._request(
+            "POST",
+            f"{STAFF}/supervised-sessions",
+            what="create session",
+            authorized=True,
+            content=plan.model_dump_json().encode(),
+        )
+        return self._parse(response, SupervisedSessionInfo, "create session")
+
+    async def _transition(self, session_id: int, verb: str) -> SupervisedSessionInfo:
+        response = await self._request(
+            "POST",
+            f"{STAFF}/supervised-sessions/{session_id}/{verb}",
+            what=f"{verb} session",
+            authorized=True,
+        )
+        return self._parse(response, SupervisedSessionInfo, f"{verb} session")
+
+    async def start_session(self, session_id: int) -> SupervisedSessionInfo:
+        """Start a planned session; the lab's kiosks show it."""
+        return await self._transition(session_id, "start")
+
+    async def end_session(self, session_id: int) -> SupervisedSessionInfo:
+        """End a session (or cancel a planned one)."""
+        return await self._transition(session_id, "end")
+
+    async def report(self, session_id: int) -> SessionReport:
+        """The session's report, to show."""
+        response = await self._request(
+            "GET",
+            f"{STAFF}/supervised-sessions/{session_id}/report",
+            what="report",
+            authorized=True,
+        )
+        return self._parse(response, SessionReport, "report")
+
+    async def report_file(self, session_id: int, fmt: ReportFormat) -> bytes:
+        """The session's report as a CSV (UTF-8 with BOM) or Excel file."""
+        response = await self._request(
+            "GET",
+            f"{STAFF}/supervised-sessions/{session_id}/report",
+            what="report file",
+            authorized=True,
+            params={"format": fmt},
+        )
+        return response.content
+
+    async def search(self, query: str) -> StudentSearchResponse:
+        """Students by 学号, name or ID number (a college office: its own college only)."""
+        response = await self._request(
+            "GET", f"{STAFF}/students", what="search", authorized=True, params={"q": query}
+        )
+        return self._parse(response, StudentSearchResponse, "search")
+
+    async def student(self, student_id: int) -> StudentDetail:
+        """A student's state, window and history."""
+        response = await self._request(
+            "GET", f"{STAFF}/students/{student_id}", what="student", authorized=True
+        )
+        return self._parse(response, StudentDetail, "student")
+
+    async def reopen(self, student_id: int) -> StudentDetail:
+        """Reopen the student's closed verification window."""
+        response = await self._request(
+            "POST", f"{STAFF}/students/{student_id}/reopen", what="reopen", authorized=True
+        )
+        return self._parse(response, StudentDetail, "reopen")

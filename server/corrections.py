@@ -1,0 +1,572 @@
+"""Corrections (勘误): from a student's report to the registrar's confirmation (DESIGN.md §4).
+
+A correction moves through fixed states; every move is one :data:`STEPS` entry, checked
+against the correction's current state (409 ``invalid_transition`` otherwise), recorded as a
+:class:`~server.models.CorrectionEvent` with its comment and proof, and audited. A college
+office decides first, and only for its own college; identity fields need the proof it saw.
+The registrar confirms or rejects, then applies the change to the master record, which
+raises ``record_version`` and asks the student to check the changed fields again. Photo
+errors go to the photo vendor instead; the new photo's import closes them
+(:mod:`server.imports`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kiosk.fields import BY_KEY, IDENTITY_KEYS, validate_field
+from kiosk.i18n import Msg
+from kiosk.protocol import (
+    API_PREFIX,
+    BulkCorrections,
+    BulkResult,
+    CollegeDecision,
+    CorrectionDecisionInfo,
+    CorrectionDetail,
+    CorrectionList,
+    CorrectionRow,
+    CorrectionState,
+    CorrectionStep,
+    FieldError,
+    RegistrarDecision,
+)
+from server.audit import audit
+from server.context import Ctx
+from server.exports import (
+    FILE_RESPONSES,
+    Cell,
+    FileFormat,
+    download,
+    safe_cell,
+    table_csv,
+    table_xlsx,
+)
+from server.models import Account, Correction, CorrectionEvent, Student, Verification
+from server.problems import ApiProblem, validation_problem
+from server.records import record_values
+from server.staff import Forbidden, RecordKeeper, Registrar, StaffContext
+
+router = APIRouter(prefix=f"{API_PREFIX}/staff/corrections", tags=["corrections"])
+
+LIST_LIMIT = 500
+"""Most corrections one list answers; staff narrow the filter rather than page."""
+PHOTO = "photo"
+"""The ``field`` of a photo correction."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One move of a correction: from which states, to which, for which kind of correction."""
+
+    action: str
+    sources: tuple[CorrectionState, ...]
+    target: CorrectionState
+    kind: Literal["any", "field", "photo"] = "any"
+
+    def allows(self, correction: Correction) -> bool:
+        """True when ``correction`` may take this step now."""
+        is_photo = correction.field == PHOTO
+        kind_ok = self.kind == "any" or (self.kind == "photo") == is_photo
+        return kind_ok and correction.state in self.sources
+
+
+STEPS: dict[str, Step] = {
+    step.action: step
+    for step in (
+        Step("college_accept", ("reported",), "college_accepted"),
+        Step("college_reject", ("reported",), "college_rejected"),
+        Step("registrar_confirm", ("college_accepted",), "registrar_confirmed"),
+        Step("registrar_reject", ("college_accepted",), "registrar_rejected"),
+        Step("apply", ("registrar_confirmed",), "applied", "field"),
+        # The registrar may send a photo on as soon as the college accepted it.
+        Step("send_to_vendor", ("college_accepted", "registrar_confirmed"), "sent_to_vendor",
+             "photo"),
+        Step("vendor_photo", ("sent_to_vendor",), "applied", "photo"),
+    )
+}  # fmt: skip
+"""Every allowed move; anything else is answered 409 ``invalid_transition``."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who moves a correction: a staff account, or an administrator at the command line."""
+
+    name: str
+    account_id: int | None = None
+
+    @classmethod
+    def of(cls, staff: StaffContext) -> Actor:
+        """The logged-in staff member."""
+        return cls(staff.actor, staff.account.id)
+
+
+def needs_proof(field: str) -> bool:
+    """Identity fields change only against a proof document (DESIGN.md §5)."""
+    return field in IDENTITY_KEYS
+
+
+def _invalid(correction: Correction, step: Step) -> ApiProblem:
+    return ApiProblem(
+        409,
+        "invalid_transition",
+        f"A {correction.state} correction of {correction.field} cannot take '{step.action}'.",
+        state=correction.state,
+    )
+
+
+def advance(
+    session: AsyncSession,
+    correction: Correction,
+    action: str,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    comment: str | None = None,
+    proof: str | None = None,
+) -> None:
+    """Move ``correction`` by the step ``action``, record the decision, and audit it."""
+    step = STEPS[action]
+    if not step.allows(correction):
+        raise _invalid(correction, step)
+    session.add(
+        CorrectionEvent(
+            correction_id=correction.id, at=now, account_id=actor.account_id, action=action,
+            from_state=correction.state, to_state=step.target, comment=comment, proof=proof,
+        )
+    )  # fmt: skip
+    audit(
+        session, f"correction.{action}", actor=actor.name, at=now,
+        target=f"correction:{correction.id}", from_state=correction.state, to_state=step.target,
+    )  # fmt: skip
+    correction.state = step.target
+    correction.updated_at = now
+    correction.decided_by = actor.account_id
+    correction.comment = comment
+    if proof is not None:
+        correction.proof = proof
+
+
+async def record_changed(
+    session: AsyncSession, student: Student, keys: Sequence[str], now: dt.datetime
+) -> None:
+    """After the master record changed in ``keys``: a new version, and, for a student who
+    already submitted, those keys to check again (a new submission clears them)."""
+    student.record_version += 1
+    student.updated_at = now
+    submitted = await session.execute(
+        select(Verification.id).where(Verification.student_id == student.id).limit(1)
+    )
+    if submitted.first() is not None:
+        # A new list, not an in-place change: the JSON column only notices assignment.
+        student.recheck_fields = sorted(set(student.recheck_fields or []) | set(keys))
+
+
+async def _apply_value(
+    session: AsyncSession, student: Student, correction: Correction, now: dt.datetime
+) -> None:
+    """Write the proposed value into the record, validated against the record as it is now."""
+    key = correction.field
+    where = f"corrections.{correction.id}.proposed"
+    check = validate_field(key, correction.proposed or "", record_values(student), now.date())
+    if not check.ok:
+        raise validation_problem(
+            [FieldError(field=where, code=p.code, message=p.msg.both()) for p in check.errors]
+        )
+    if key in ("student_no", "id_number"):
+        column = getattr(Student, key)
+        taken = await session.execute(
+            select(Student.id).where(column == check.value, Student.id != student.id)
+        )
+        if taken.first() is not None:
+            message = Msg("另一名学生已使用该值。", "Another student has this value.")
+            raise validation_problem(
+                [FieldError(field=where, code="value_taken", message=message.both())]
+            )
+    setattr(student, key, check.value)
+    await record_changed(session, student, [key], now)
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _row(correction: Correction, student: Student) -> CorrectionRow:
+    return CorrectionRow.model_validate(
+        {
+            "id": correction.id,
+            "student_id": student.id,
+            "student_no": student.student_no,
+            "name": student.name,
+            "college": student.college,
+            "class_name": student.class_name,
+            "field": correction.field,
+            "current_value": correction.current_value,
+            "proposed": correction.proposed,
+            "state": correction.state,
+            "needs_proof": needs_proof(correction.field),
+            "updated_at": correction.updated_at,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a list or an export asks for; a college office's is bound to its own college."""
+
+    college: str | None = None
+    class_name: str | None = None
+    field: str | None = None
+    state: CorrectionState | None = None
+    q: str | None = None
+
+    def scoped(self, staff: StaffContext) -> Filter:
+        """This filter as ``staff`` may run it: an office asking for another college is denied."""
+        if staff.role != "college_office":
+            return self
+        if self.college is not None and self.college != staff.account.college:
+            raise Forbidden(staff, target=f"college:{self.college}"[:100])
+        return Filter(staff.account.college, self.class_name, self.field, self.state, self.q)
+
+    def where(self, query: Select[Correction, Student]) -> Select[Correction, Student]:
+        """``query`` narrowed to this filter."""
+        if self.college is not None:
+            query = query.where(Student.college == self.college)
+        if self.class_name is not None:
+            query = query.where(Student.class_name == self.class_name)
+        if self.field is not None:
+            query = query.where(Correction.field == self.field)
+        if self.state is not None:
+            query = query.where(Correction.state == self.state)
+        if self.q:
+            term = self.q.strip()
+            query = query.where(
+                or_(
+                    Student.student_no.startswith(term.upper(), autoescape=True),
+                    Student.name.contains(term, autoescape=True),
+                )
+            )
+        return query
+
+
+def _joined() -> Select[Correction, Student]:
+    return select(Correction, Student).join(Student, Correction.student_id == Student.id)
+
+
+@router.get("", response_model=CorrectionList, summary="The corrections queue")
+async def list_corrections(
+    ctx: Ctx,
+    staff: RecordKeeper,
+    college: Annotated[str | None, Query(max_length=100)] = None,
+    class_name: Annotated[str | None, Query(max_length=100)] = None,
+    field: Annotated[str | None, Query(max_length=30)] = None,
+    state: CorrectionState | None = None,
+    q: Annotated[
+        str | None, Query(max_length=50, description="学号 prefix or part of a name")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=LIST_LIMIT)] = LIST_LIMIT,
+) -> CorrectionList:
+    """Corrections by college, class, field and state, or by 学号 / name; oldest first."""
+    wanted = Filter(college, class_name, field, state, q).scoped(staff)
+    query = wanted.where(_joined())
+    async with ctx.db.sessions.begin() as session:
+        total = (
+            await session.execute(select(func.count()).select_from(query.subquery()))
+        ).scalar_one()
+        rows = (await session.execute(query.order_by(Correction.id).limit(limit))).all()
+        audit(session, "staff.list_corrections", actor=staff.actor, at=ctx.now(), hits=len(rows))
+    return CorrectionList(corrections=[_row(c, s) for c, s in rows], total=total, limit=limit)
+
+
+async def _correction_for(
+    session: AsyncSession, staff: StaffContext | None, correction_id: int
+) -> tuple[Correction, Student]:
+    found = (await session.execute(_joined().where(Correction.id == correction_id))).first()
+    if found is None:
+        raise ApiProblem(404, "not_found", "No such correction.")
+    correction, student = found
+    if staff is not None and not staff.may_see(student.college):
+        raise Forbidden(staff, target=f"correction:{correction_id}")
+    return correction, student
+
+
+async def _detail(
+    session: AsyncSession, correction: Correction, student: Student
+) -> CorrectionDetail:
+    reported = CorrectionDecisionInfo(
+        at=correction.created_at, by=None, action="report", from_state="",
+        to_state="reported", comment=correction.note,
+    )  # fmt: skip
+    decider = aliased(Account)
+    events = await session.execute(
+        select(CorrectionEvent, decider.username)
+        .outerjoin(decider, CorrectionEvent.account_id == decider.id)
+        .where(CorrectionEvent.correction_id == correction.id)
+        .order_by(CorrectionEvent.id)
+    )
+    history = [reported] + [
+        CorrectionDecisionInfo(
+            at=event.at,
+            by=username,
+            action=event.action,
+            from_state=event.from_state,
+            to_state=event.to_state,
+            comment=event.comment,
+            proof=event.proof,
+        )
+        for event, username in events.all()
+    ]
+    return CorrectionDetail(
+        correction=_row(correction, student),
+        note=correction.note,
+        proof=correction.proof,
+        comment=correction.comment,
+        history=history,
+    )
+
+
+# --- the 勘误汇总表 -------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "说明", "证明材料", "状态", "审核人", "时间",
+)  # fmt: skip
+STATE_TEXT: dict[str, Msg] = {
+    "reported": Msg("已报告", "reported"),
+    "college_accepted": Msg("学院已通过", "accepted by the college"),
+    "college_rejected": Msg("学院未通过", "rejected by the college"),
+    "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
+    "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to the photo vendor"),
+    "applied": Msg("已更正", "applied"),
+}
+_PHOTO_LABEL = Msg("照片", "Photo")
+
+
+def field_label(field: str) -> Msg:
+    """A field's (or the photo's) name."""
+    spec = BY_KEY.get(field)
+    return spec.label if spec else _PHOTO_LABEL
+
+
+def export_table(rows: Sequence[tuple[Correction, Student, str | None]]) -> list[list[Cell]]:
+    """The 勘误汇总表: headings, then one line per correction, in Chinese as the form is."""
+    table: list[list[Cell]] = [list(EXPORT_COLUMNS)]
+    for correction, student, decider in rows:
+        table.append(
+            [
+                safe_cell(value)
+                for value in (
+                    student.student_no,
+                    student.name,
+                    student.college,
+                    student.class_name,
+                    field_label(correction.field).zh,
+                    correction.current_value or "",
+                    correction.proposed or "",
+                    correction.note or "",
+                    correction.proof or "",
+                    STATE_TEXT[correction.state].zh,
+                    decider or "",
+                    correction.updated_at.isoformat(timespec="seconds"),
+                )
+            ]
+        )
+    return table
+
+
+@router.get(
+    "/export",
+    summary="勘误汇总表 as CSV or Excel, for one college or the whole school",
+    response_class=Response,
+    responses=FILE_RESPONSES,
+)
+async def export_corrections(
+    ctx: Ctx,
+    staff: RecordKeeper,
+    format: FileFormat = "csv",
+    college: Annotated[str | None, Query(max_length=100)] = None,
+    class_name: Annotated[str | None, Query(max_length=100)] = None,
+    field: Annotated[str | None, Query(max_length=30)] = None,
+    state: CorrectionState | None = None,
+) -> Response:
+    """The corrections matching the filter; a college office gets its own college's."""
+    wanted = Filter(college, class_name, field, state).scoped(staff)
+    decider = aliased(Account)
+    query = (
+        wanted.where(_joined())
+        .add_columns(decider.username)
+        .outerjoin(decider, Correction.decided_by == decider.id)
+        .order_by(Student.college, Student.class_name, Student.student_no, Correction.id)
+    )
+    async with ctx.db.sessions.begin() as session:
+        rows = [(c, s, name) for c, s, name in (await session.execute(query)).all()]
+        audit(
+            session, "staff.export_corrections", actor=staff.actor, at=ctx.now(),
+            format=format, rows=len(rows),
+        )  # fmt: skip
+    table = export_table(rows)
+    scope = wanted.college or "全校"
+    content = table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
+    # Non-ASCII names go in filename*; the plain filename stays ASCII for old clients.
+    response = download(content, format, f"corrections.{format}")
+    response.headers["Content-Disposition"] += (
+        f"; filename*=UTF-8''{quote(f'勘误汇总表-{scope}.{format}')}"
+    )
+    return response
+
+
+@router.get(
+    "/{correction_id}", response_model=CorrectionDetail, summary="One correction and its history"
+)
+async def correction_detail(correction_id: int, ctx: Ctx, staff: RecordKeeper) -> CorrectionDetail:
+    """Current and proposed value, the student's note, the proof seen, every decision."""
+    async with ctx.db.sessions.begin() as session:
+        correction, student = await _correction_for(session, staff, correction_id)
+        audit(
+            session, "staff.correction_detail", actor=staff.actor, at=ctx.now(),
+            target=f"correction:{correction_id}",
+        )  # fmt: skip
+        return await _detail(session, correction, student)
+
+
+# --- deciding -----------------------------------------------------------------------------
+
+_TRANSITION_RESPONSES: dict[int | str, dict[str, object]] = {
+    403: {"description": "`forbidden`: another college's correction, or not your role"},
+    404: {"description": "`not_found`"},
+    409: {"description": "`invalid_transition` with the current `state`"},
+}
+
+
+@router.post(
+    "/{correction_id}/college",
+    response_model=CorrectionDetail,
+    summary="The college office accepts or rejects",
+    responses=_TRANSITION_RESPONSES
+    | {422: {"description": "`proof_required` for identity fields"}},
+)
+async def college_decision(
+    correction_id: int, body: CollegeDecision, ctx: Ctx, staff: RecordKeeper
+) -> CorrectionDetail:
+    """Accept (identity fields: with the proof seen) or reject a reported correction."""
+    async with ctx.db.sessions.begin() as session:
+        correction, student = await _correction_for(session, staff, correction_id)
+        accept = body.decision == "accept"
+        if accept and needs_proof(correction.field) and not body.proof:
+            message = Msg(
+                "身份信息的更正须登记所见的证明材料。",
+                "An identity field needs the proof document that was seen.",
+            )
+            raise validation_problem(
+                [FieldError(field="proof", code="proof_required", message=message.both())]
+            )
+        action = "college_accept" if accept else "college_reject"
+        advance(
+            session, correction, action, Actor.of(staff), ctx.now(), comment=body.comment,
+            proof=body.proof or None,
+        )  # fmt: skip
+        return await _detail(session, correction, student)
+
+
+@router.post(
+    "/{correction_id}/registrar",
+    response_model=CorrectionDetail,
+    summary="The registrar confirms or rejects",
+    responses=_TRANSITION_RESPONSES,
+)
+async def registrar_decision(
+    correction_id: int, body: RegistrarDecision, ctx: Ctx, staff: Registrar
+) -> CorrectionDetail:
+    """Confirm or reject a correction the college office accepted."""
+    async with ctx.db.sessions.begin() as session:
+        correction, student = await _correction_for(session, staff, correction_id)
+        action = "registrar_confirm" if body.decision == "confirm" else "registrar_reject"
+        advance(session, correction, action, Actor.of(staff), ctx.now(), comment=body.comment)
+        return await _detail(session, correction, student)
+
+
+async def _apply(
+    session: AsyncSession, correction: Correction, student: Student, actor: Actor,
+    now: dt.datetime, comment: str | None,
+) -> None:  # fmt: skip
+    step = STEPS["apply"]
+    if not step.allows(correction):
+        raise _invalid(correction, step)
+    await _apply_value(session, student, correction, now)
+    advance(session, correction, "apply", actor, now, comment=comment)
+
+
+@router.post(
+    "/{correction_id}/apply",
+    response_model=CorrectionDetail,
+    summary="Change the master record",
+    responses=_TRANSITION_RESPONSES
+    | {422: {"description": "`validation_failed`: the value no longer fits the record"}},
+)
+async def apply_correction(
+    correction_id: int, body: CorrectionStep, ctx: Ctx, staff: Registrar
+) -> CorrectionDetail:
+    """Write a confirmed field correction into the record (validated again); the record's
+    version goes up and the student is asked to check the field again."""
+    async with ctx.db.sessions.begin() as session:
+        correction, student = await _correction_for(session, staff, correction_id)
+        await _apply(session, correction, student, Actor.of(staff), ctx.now(), body.comment)
+        return await _detail(session, correction, student)
+
+
+@router.post(
+    "/{correction_id}/send-to-vendor",
+    response_model=CorrectionDetail,
+    summary="Send a photo correction to the photo vendor",
+    responses=_TRANSITION_RESPONSES,
+)
+async def send_to_vendor(
+    correction_id: int, body: CorrectionStep, ctx: Ctx, staff: Registrar
+) -> CorrectionDetail:
+    """The vendor retakes or fixes the photo; importing the new photo applies the correction."""
+    async with ctx.db.sessions.begin() as session:
+        correction, student = await _correction_for(session, staff, correction_id)
+        advance(
+            session, correction, "send_to_vendor", Actor.of(staff), ctx.now(), comment=body.comment
+        )
+        return await _detail(session, correction, student)
+
+
+@router.post(
+    "/bulk",
+    response_model=BulkResult,
+    summary="Confirm or apply many corrections: all or none",
+    responses={409: {"description": "`bulk_failed`: `errors` names each id that failed and why"}},
+)
+async def bulk_corrections(body: BulkCorrections, ctx: Ctx, staff: Registrar) -> BulkResult:
+    """Every id is checked; if any fails, nothing changes and each failure is listed."""
+    now, actor = ctx.now(), Actor.of(staff)
+    errors: list[FieldError] = []
+    done: list[tuple[Correction, Student]] = []
+    async with ctx.db.sessions.begin() as session:
+        for index, correction_id in enumerate(dict.fromkeys(body.ids)):
+            try:
+                correction, student = await _correction_for(session, None, correction_id)
+                if body.action == "confirm":
+                    advance(
+                        session, correction, "registrar_confirm", actor, now, comment=body.comment
+                    )
+                else:
+                    await _apply(session, correction, student, actor, now, body.comment)
+            except ApiProblem as problem:
+                detail = problem.errors[0].message if problem.errors else problem.detail or ""
+                code = problem.errors[0].code if problem.errors else problem.code
+                errors.append(FieldError(field=f"ids.{index}", code=code, message=detail))
+                continue
+            done.append((correction, student))
+        if errors:
+            # Raising rolls the whole transaction back: the ones that passed are undone too.
+            raise ApiProblem(409, "bulk_failed", "Nothing was changed.", errors=errors)
+        return BulkResult(corrections=[_row(c, s) for c, s in done])

@@ -1,0 +1,562 @@
+"""Supervised lab sessions, the live board, and the end-of-session report (DESIGN.md §4).
+
+A session is a lab, a time slot and a roster. What the roster did is read from the tables
+that already record it: a student *came* when the audit log has their successful login at a
+terminal of the lab during the session, *finished* when a verification of theirs was
+submitted during it, and *reported* what those verifications' corrections name. The
+session's span is its slot, widened to when it was really started, and cut at when it was
+really ended (or, while it runs, reaching to now).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kiosk.fields import BY_KEY
+from kiosk.i18n import Msg
+from kiosk.protocol import (
+    API_PREFIX,
+    BoardResponse,
+    BoardTerminal,
+    FieldError,
+    LabInfo,
+    ReportRow,
+    RosterProgress,
+    RosterStatus,
+    SessionBanner,
+    SessionReport,
+    SupervisedSessionCreate,
+    SupervisedSessionInfo,
+    SupervisedState,
+)
+from server.audit import audit
+from server.context import Ctx, ServerContext
+from server.exports import (
+    FILE_RESPONSES,
+    MEDIA_TYPES,
+    PRIVATE_HEADERS,
+    Cell,
+    download,
+    safe_cell,
+    table_csv,
+    table_xlsx,
+)
+from server.models import (
+    Account,
+    AuditEvent,
+    Correction,
+    RosterEntry,
+    Student,
+    SupervisedSession,
+    Terminal,
+    Verification,
+)
+from server.problems import ApiProblem, validation_problem
+from server.staff import StaffContext, Supervisor
+
+router = APIRouter(prefix=f"{API_PREFIX}/staff", tags=["supervision"])
+
+OFFLINE_AFTER = dt.timedelta(seconds=30)
+"""A terminal unheard of for longer shows as offline (terminals beat every 10 s)."""
+
+
+# --- the roster's progress ----------------------------------------------------------------
+
+
+def span(item: SupervisedSession, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """When the session's activity counts: the slot, from an early start to a real end."""
+    start = min(item.starts_at, item.started_at or item.starts_at)
+    end = item.ended_at or max(item.ends_at, now)
+    return start, end
+
+
+@dataclass
+class RosterFacts:
+    """What each roster student did during a session."""
+
+    students: list[Student]
+    came: set[int] = field(default_factory=set)
+    finished: set[int] = field(default_factory=set)
+    reported: dict[int, list[str]] = field(default_factory=dict)
+
+    def status(self, student_id: int) -> RosterStatus:
+        """Where one student stands."""
+        if student_id in self.reported:
+            return "corrections_reported"
+        if student_id in self.finished:
+            return "all_correct"
+        return "in_progress" if student_id in self.came else "not_started"
+
+    def progress(self) -> RosterProgress:
+        """The counts of every status."""
+        counts = Counter(self.status(s.id) for s in self.students)
+        return RosterProgress(
+            total=len(self.students),
+            not_started=counts["not_started"],
+            in_progress=counts["in_progress"],
+            all_correct=counts["all_correct"],
+            corrections_reported=counts["corrections_reported"],
+        )
+
+
+async def roster_facts(
+    session: AsyncSession, item: SupervisedSession, now: dt.datetime
+) -> RosterFacts:
+    """Who of the roster came, finished and reported what, in four queries."""
+    start, end = span(item, now)
+    students = list(
+        (
+            await session.execute(
+                select(Student)
+                .join(RosterEntry, RosterEntry.student_id == Student.id)
+                .where(RosterEntry.session_id == item.id)
+                .order_by(Student.student_no)
+            )
+        ).scalars()
+    )
+    facts = RosterFacts(students)
+    ids = [s.id for s in students]
+    # The audit log names accounts, not students; map the roster's accounts both ways.
+    actors: dict[str, int] = {}
+    for account_id, student_id in await session.execute(
+        select(Account.id, Account.student_id).where(Account.student_id.in_(ids))
+    ):
+        assert student_id is not None  # the query asked for roster students
+        actors[f"account:{account_id}"] = student_id
+    logins = (
+        select(AuditEvent.actor)
+        .join(Terminal, AuditEvent.terminal_id == Terminal.id)
+        .where(
+            Terminal.lab == item.lab,
+            AuditEvent.action == "login",
+            AuditEvent.outcome == "ok",
+            AuditEvent.actor.in_(list(actors)),
+            AuditEvent.at >= start,
+            AuditEvent.at <= end,
+        )
+        .distinct()
+    )
+    facts.came = {actors[actor] for actor in (await session.execute(logins)).scalars()}
+    verifications = dict(
+        (
+            await session.execute(
+                select(Verification.id, Verification.student_id).where(
+                    Verification.student_id.in_(ids),
+                    Verification.submitted_at >= start,
+                    Verification.submitted_at <= end,
+                )
+            )
+        ).all()
+    )
+    facts.finished = set(verifications.values())
+    corrections = select(Correction.student_id, Correction.field).where(
+        Correction.verification_id.in_(list(verifications))
+    )
+    for student_id, reported_field in (
+        await session.execute(corrections.order_by(Correction.id))
+    ).all():
+        fields = facts.reported.setdefault(student_id, [])
+        if reported_field not in fields:
+            fields.append(reported_field)
+    return facts
+
+
+# --- sessions -----------------------------------------------------------------------------
+
+
+async def _info(session: AsyncSession, item: SupervisedSession) -> SupervisedSessionInfo:
+    size = (
+        await session.execute(
+            select(func.count(RosterEntry.id)).where(RosterEntry.session_id == item.id)
+        )
+    ).scalar_one()
+    return SupervisedSessionInfo.model_validate(
+        {
+            "id": item.id,
+            "title": item.title,
+            "lab": item.lab,
+            "starts_at": item.starts_at,
+            "ends_at": item.ends_at,
+            "state": item.state,
+            "class_name": item.class_name,
+            "roster_size": size,
+            "started_at": item.started_at,
+            "ended_at": item.ended_at,
+        }
+    )
+
+
+async def _get(session: AsyncSession, session_id: int) -> SupervisedSession:
+    item = await session.get(SupervisedSession, session_id)
+    if item is None:
+        raise ApiProblem(404, "not_found", "No such supervised session.")
+    return item
+
+
+async def session_banner(session: AsyncSession, lab: str) -> SessionBanner | None:
+    """The running session of ``lab``, as its kiosks show it, if there is one."""
+    running = (
+        await session.execute(
+            select(SupervisedSession).where(
+                SupervisedSession.lab == lab, SupervisedSession.state == "running"
+            )
+        )
+    ).scalar_one_or_none()
+    return SessionBanner(title=running.title, ends_at=running.ends_at) if running else None
+
+
+@router.get("/labs", response_model=list[LabInfo], summary="Labs with terminals")
+async def labs(ctx: Ctx, _staff: Supervisor) -> list[LabInfo]:
+    """Every lab that has active terminals, with how many."""
+    async with ctx.db.sessions() as session:
+        rows = await session.execute(
+            select(Terminal.lab, func.count(Terminal.id))
+            .where(Terminal.active)
+            .group_by(Terminal.lab)
+            .order_by(Terminal.lab)
+        )
+        return [LabInfo(lab=lab, terminals=count) for lab, count in rows.all()]
+
+
+@router.get(
+    "/supervised-sessions",
+    response_model=list[SupervisedSessionInfo],
+    summary="Supervised sessions, newest first",
+)
+async def list_sessions(
+    ctx: Ctx,
+    _staff: Supervisor,
+    lab: Annotated[str | None, Query(max_length=100)] = None,
+    state: SupervisedState | None = None,
+) -> list[SupervisedSessionInfo]:
+    """The latest 100 sessions, optionally of one lab or in one state."""
+    query = select(SupervisedSession).order_by(
+        SupervisedSession.starts_at.desc(), SupervisedSession.id.desc()
+    )
+    if lab is not None:
+        query = query.where(SupervisedSession.lab == lab)
+    if state is not None:
+        query = query.where(SupervisedSession.state == state)
+    async with ctx.db.sessions() as session:
+        items = (await session.execute(query.limit(100))).scalars().all()
+        return [await _info(session, item) for item in items]
+
+
+async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) -> Sequence[int]:
+    """The roster's student ids, or 422 naming the class or each unknown 学号."""
+    if body.class_name is not None:
+        ids = (
+            (await session.execute(select(Student.id).where(Student.class_name == body.class_name)))
+            .scalars()
+            .all()
+        )
+        if not ids:
+            raise validation_problem(
+                [FieldError(field="class_name", code="unknown_class", message="No such class.")]
+            )
+        return ids
+    wanted = [number.upper() for number in body.student_nos]
+    found = dict(
+        (
+            await session.execute(
+                select(Student.student_no, Student.id).where(Student.student_no.in_(wanted))
+            )
+        ).all()
+    )
+    unknown = [
+        FieldError(field=f"student_nos.{i}", code="unknown_student", message="No such 学号.")
+        for i, number in enumerate(wanted)
+        if number not in found
+    ]
+    if unknown:
+        raise validation_problem(unknown)
+    return list(dict.fromkeys(found[number] for number in wanted))
+
+
+@router.post(
+    "/supervised-sessions",
+    status_code=201,
+    response_model=SupervisedSessionInfo,
+    summary="Plan a supervised session",
+)
+async def create_session(
+    body: SupervisedSessionCreate, ctx: Ctx, staff: Supervisor
+) -> SupervisedSessionInfo:
+    """A session in ``planned`` state; the roster is fixed now, from the class or the list."""
+    async with ctx.db.sessions.begin() as session:
+        has_terminals = (
+            await session.execute(
+                select(func.count(Terminal.id)).where(Terminal.lab == body.lab, Terminal.active)
+            )
+        ).scalar_one()
+        if not has_terminals:
+            raise validation_problem(
+                [FieldError(field="lab", code="unknown_lab", message="No terminals in that lab.")]
+            )
+        roster = await _resolve_roster(session, body)
+        now = ctx.now()
+        item = SupervisedSession(
+            title=body.title, lab=body.lab, starts_at=body.starts_at, ends_at=body.ends_at,
+            state="planned", class_name=body.class_name, created_by=staff.account.id,
+            created_at=now,
+        )  # fmt: skip
+        session.add(item)
+        await session.flush()
+        session.add_all(RosterEntry(session_id=item.id, student_id=sid) for sid in roster)
+        audit(
+            session, "staff.create_session", actor=staff.actor, at=now,
+            target=f"supervised_session:{item.id}", roster=len(roster),
+        )  # fmt: skip
+        return await _info(session, item)
+
+
+def _wrong_state(item: SupervisedSession) -> ApiProblem:
+    return ApiProblem(409, "session_state", f"The session is {item.state}.", state=item.state)
+
+
+async def _transition(
+    ctx: ServerContext, staff: StaffContext, session_id: int, *, start: bool
+) -> SupervisedSessionInfo:
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        now = ctx.now()
+        if start:
+            if item.state != "planned":
+                raise _wrong_state(item)
+            if await session_banner(session, item.lab) is not None:
+                raise ApiProblem(409, "lab_busy", "Another session is running in this lab.")
+            item.state, item.started_at = "running", now
+        else:
+            if item.state == "ended":
+                raise _wrong_state(item)
+            item.state, item.ended_at = "ended", now
+        audit(
+            session, "staff.start_session" if start else "staff.end_session", actor=staff.actor,
+            at=now, target=f"supervised_session:{item.id}",
+        )  # fmt: skip
+        return await _info(session, item)
+
+
+@router.post(
+    "/supervised-sessions/{session_id}/start",
+    response_model=SupervisedSessionInfo,
+    summary="Start a planned session",
+    responses={409: {"description": "`session_state` (not planned) or `lab_busy`"}},
+)
+async def start_session(session_id: int, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
+    """The lab's kiosks show the session from their next heartbeat."""
+    return await _transition(ctx, staff, session_id, start=True)
+
+
+@router.post(
+    "/supervised-sessions/{session_id}/end",
+    response_model=SupervisedSessionInfo,
+    summary="End a session (or cancel a planned one)",
+    responses={409: {"description": "`session_state`: already ended"}},
+)
+async def end_session(session_id: int, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
+    """The session stops counting activity now."""
+    return await _transition(ctx, staff, session_id, start=False)
+
+
+# --- the live board -----------------------------------------------------------------------
+
+
+def _board_terminal(terminal: Terminal, now: dt.datetime) -> BoardTerminal:
+    seen = terminal.last_seen_at
+    online = seen is not None and now - seen <= OFFLINE_AFTER
+    in_use = online and terminal.state == "in_use"
+    return BoardTerminal(
+        id=terminal.id,
+        name=terminal.name,
+        state=("in_use" if in_use else "idle") if online else "offline",
+        # Who sits where is only news while they sit there.
+        step=terminal.step if in_use else None,
+        student_masked=terminal.student_masked if in_use else None,
+        results_waiting=terminal.results_waiting,
+        dead_letters=terminal.dead_letters,
+        last_seen_at=seen,
+    )
+
+
+@router.get(
+    "/board",
+    response_model=BoardResponse,
+    summary="The live board of a lab or a session",
+    responses={304: {"description": "Unchanged since the `If-None-Match` version"}},
+)
+async def board(
+    ctx: Ctx,
+    _staff: Supervisor,
+    response: Response,
+    lab: Annotated[str | None, Query(max_length=100)] = None,
+    session_id: Annotated[int | None, Query(alias="session")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> BoardResponse | Response:
+    """Terminals and the roster's progress; a lab's board follows its running session.
+
+    Poll it every second: ``version`` (also the ETag) changes only when what the board
+    shows changes, and ``If-None-Match`` with the current one is answered 304 with no body.
+    """
+    if (lab is None) == (session_id is None):
+        raise validation_problem(
+            [FieldError(field="lab", code="lab_or_session", message="Give lab or session.")]
+        )
+    async with ctx.db.sessions() as session:
+        now = ctx.now()
+        item: SupervisedSession | None
+        if session_id is not None:
+            item = await _get(session, session_id)
+            lab = item.lab
+        else:
+            item = (
+                await session.execute(
+                    select(SupervisedSession).where(
+                        SupervisedSession.lab == lab, SupervisedSession.state == "running"
+                    )
+                )
+            ).scalar_one_or_none()
+        assert lab is not None
+        terminals = (
+            await session.execute(
+                select(Terminal).where(Terminal.lab == lab, Terminal.active).order_by(Terminal.name)
+            )
+        ).scalars()
+        content: dict[str, Any] = {
+            "lab": lab,
+            "session": await _info(session, item) if item else None,
+            "terminals": [_board_terminal(t, now) for t in terminals],
+            "progress": (await roster_facts(session, item, now)).progress() if item else None,
+        }
+    version = hashlib.sha256(
+        BoardResponse(version="", **content).model_dump_json().encode()
+    ).hexdigest()[:20]
+    etag = f'"{version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return BoardResponse(version=version, **content)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+_STATUS_TEXT: dict[RosterStatus, Msg] = {
+    "not_started": Msg("未到场", "did not come"),
+    "in_progress": Msg("未完成", "not finished"),
+    "all_correct": Msg("全部正确", "all correct"),
+    "corrections_reported": Msg("报告勘误", "corrections reported"),
+}
+_PHOTO = Msg("照片", "photo")
+_YES, _NO = Msg("是", "yes"), Msg("否", "no")
+_COLUMNS = [
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("班级", "Class"),
+    Msg("到场", "Came"),
+    Msg("完成", "Finished"),
+    Msg("状态", "Status"),
+    Msg("报告的勘误", "Corrections reported"),
+]
+
+
+def _field_label(key: str) -> str:
+    spec = BY_KEY.get(key)
+    return (spec.label if spec else _PHOTO).both()
+
+
+async def build_report(
+    session: AsyncSession, item: SupervisedSession, now: dt.datetime
+) -> SessionReport:
+    """The end-of-session report (it can be asked for while the session runs, too)."""
+    facts = await roster_facts(session, item, now)
+    rows = [
+        ReportRow(
+            student_no=s.student_no,
+            name=s.name,
+            class_name=s.class_name,
+            came=s.id in facts.came,
+            finished=s.id in facts.finished,
+            status=facts.status(s.id),
+            corrections=facts.reported.get(s.id, []),
+        )
+        for s in facts.students
+    ]
+    by_field = Counter(key for row in rows for key in row.corrections)
+    return SessionReport(
+        session=await _info(session, item),
+        progress=facts.progress(),
+        rows=rows,
+        corrections_by_field=dict(sorted(by_field.items())),
+    )
+
+
+def report_table(report: SessionReport) -> list[list[str]]:
+    """The report as rows of cells, headings first, both languages in headings and values."""
+    table = [[column.both() for column in _COLUMNS]]
+    for row in report.rows:
+        table.append(
+            [
+                safe_cell(row.student_no),
+                safe_cell(row.name),
+                safe_cell(row.class_name),
+                (_YES if row.came else _NO).both(),
+                (_YES if row.finished else _NO).both(),
+                _STATUS_TEXT[row.status].both(),
+                "; ".join(_field_label(key) for key in row.corrections),
+            ]
+        )
+    return table
+
+
+def report_csv(report: SessionReport) -> bytes:
+    """The roster as CSV (UTF-8 with BOM)."""
+    return table_csv(report_table(report))
+
+
+def report_xlsx(report: SessionReport) -> bytes:
+    """An Excel workbook: the roster sheet, then corrections counted by field."""
+    by_field: list[list[Cell]] = [[Msg("字段", "Field").both(), Msg("人数", "Students").both()]]
+    by_field.extend(
+        [_field_label(key), count] for key, count in report.corrections_by_field.items()
+    )
+    return table_xlsx([("名单 Roster", report_table(report)), ("勘误 Corrections", by_field)])
+
+
+_RENDERERS: dict[str, Callable[[SessionReport], bytes]] = {"csv": report_csv, "xlsx": report_xlsx}
+
+
+@router.get(
+    "/supervised-sessions/{session_id}/report",
+    response_model=SessionReport,
+    summary="Who came, who finished, who reported what",
+    responses=FILE_RESPONSES,
+)
+async def session_report(
+    session_id: int,
+    ctx: Ctx,
+    staff: Supervisor,
+    format: Literal["json", "csv", "xlsx"] = "json",
+) -> SessionReport | Response:
+    """JSON by default; ``format=csv`` (UTF-8 with BOM) or ``format=xlsx`` to download."""
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        report = await build_report(session, item, ctx.now())
+        audit(
+            session, "staff.session_report", actor=staff.actor, at=ctx.now(),
+            target=f"supervised_session:{item.id}", format=format,
+        )  # fmt: skip
+    if format == "json":
+        return Response(
+            report.model_dump_json(), media_type=MEDIA_TYPES["json"], headers=PRIVATE_HEADERS
+        )
+    return download(_RENDERERS[format](report), format, f"session-{session_id}-report.{format}")

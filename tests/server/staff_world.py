@@ -1,0 +1,73 @@
+"""Staff accounts in a test :class:`World`, shared by the API and console tests."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from server.models import Account
+from server.security import Passwords
+from tests.server.conftest import PASSWORD, World
+from tests.server.test_verifications import result_for
+
+COLLEGE = "信息工程学院"
+OTHER_COLLEGE = "文学院"
+STAFF = {
+    "proctor": ("proctor@test", "proctor", None),
+    "office": ("office@test", "college_office", COLLEGE),
+    "other_office": ("office2@test", "college_office", OTHER_COLLEGE),
+    "registrar": ("registrar@test", "registrar", None),
+}
+"""Who logs in in the tests: a key, and the account's user name, role and college."""
+
+
+def staff_accounts(passwords: Passwords) -> list[Account]:
+    """Every account of :data:`STAFF`, all with the tests' password."""
+    password_hash = passwords.hash_sync(PASSWORD)
+    return [
+        Account(username=username, password_hash=password_hash, role=role, college=college)
+        for username, role, college in STAFF.values()
+    ]
+
+
+async def add_staff(world: World) -> None:
+    """Create every account of :data:`STAFF` in the World's database."""
+    async with world.ctx.db.sessions.begin() as session:
+        session.add_all(staff_accounts(world.ctx.passwords))
+
+
+async def staff_login(world: World, who: str, password: str = PASSWORD) -> Any:
+    """``POST /api/v1/staff/sessions`` for one of :data:`STAFF`."""
+    return await world.client.post(
+        "/api/v1/staff/sessions", json={"username": STAFF[who][0], "password": password}
+    )
+
+
+async def staff_headers(world: World, who: str) -> dict[str, str]:
+    """A bearer header of a fresh session of ``who``."""
+    response = await staff_login(world, who)
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def all_correct(record: dict[str, Any], *wrong: str) -> dict[str, Any]:
+    """A result for ``record``: every field correct except the keys in ``wrong``."""
+    body = result_for(record, **{key: "李四" for key in wrong if key != "photo"})
+    if "photo" in wrong:
+        body["photo"] = {"verdict": "incorrect", "reason": "blurred"}
+    return body
+
+
+async def check_and_submit(world: World, email: str, *wrong: str, key: str | None = None) -> str:
+    """Log ``email`` in at a terminal (``key``, default the World's), check, submit."""
+    login = await world.login(email, key=key)
+    assert login.status_code == 201, login.text
+    headers = world.headers(login.json()["token"], key)
+    record = (await world.client.get("/api/v1/me/record", headers=headers)).json()
+    response = await world.client.post(
+        "/api/v1/verifications",
+        json=all_correct(record, *wrong),
+        headers=world.headers(key=key) | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["receipt_no"])

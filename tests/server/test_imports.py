@@ -1,0 +1,230 @@
+"""Record and photo imports: validation reports, nothing partly applied, GBK, Excel, 2,000 rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+from openpyxl import Workbook
+from PIL import Image
+from sqlalchemy import func, select
+
+from kiosk.fields import FIELDS
+from server.models import Student
+from tests.server.conftest import World, id_number, record
+from tests.server.staff_world import add_staff, check_and_submit, staff_headers
+
+RECORDS = "/api/v1/staff/imports/records"
+PHOTOS = "/api/v1/staff/imports/photos"
+
+_SPEC_JPEG: list[bytes] = []
+
+
+def spec_jpeg() -> bytes:
+    """A JPEG that meets the photo spec: 480×640, RGB, about 36 KB (noise does not compress)."""
+    if not _SPEC_JPEG:
+        buffer = io.BytesIO()
+        Image.effect_noise((480, 640), 20).convert("RGB").save(buffer, "JPEG", quality=30)
+        _SPEC_JPEG.append(buffer.getvalue())
+    return _SPEC_JPEG[0]
+
+
+def csv_file(
+    rows: list[dict[str, str]], *, labels: str = "zh", encoding: str = "utf-8-sig"
+) -> bytes:
+    """A record file with headings by Chinese label, English label or key."""
+    keys = [spec.key for spec in FIELDS]
+    heading = {
+        "zh": [spec.label.zh for spec in FIELDS],
+        "en": [spec.label.en for spec in FIELDS],
+        "key": keys,
+    }[labels]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(heading)
+    writer.writerows([row.get(key, "") for key in keys] for row in rows)
+    return buffer.getvalue().encode(encoding)
+
+
+async def _import(world: World, content: bytes, **params: str) -> Any:
+    headers = await staff_headers(world, "registrar")
+    answer = await world.client.post(RECORDS, content=content, params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def _students(world: World) -> dict[str, Student]:
+    async with world.ctx.db.sessions() as session:
+        return {s.student_no: s for s in (await session.execute(select(Student))).scalars()}
+
+
+async def test_a_valid_file_creates_then_updates_only_what_changed(world: World) -> None:
+    await add_staff(world)
+    rows = [record(n) for n in range(1, 4)]
+    first = await _import(world, csv_file(rows))
+    assert first["applied"] and (first["created"], first["updated"]) == (3, 0)
+    rows[1]["major"] = "软件工程"
+    again = await _import(world, csv_file(rows, labels="en"))
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 1, 2)
+    students = await _students(world)
+    assert students[rows[1]["student_no"]].record_version == 2
+    assert students[rows[1]["student_no"]].major == "软件工程"
+    assert students[rows[0]["student_no"]].record_version == 1
+
+
+async def test_a_change_asks_a_student_who_submitted_to_check_again(world: World) -> None:
+    await add_staff(world)
+    await world.add_student(1, email="s1@test")
+    await check_and_submit(world, "s1@test")
+    await _import(world, csv_file([record(1, department="软件系")], labels="key"))
+    token = await world.token_for("s1@test")
+    mine = (await world.client.get("/api/v1/me/record", headers=world.headers(token))).json()
+    assert mine["state"] == "check_again" and mine["recheck_fields"] == ["department"]
+
+
+async def test_gbk_and_excel_files(world: World) -> None:
+    await add_staff(world)
+    gbk = await _import(world, csv_file([record(1)], encoding="gbk"))
+    assert gbk["applied"], gbk
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([spec.label.zh for spec in FIELDS] + ["备注"])
+    values = record(2)
+    sheet.append([values[spec.key] for spec in FIELDS] + ["x"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    excel = await _import(world, buffer.getvalue())
+    assert excel["applied"] and excel["created"] == 1 and excel["ignored_columns"] == ["备注"]
+    assert set(await _students(world)) == {record(1)["student_no"], record(2)["student_no"]}
+
+
+async def test_every_problem_is_reported_and_nothing_applied(world: World) -> None:
+    await add_staff(world)
+    rows = [
+        record(1),
+        record(2, birth_date="2003-02-30"),
+        record(3, id_number=record(3)["id_number"][:-1] + "0"),
+        record(4, ethnicity="火星族", level="大专"),
+        record(5, student_no=record(1)["student_no"]),
+        record(6, enrollment_date="2022/09/01"),
+    ]
+    report = await _import(world, csv_file(rows))
+    assert not report["applied"]
+    found = {(p["line"], p["column"], p["code"]) for p in report["problems"]}
+    assert {
+        (3, "出生日期", "date_invalid"),
+        (4, "身份证号", "id_checksum"),
+        (5, "民族", "not_in_list"),
+        (5, "层次", "not_in_list"),
+        (6, "学号", "duplicate_student_no"),
+        (7, "入学日期", "date_format"),
+    } <= found
+    assert all(p["message"] for p in report["problems"])
+    assert await _students(world) == {}
+
+
+async def test_missing_columns_and_unreadable_files(world: World) -> None:
+    await add_staff(world)
+    content = csv_file([record(1)]).decode("utf-8-sig").replace("民族", "民族名称").encode()
+    report = await _import(world, content)
+    assert [(p["line"], p["column"], p["code"]) for p in report["problems"]] == [
+        (1, "民族", "missing_column")
+    ]
+    assert report["ignored_columns"] == ["民族名称"]
+    junk = await _import(world, b"\xff\xfe\x00\x81" * 10)
+    assert junk["problems"][0]["code"] in ("encoding", "missing_column")
+    empty = await _import(world, b"")
+    assert empty["problems"][0]["code"] == "empty_file"
+
+
+async def test_an_id_number_of_another_student_is_refused(world: World) -> None:
+    await add_staff(world)
+    await world.add_student(1)
+    clash = record(2, id_number=record(1)["id_number"], gender=record(1)["gender"])
+    report = await _import(world, csv_file([clash]))
+    assert [p["code"] for p in report["problems"]] == ["id_number_taken"]
+
+
+async def test_dry_run_changes_nothing(world: World) -> None:
+    await add_staff(world)
+    report = await _import(world, csv_file([record(1)]), dry_run="true")
+    assert report["rows"] == 1 and not report["applied"] and report["problems"] == []
+    assert await _students(world) == {}
+
+
+async def test_two_thousand_rows(world: World) -> None:
+    await add_staff(world)
+    rows = [
+        record(n, student_no=f"2022{n:06d}", id_number=id_number("330502", "2003-05-17", n % 1000)
+               if n < 1000 else id_number("330502", "2003-05-18", n % 1000),
+               birth_date="2003-05-17" if n < 1000 else "2003-05-18",
+               gender="男" if (n % 1000) % 2 else "女")
+        for n in range(2000)
+    ]  # fmt: skip
+    report = await _import(world, csv_file(rows))
+    assert report["applied"], report["problems"][:3]
+    assert report["created"] == 2000
+    async with world.ctx.db.sessions() as session:
+        assert (await session.execute(select(func.count(Student.id)))).scalar_one() == 2000
+
+
+async def test_only_the_registrar_imports(world: World) -> None:
+    await add_staff(world)
+    office = await staff_headers(world, "office")
+    answer = await world.client.post(RECORDS, content=csv_file([record(1)]), headers=office)
+    assert answer.status_code == 403
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _image(size: tuple[int, int], mode: str, fmt: str, quality: int = 30) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.effect_noise(size, 20).convert(mode)
+    image.save(buffer, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+async def test_photos_are_checked_one_by_one(world: World) -> None:
+    await add_staff(world)
+    one = await world.add_student(1)
+    two = await world.add_student(2)
+    files = {
+        f"photos/{one.student_no}.jpg": spec_jpeg(),
+        f"{two.id_number}.JPG": spec_jpeg(),
+        "20990000.jpg": spec_jpeg(),
+        f"{one.student_no}.jpeg": spec_jpeg(),
+        "wrong-size.jpg": _image((400, 600), "RGB", "JPEG"),
+        "grey.jpg": _image((480, 640), "L", "JPEG", 60),
+        "png.jpg": _image((480, 640), "RGB", "PNG")[:90_000],
+        "tiny.jpg": b"\xff\xd8tiny",
+        "notes.txt": b"ignored",
+    }
+    headers = await staff_headers(world, "registrar")
+    answer = await world.client.post(PHOTOS, content=_zip(files), headers=headers)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert {(p["file"], p["version"]) for p in report["stored"]} == {
+        (f"{one.student_no}.jpg", 2), (f"{two.id_number}.JPG", 2),
+    }  # fmt: skip
+    problems = {p["file"]: p["code"] for p in report["problems"]}
+    assert problems == {
+        "20990000.jpg": "photo_unknown_student",
+        f"{one.student_no}.jpeg": "photo_duplicate",
+        "wrong-size.jpg": "photo_dimensions",
+        "grey.jpg": "photo_colour",
+        "png.jpg": "photo_not_jpeg",
+        "tiny.jpg": "photo_file_size",
+    }
+    students = await _students(world)
+    assert students[one.student_no].photo_version == 2
+    not_zip = await world.client.post(PHOTOS, content=b"nope", headers=headers)
+    assert not_zip.json()["problems"][0]["code"] == "not_a_zip"

@@ -1,0 +1,82 @@
+"""Snapshots of the staff console's screens at 80x24, in Chinese and English.
+
+The console runs against a real server (frozen clock) in a background thread. Update with
+``pytest tests/test_staff_snapshots.py --snapshot-update`` and look at the SVGs first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from screens.staff.app import StaffApp
+from tests.staff_console_server import LiveServer, live_server, log_in, text, wait_for
+
+Step = Callable[[Pilot[None], StaffApp], Awaitable[None]]
+
+
+@pytest.fixture
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """A fresh server; no blinking cursor."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
+    with live_server(tmp_path) as running:
+        yield running
+
+
+async def login(pilot: Pilot[None], app: StaffApp) -> None:
+    await pilot.press(*"proctor@test")
+
+
+async def board(pilot: Pilot[None], app: StaffApp) -> None:
+    await log_in(pilot, "proctor")
+    await wait_for(pilot, lambda: bool(text(app, "#progress-text")))
+
+
+async def sessions(pilot: Pilot[None], app: StaffApp) -> None:
+    await log_in(pilot, "registrar")
+    await pilot.press("f4")
+    await wait_for(pilot, lambda: bool(app.screen.query(DataTable)))
+    await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+
+
+async def plan(pilot: Pilot[None], app: StaffApp) -> None:
+    await sessions(pilot, app)
+    await pilot.press("n")
+    await wait_for(pilot, lambda: bool(app.screen.query("#plan")))
+
+
+async def student(pilot: Pilot[None], app: StaffApp) -> None:
+    await log_in(pilot, "office")
+    await pilot.press(*"202210010001", "enter")
+    await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: bool(text(app, "#detail")))
+
+
+async def forbidden(pilot: Pilot[None], app: StaffApp) -> None:
+    await log_in(pilot, "office")
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: bool(text(app, "#message")))
+
+
+STEPS: dict[str, Step] = {
+    step.__name__: step for step in (login, board, sessions, plan, student, forbidden)
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(STEPS))
+def test_console_snapshot(snap_compare: Any, server: LiveServer, name: str, lang: str) -> None:
+    # The login screen shows the server's address, whose port changes from run to run.
+    app = server.console(lang, url="http://xj.example.edu.cn" if name == "login" else None)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await STEPS[name](pilot, app)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
