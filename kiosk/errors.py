@@ -127,6 +127,18 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "本终端的请求过于频繁，请稍等片刻再试。",
         "This terminal has sent too many requests. Please wait a moment and try again.",
     ),
+    # --- staff ---------------------------------------------------------------------------
+    "session_state": Msg(
+        "该场次当前状态下不能这样操作。", "The session's state does not allow this."
+    ),
+    "lab_busy": Msg(
+        "该机房已有进行中的场次，请先结束它。",
+        "Another session is running in that lab; end it first.",
+    ),
+    "window_not_closed": Msg(
+        "该学生的校对时间未结束（或尚未开始），无需重新开放。",
+        "The student's window is not closed (or never started); nothing to reopen.",
+    ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(
         "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"

@@ -166,22 +166,13 @@ FORBIDDEN = Msg(
     "您的角色（{role}）无权进行此操作；服务器已拒绝并记入审计日志。",
     "Your role ({role}) may not do this; the server refused and logged it.",
 )
+# Staff-facing wording where the kiosk's (kiosk.errors) speaks to a student; other codes,
+# the staff-only ones included, use kiosk.errors as they are.
 STAFF_ERRORS: dict[str, Msg] = {
     "invalid_credentials": Msg("用户名或密码不正确。", "The user name or password is wrong."),
     "unauthenticated": Msg("请重新登录。", "Please log in again."),
     "session_expired": Msg(
         "登录已过期，请重新登录。", "Your login has expired; please log in again."
-    ),
-    "session_state": Msg(
-        "该场次当前状态下不能这样操作。", "The session's state does not allow this."
-    ),
-    "lab_busy": Msg(
-        "该机房已有进行中的场次，请先结束它。",
-        "Another session is running in that lab; end it first.",
-    ),
-    "window_not_closed": Msg(
-        "该学生的校对时间未结束（或尚未开始），无需重新开放。",
-        "The student's window is not closed (or never started); nothing to reopen.",
     ),
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
