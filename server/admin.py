@@ -105,6 +105,9 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
     print(f"Terminal key / 终端密钥: {data['terminal_key'] or '(no demo data / 无演示数据)'}")
     for row in data["students"]:
         print(f"{row['username']:<45} {row['student_no']:<12} {row['password']}")
+    print("Not registered yet, to try the registration / 尚未注册（可用于演示注册）:")
+    for row in data["newcomers"]:
+        print(f"  {row['name']:<6} {row['gender']} {row['id_number']} {row['birth_date']}")
     print("Staff / 工作人员:")
     for row in data["staff"]:
         print(

@@ -17,6 +17,8 @@ from server.models import Account, Photo, Student, Terminal, utcnow
 from server.security import Passwords, demo_terminal_secret
 from server.terminals import add_terminal
 
+NEWCOMER_KEYS = ("name", "gender", "id_number", "birth_date", "student_no")
+NEWCOMERS_SHOWN = 5
 DEMO_LAB = "演示机房"
 DEMO_TERMINAL = "demo-01"
 DEMO_STAFF_PASSWORD = "Demo-Staff-2026!"  # noqa: S105 - the documented password of demo staff
@@ -92,11 +94,16 @@ async def demo_accounts(db: Database, settings: ServerSettings) -> dict[str, Any
             )
         ).scalar_one_or_none()
     key = f"{terminal.id}.{demo_terminal_secret(settings.secret_key)}" if terminal else None
+    students = generate_students(seed=DEMO_SEED)
     return {
         "terminal_key": key,
-        "students": [
-            _account_row(item) for item in generate_students(seed=DEMO_SEED) if item.account
-        ],
+        "students": [_account_row(item) for item in students if item.account],
+        # Identities to try the registration wizard with (demo data, not real people).
+        "newcomers": [
+            {key: item.values[key] for key in NEWCOMER_KEYS}
+            for item in students
+            if item.account is None
+        ][:NEWCOMERS_SHOWN],
         "staff": [
             {
                 "username": username,
