@@ -7,6 +7,7 @@ scripted :class:`~kiosk.client.ApiError` per method, and records every call.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tempfile
 from collections import defaultdict
@@ -411,3 +412,32 @@ def shown_text(app: App[Any]) -> str:
         if all(node.display for node in widget.ancestors_with_self if isinstance(node, Widget))
     ]
     return "\n".join(texts)
+
+
+def reachable_strings(root: object, skip: object) -> list[str]:
+    """Every string reachable from ``root`` through containers and object attributes."""
+    found: list[str] = []
+    seen: set[int] = set()
+    stack: list[object] = [root]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or item is skip:
+            continue
+        seen.add(id(item))
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, bytes):
+            found.append(item.decode("utf-8", "replace"))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        elif dataclasses.is_dataclass(item) or hasattr(item, "__dict__"):
+            stack.extend(getattr(item, "__dict__", {}).values())
+            for name in getattr(type(item), "__slots__", ()):
+                stack.append(getattr(item, name, None))
+        elif hasattr(type(item), "__slots__"):
+            for name in type(item).__slots__:
+                stack.append(getattr(item, name, None))
+    return found

@@ -42,13 +42,13 @@ from tests.kiosk_fakes import (
     FakeMonotonic,
     api_error,
     build_app,
+    reachable_strings,
     screen_text,
     settle,
     shown_text,
     to_login,
     unreachable,
 )
-from tests.test_screens import _strings
 
 SIZE = (80, 24)
 EMAIL = "Wang.XM@Stu.Example.edu.cn"
@@ -200,7 +200,7 @@ async def test_register_by_keyboard_then_straight_in(client: FakeClient) -> None
         login = app.screen_stack[0]
         assert login.query_one("#password", Input).value == ""
         # The password was kept only to log in; nothing of the app holds it any more.
-        assert [s for s in _strings(vars(app), skip=client) if PASSWORD in s] == []
+        assert [s for s in reachable_strings(vars(app), skip=client) if PASSWORD in s] == []
 
 
 async def test_done_then_esc_fills_in_the_user_name_on_the_login(client: FakeClient) -> None:
@@ -635,7 +635,9 @@ async def test_leaving_the_terminal_mid_registration_wipes_it(client: FakeClient
         typed = (STUDENT_NAME, ID_NUMBER, "wang.xm", "Wang.XM", "13900002222", PASSWORD)
         secrets = (*typed, *SENT_CODES.values())
         assert not any(secret in screen_text(app) for secret in secrets)
-        leaks = [s for s in _strings(vars(app), skip=client) if any(x in s for x in secrets)]
+        leaks = [
+            s for s in reachable_strings(vars(app), skip=client) if any(x in s for x in secrets)
+        ]
         assert leaks == []
 
 

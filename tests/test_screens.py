@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import webbrowser
 from typing import Any
@@ -41,6 +40,7 @@ from tests.kiosk_fakes import (
     build_app,
     log_in,
     make_record,
+    reachable_strings,
     screen_text,
     settle,
     shown_text,
@@ -562,35 +562,6 @@ async def test_activity_cancels_the_idle_warning(client: FakeClient) -> None:
         assert app.session is not None
 
 
-def _strings(root: object, skip: object) -> list[str]:
-    """Every string reachable from ``root`` through containers and object attributes."""
-    found: list[str] = []
-    seen: set[int] = set()
-    stack: list[object] = [root]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen or item is skip:
-            continue
-        seen.add(id(item))
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, bytes):
-            found.append(item.decode("utf-8", "replace"))
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            stack.extend(item)
-        elif dataclasses.is_dataclass(item) or hasattr(item, "__dict__"):
-            stack.extend(getattr(item, "__dict__", {}).values())
-            for name in getattr(type(item), "__slots__", ()):
-                stack.append(getattr(item, name, None))
-        elif hasattr(type(item), "__slots__"):
-            for name in type(item).__slots__:
-                stack.append(getattr(item, name, None))
-    return found
-
-
 async def test_logout_leaves_nothing_of_the_student(client: FakeClient) -> None:
     app = build_app(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -635,7 +606,7 @@ def _assert_wiped(app: KioskApp, client: FakeClient) -> None:
                     assert widget.value == ""
     shown = screen_text(app)
     assert not any(secret in shown for secret in secrets)
-    strings = _strings(vars(app), skip=client)
+    strings = reachable_strings(vars(app), skip=client)
     leaks = [s for s in strings if any(secret in s for secret in secrets)]
     assert leaks == []
 
