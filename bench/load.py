@@ -1,0 +1,291 @@
+"""A bounded asyncio load generator (raw HTTP/1.1 or httpx), run as its own process on loopback.
+
+    python -m bench.load --url http://127.0.0.1:PORT --mode health|submit|login
+        [--concurrency 64] [--count 4000] [--duration 20] [--terminal-key K]
+        [--ticket T --record-version V] [--accounts '[["user", "pw"], ...]']
+
+It prints one JSON object: requests, statuses, elapsed seconds, requests/s and latency
+percentiles. Each of ``--concurrency`` tasks keeps one keep-alive connection busy; the run
+stops at ``--count`` requests or ``--duration`` seconds, whichever comes first, after a short
+unmeasured warm-up. ``--client raw`` (the default) is a minimal keep-alive HTTP/1.1 client on
+asyncio streams, ``--client httpx`` the project's HTTP library; the generator reports its own
+CPU time per request so a reader can see how much of the two cores it took. A separate process, so that the generator's own CPU use shows up as a
+competing process (as a real client would be), not as time inside the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+FIELD_KEYS = (
+    "name", "gender", "ethnicity", "birth_date", "id_number", "student_no", "institution",
+    "college", "department", "major", "class_name", "level", "duration",
+    "education_category", "study_mode", "enrollment_date", "status",
+)  # fmt: skip
+"""The 17 keys of the contract; repeated here so the generator imports nothing of the project."""
+
+REQUEST_TIMEOUT_S = 30.0
+"""A request that takes longer counts as failed (``TimeoutError``)."""
+WARMUP_REQUESTS = 64
+"""Unmeasured requests first, so connection set-up and first-call caches are not counted."""
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of an already sorted list (0.0 for an empty one)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[rank]
+
+
+@dataclass
+class Recorder:
+    """Latencies and statuses of the measured requests."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    def summary(self, elapsed_s: float) -> dict[str, Any]:
+        """Counts, throughput and percentiles as JSON-ready values."""
+        ordered = sorted(self.latencies_ms)
+        ok = sum(n for status, n in self.statuses.items() if status.startswith("2"))
+        return {
+            "requests": len(ordered),
+            "ok": ok,
+            "statuses": dict(self.statuses),
+            "elapsed_s": round(elapsed_s, 3),
+            "per_s": round(ok / elapsed_s, 1) if elapsed_s > 0 else 0.0,
+            "p50_ms": round(statistics.median(ordered), 2) if ordered else 0.0,
+            "p95_ms": round(percentile(ordered, 0.95), 2),
+            "p99_ms": round(percentile(ordered, 0.99), 2),
+            "max_ms": round(ordered[-1], 2) if ordered else 0.0,
+        }
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request as method, path, headers and body, independent of the client used."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+RequestMaker = Callable[[int], Request]
+
+
+class RawConnection:
+    """A minimal HTTP/1.1 keep-alive client on asyncio streams.
+
+    httpx spends several milliseconds of CPU per request once 64 connections share its pool
+    (measured on this 2-core VM), so with it the generator, not the server, would be what is
+    measured. This client only writes a request and reads a ``Content-Length`` answer.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def send(self, request: Request) -> int:
+        """Send ``request`` and read the whole answer; returns the status code."""
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self._streams
+        head = [f"{request.method} {request.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        head += [f"{name}: {value}" for name, value in request.headers.items()]
+        head.append(f"Content-Length: {len(request.body)}")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + request.body)
+        await writer.drain()
+        status_line = await reader.readline()
+        if not status_line:
+            await self.close()
+            raise ConnectionError("the server closed the connection")
+        status = int(status_line.split()[1])
+        length = 0
+        closing = False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "connection" and value.strip().lower() == "close":
+                closing = True
+        await reader.readexactly(length)
+        if closing:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        """Close the connection (the next send opens a new one)."""
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+def submission_body(ticket: str, record_version: int) -> Callable[[], bytes]:
+    """A factory of all-correct results, each with a new ``result_id``.
+
+    The JSON around the id is serialised once; only the UUID changes per request, which
+    keeps the generator's CPU share small.
+    """
+    template = json.dumps(
+        {
+            "result_id": "@@ID@@",
+            "ticket": ticket,
+            "record_version": record_version,
+            "fields": [{"key": key, "verdict": "correct"} for key in FIELD_KEYS],
+            "photo": {"verdict": "correct"},
+            "started_at": "2026-06-01T08:00:00Z",
+            "finished_at": "2026-06-01T08:04:00Z",
+        }
+    )
+    head, tail = template.split("@@ID@@")
+
+    def make() -> bytes:
+        return f"{head}{uuid.uuid4()}{tail}".encode()
+
+    return make
+
+
+def request_maker(args: argparse.Namespace) -> RequestMaker:
+    """The factory of the ``n``-th request of ``args.mode``."""
+    if args.mode == "health":
+        return lambda _n: Request("GET", "/health", {})
+    if args.mode == "submit":
+        body = submission_body(args.ticket, args.record_version)
+
+        def submit(_n: int) -> Request:
+            headers = {
+                "Terminal-Key": args.terminal_key,
+                # A new key and result_id every time: each request is a first submission.
+                "Idempotency-Key": str(uuid.uuid4()),
+                "Content-Type": "application/json",
+            }
+            return Request("POST", "/api/v1/verifications", headers, body())
+
+        return submit
+    if args.mode == "login":
+        accounts: list[list[str]] = json.loads(args.accounts)
+
+        def login(n: int) -> Request:
+            username, password = accounts[n % len(accounts)]
+            body = json.dumps({"username": username, "password": password}).encode()
+            headers = {"Terminal-Key": args.terminal_key, "Content-Type": "application/json"}
+            return Request("POST", "/api/v1/sessions", headers, body)
+
+        return login
+    raise SystemExit(f"unknown mode {args.mode}")
+
+
+Sender = Callable[[Request], Awaitable[int]]
+
+
+@asynccontextmanager
+async def senders(args: argparse.Namespace) -> AsyncIterator[list[Sender]]:
+    """One sender per concurrent client: raw keep-alive connections, or one shared httpx pool."""
+    parts = urlsplit(args.url)
+    if args.client == "raw":
+        connections = [
+            RawConnection(parts.hostname or "127.0.0.1", parts.port or 80)
+            for _ in range(args.concurrency)
+        ]
+        try:
+            yield [connection.send for connection in connections]
+        finally:
+            for connection in connections:
+                await connection.close()
+        return
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
+    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=30) as client:
+
+        async def send(request: Request) -> int:
+            response = await client.request(
+                request.method, request.path, headers=request.headers, content=request.body
+            )
+            return response.status_code
+
+        yield [send] * args.concurrency
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Warm up, then keep ``concurrency`` requests in flight until the count or time is up."""
+    host = urlsplit(args.url).hostname
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise SystemExit("load is generated against loopback servers only")
+    make = request_maker(args)
+    recorder = Recorder()
+    async with senders(args) as clients:
+        warmup = min(WARMUP_REQUESTS, args.count)
+        await asyncio.gather(*(clients[n % len(clients)](make(-1 - n)) for n in range(warmup)))
+        issued = 0
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        deadline = started + args.duration
+
+        async def worker(send: Sender) -> None:
+            nonlocal issued
+            # Bounded twice: by the shared count and by the deadline.
+            while issued < args.count and time.perf_counter() < deadline:
+                request = make(issued)
+                issued += 1
+                sent = time.perf_counter()
+                try:
+                    status = str(await asyncio.wait_for(send(request), REQUEST_TIMEOUT_S))
+                except (OSError, TimeoutError, httpx.HTTPError, asyncio.IncompleteReadError) as exc:
+                    status = type(exc).__name__
+                recorder.latencies_ms.append((time.perf_counter() - sent) * 1000)
+                recorder.statuses[status] += 1
+
+        await asyncio.gather(*(worker(send) for send in clients))
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_before
+    result = recorder.summary(elapsed)
+    result.update(
+        mode=args.mode,
+        concurrency=args.concurrency,
+        client=args.client,
+        client_cpu_ms_per_request=round(cpu * 1000 / max(1, len(recorder.latencies_ms)), 3),
+    )
+    return result
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--mode", choices=["health", "submit", "login"], required=True)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--count", type=int, default=4000)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--terminal-key", default="")
+    parser.add_argument("--ticket", default="")
+    parser.add_argument("--record-version", type=int, default=1)
+    parser.add_argument("--accounts", default="[]")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run once and print the JSON summary."""
+    print(json.dumps(asyncio.run(run(parse(argv)))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

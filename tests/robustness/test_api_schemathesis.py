@@ -1,0 +1,216 @@
+"""Schemathesis against the server's own OpenAPI document: no 5xx, every answer as documented.
+
+The app runs in-process (ASGI) on a fresh migrated SQLite database with one terminal, one
+student with an account and one registrar. Requests carry the terminal key and, depending on
+the path, the student's or the registrar's bearer token, so generated requests reach the
+business logic instead of stopping at 401. A logout operation revokes the token it was sent
+with; the tokens are renewed after every such call.
+
+Deliberate exceptions (the README's API section lists the same):
+
+- ``positive_data_acceptance`` is not applied where the contract answers a schema-valid
+  request with a documented refusal that the check counts as "rejected valid data":
+  ``POST /api/v1/verifications`` (422 ``validation_failed`` for a proposed value the field's
+  validator refuses, 422 ``idempotency_key_reused``, 403 ``ticket_invalid`` for a generated
+  ticket, 409 ``record_changed``/``result_conflict``), the logins (423 ``account_locked``),
+  and the registration endpoints (422 for identities that match no record, 429 throttling).
+  Every other check, and ``not_a_server_error`` everywhere, stays on.
+
+KNOWN GAPS in the served document (found by this test; reported, not yet fixed in the
+server). Until they are fixed, a 4xx answer is checked by ``assert_problem`` instead of the
+schema checks (status, content type, body, ``Allow``); 2xx answers get every check:
+
+1. 401 (``terminal_key_missing``/``terminal_key_invalid``/``unauthenticated``/
+   ``session_expired``) is answered by every operation that reads a ``Terminal-Key`` or a
+   bearer token, but appears in none of their ``responses``.
+2. Errors are ``application/problem+json`` (RFC 9457), but the document says
+   ``application/json``, and for 422 FastAPI's ``HTTPValidationError`` (``detail`` as a list)
+   instead of the problem document with ``code`` and ``errors``.
+3. 400 for a body that is not JSON (e.g. ``POST /api/v1/registrations``) and 404 for an
+   unknown id (``.../supervised-sessions/{id}/report``) are undocumented.
+4. ``GET /p/{token}`` answers 403/410 with an HTML page, documented without content;
+   ``/p/{token}/photo.jpg`` answers 403/410 with no body and no content type.
+5. ``OPTIONS /api/v1/staff/supervised-sessions`` answers 405 with an ``Allow`` that lists
+   only one of the path's two methods (Starlette matches the first route of the path).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.python.asgi import ASGIClient, get_client
+from schemathesis.specs.openapi.checks import (
+    allow_header_conformance,
+    content_type_conformance,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from kiosk.protocol import TERMINAL_KEY_HEADER
+from server.app import create_app
+from server.migrate import migrate
+from server.models import Account, Student
+from server.seed import add_photo
+from server.terminals import add_terminal
+from tests.server.conftest import PASSWORD, record, test_settings, tiny_jpeg
+
+pytestmark = pytest.mark.timeout(240)
+
+STUDENT = "student@example.edu.cn"
+REGISTRAR = "registrar@example.edu.cn"
+MAX_EXAMPLES = 25
+"""Per operation; about 30 operations keep the whole module well under two minutes."""
+
+# Operations whose documented refusals of schema-valid input the check would flag (see above).
+REFUSES_VALID_INPUT = {
+    ("POST", "/api/v1/verifications"),
+    ("POST", "/api/v1/sessions"),
+    ("POST", "/api/v1/staff/sessions"),
+    ("POST", "/api/v1/registrations"),
+    ("POST", "/api/v1/registrations/{registration_id}/verify"),
+    ("POST", "/api/v1/registrations/{registration_id}/resend"),
+}
+UNDOCUMENTED_REFUSALS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    allow_header_conformance,
+]
+"""Checks that 4xx answers fail only because of the KNOWN GAPS in the module docstring."""
+LOGOUTS = {"/api/v1/sessions/current", "/api/v1/staff/sessions/current"}
+
+
+class Api:
+    """The running app, its test client and the credentials of the seeded accounts."""
+
+    def __init__(self, client: ASGIClient, terminal_key: str) -> None:
+        self.client = client
+        self.terminal_key = terminal_key
+        self.student_token = ""
+        self.staff_token = ""
+        self.renew()
+
+    def renew(self) -> None:
+        """Log both accounts in again (after a generated logout revoked a token)."""
+        key = {TERMINAL_KEY_HEADER: self.terminal_key}
+        login = {"username": STUDENT, "password": PASSWORD}
+        student = self.client.post("/api/v1/sessions", json=login, headers=key)
+        assert student.status_code == 201, student.text
+        self.student_token = student.json()["token"]
+        staff = {"username": REGISTRAR, "password": PASSWORD}
+        registrar = self.client.post("/api/v1/staff/sessions", json=staff)
+        assert registrar.status_code == 201, registrar.text
+        self.staff_token = registrar.json()["token"]
+
+    def headers(self, path: str) -> dict[str, str]:
+        """The terminal key, and the bearer token that fits the path."""
+        token = self.staff_token if path.startswith("/api/v1/staff/") else self.student_token
+        return {TERMINAL_KEY_HEADER: self.terminal_key, "Authorization": f"Bearer {token}"}
+
+
+def assert_problem(path: str, response: Any) -> None:
+    """A 4xx is a problem document with a stable ``code``; the photo pages answer HTML."""
+    if response.status_code == 405:
+        return  # Starlette's own answer to a method the path does not have
+    # Schemathesis keeps every header as a list of values.
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if path.startswith("/p/"):
+        assert response.status_code in (403, 404, 410, 422), response.status_code
+        if not path.endswith("photo.jpg") and response.status_code != 422:
+            assert content_type.startswith("text/html"), content_type
+        return
+    assert content_type.startswith("application/problem+json"), (content_type, response.text)
+    problem = response.json()
+    assert problem["status"] == response.status_code
+    assert isinstance(problem["code"], str) and problem["code"], problem
+
+
+async def _seed(app: Any) -> str:
+    ctx = app.state.ctx
+    async with ctx.db.sessions.begin() as session:
+        _terminal, key = await add_terminal(session, "A101", "t01")
+        student = Student(**record(1), record_version=1, photo_version=0)
+        student.window_closes_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+        session.add(student)
+        await session.flush()
+        await add_photo(session, student, tiny_jpeg())
+        password_hash = ctx.passwords.hash_sync(PASSWORD)
+        session.add(Account(username=STUDENT, password_hash=password_hash, student_id=student.id))
+        session.add(Account(username=REGISTRAR, password_hash=password_hash, role="registrar"))
+    # The pool's connection belongs to this loop; the app's requests run on another.
+    await ctx.db.engine.dispose()
+    return str(key)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A migrated SQLite database, the app on it (lifespan running), seeded accounts."""
+    import asyncio
+
+    path: Path = tmp_path_factory.mktemp("schemathesis")
+    url = f"sqlite+aiosqlite:///{path}/api.db"
+    asyncio.run(migrate(url))
+    # The real clock: tickets and windows are checked against it.
+    app = create_app(test_settings(url))
+    key = asyncio.run(_seed(app))
+    # Schemathesis' own in-process client: it runs the app's lifespan once, on its own
+    # event loop, and every request of the module (ours and the generated ones) goes there.
+    with get_client(app) as client:
+        yield Api(client, key)
+
+
+@pytest.fixture(scope="module")
+def api_schema(api: Api) -> Any:
+    """The OpenAPI document as the app serves it, bound to the app for in-process calls.
+
+    Read through the module's client (``from_asgi`` would do the same with a client of its
+    own); the generated requests then reuse that client.
+    """
+    loaded = schemathesis.openapi.from_dict(api.client.get("/openapi.json").json())
+    loaded.app = api.client.app
+    loaded.location = "/openapi.json"
+    return loaded
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_answers_as_documented(case: Any, api: Api) -> None:
+    """No 5xx; status, headers, content type and body as the OpenAPI document says."""
+    path = case.operation.path
+    excluded = []
+    if (case.method.upper(), path) in REFUSES_VALID_INPUT:
+        excluded.append(positive_data_acceptance)
+    # Valid credentials for data that fits the schema; a negative case may be testing a
+    # missing or broken header, so it is sent exactly as generated.
+    positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
+    headers = api.headers(path) if positive else {}
+    # Generated headers (a random Terminal-Key, Idempotency-Key, …) win over the defaults.
+    headers.update(case.headers or {})
+    try:
+        response = case.call(session=api.client, headers=headers)
+    finally:
+        if path in LOGOUTS and case.method.upper() == "DELETE":
+            api.renew()
+    if 400 <= response.status_code < 500:
+        # Refusals: the document does not describe them yet (KNOWN GAPS above), so their
+        # status, content type and body are checked here instead.
+        excluded += UNDOCUMENTED_REFUSALS
+        assert_problem(path, response)
+    case.validate_response(response, excluded_checks=excluded)
+    not_a_server_error  # noqa: B018 (named to say it is among the checks that stay on)
