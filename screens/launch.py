@@ -15,9 +15,8 @@ from pathlib import Path
 
 import httpx
 
-from kiosk.client import ApiClient, ApiError
+from kiosk.client import ApiClient
 from kiosk.config import KioskSettings, Settings
-from kiosk.protocol import HeartbeatRequest
 from screens.app import create_app
 
 DEMO_START_TIMEOUT_S = 90.0
@@ -34,13 +33,9 @@ async def _run(settings: KioskSettings, demo_accounts: list[tuple[str, str, str]
         settings.server_url, settings.terminal_key, timeout_s=settings.request_timeout_s
     )
     try:
-        terminal_name = ""
-        try:
-            hello = await client.heartbeat(HeartbeatRequest(state="idle", step="welcome"))
-            terminal_name = f"{hello.lab} {hello.terminal_name}"
-        except ApiError:
-            pass  # the welcome screen shows the server as offline and keeps trying
-        app = create_app(settings, client, demo_accounts=demo_accounts, terminal_name=terminal_name)
+        # The app's first heartbeat names the terminal; waiting for it here would only delay
+        # the first frame (and hang the start while the server is unreachable).
+        app = create_app(settings, client, demo_accounts=demo_accounts)
         await app.run_async()
     finally:
         await client.aclose()
