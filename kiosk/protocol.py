@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.fields import FIELD_KEYS
+from kiosk.fields import BY_KEY, FIELD_KEYS
+from kiosk.i18n import Msg
 
 API_PREFIX = "/api/v1"
 TERMINAL_KEY_HEADER = "Terminal-Key"
@@ -629,8 +630,8 @@ class CorrectionDecisionInfo(Reply):
     at: dt.datetime
     by: str | None = Field(description="The staff user name (None for the student's report).")
     action: str
-    from_state: str
-    to_state: str
+    from_state: str = Field(description="Empty for the student's report itself.")
+    to_state: CorrectionState
     comment: str | None = None
     proof: str | None = None
 
@@ -721,3 +722,16 @@ class PhotoImportReport(Reply):
     corrections_applied: int = Field(
         default=0, description="Photo corrections sent to the vendor that the new photos closed."
     )
+
+
+PHOTO_LABEL = Msg("照片", "photo")
+
+
+def correction_field_label(field: str) -> Msg:
+    """The name of what a correction is about: one of the 17 fields, or the photo."""
+    spec = BY_KEY.get(field)
+    return spec.label if spec else PHOTO_LABEL
+
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg")
+"""The file names a photo import takes (the name's stem is the 学号 or ID number)."""

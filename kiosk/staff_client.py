@@ -13,11 +13,21 @@ from typing import Literal, TypeVar
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from kiosk.client import ApiError, BaseClient
+from kiosk.client import ApiError, BaseClient, ModelT
 from kiosk.protocol import (
     API_PREFIX,
     BoardResponse,
+    BulkCorrections,
+    BulkResult,
+    CollegeDecision,
+    CorrectionDetail,
+    CorrectionList,
+    CorrectionStep,
     LabInfo,
+    Model,
+    PhotoImportReport,
+    RecordImportReport,
+    RegistrarDecision,
     SessionReport,
     StaffLoginResponse,
     StaffSummary,
@@ -32,6 +42,7 @@ ItemT = TypeVar("ItemT")
 
 STAFF = f"{API_PREFIX}/staff"
 ReportFormat = Literal["csv", "xlsx"]
+CorrectionAction = Literal["college", "registrar", "apply", "send-to-vendor"]
 
 _LABS = TypeAdapter(list[LabInfo])
 _SESSIONS = TypeAdapter(list[SupervisedSessionInfo])
@@ -179,3 +190,77 @@ class StaffClient(BaseClient):
             "POST", f"{STAFF}/students/{student_id}/reopen", what="reopen", authorized=True
         )
         return self._parse(response, StudentDetail, "reopen")
+
+    # --- corrections and imports ---------------------------------------------------------
+
+    async def corrections(self, **filters: str) -> CorrectionList:
+        """The corrections queue; ``filters``: college, class_name, field, state, q."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections", what="corrections", authorized=True, params=filters
+        )
+        return self._parse(response, CorrectionList, "corrections")
+
+    async def correction(self, correction_id: int) -> CorrectionDetail:
+        """One correction with its history."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections/{correction_id}", what="correction", authorized=True
+        )
+        return self._parse(response, CorrectionDetail, "correction")
+
+    async def decide(
+        self,
+        correction_id: int,
+        body: CollegeDecision | RegistrarDecision | CorrectionStep,
+        step: CorrectionAction,
+    ) -> CorrectionDetail:
+        """Take one step of a correction: a decision, applying it, or sending it on."""
+        return await self._post(
+            f"{STAFF}/corrections/{correction_id}/{step}",
+            body,
+            CorrectionDetail,
+            f"correction {step}",
+        )
+
+    async def bulk(self, body: BulkCorrections) -> BulkResult:
+        """Confirm or apply many corrections, all or none."""
+        return await self._post(f"{STAFF}/corrections/bulk", body, BulkResult, "bulk corrections")
+
+    async def export_corrections(self, fmt: ReportFormat, **filters: str) -> bytes:
+        """The 勘误汇总表 as CSV (UTF-8 with BOM) or Excel."""
+        response = await self._request(
+            "GET",
+            f"{STAFF}/corrections/export",
+            what="export corrections",
+            authorized=True,
+            params={"format": fmt, **filters},
+        )
+        return response.content
+
+    async def import_records(self, content: bytes, *, dry_run: bool = False) -> RecordImportReport:
+        """Upload a record file (CSV or Excel); the report says what was found and done."""
+        response = await self._request(
+            "POST",
+            f"{STAFF}/imports/records",
+            what="import records",
+            authorized=True,
+            content=content,
+            params={"dry_run": "true" if dry_run else "false"},
+        )
+        return self._parse(response, RecordImportReport, "import records")
+
+    async def import_photos(self, content: bytes) -> PhotoImportReport:
+        """Upload a zip of photos named by 学号 or ID number."""
+        response = await self._request(
+            "POST",
+            f"{STAFF}/imports/photos",
+            what="import photos",
+            authorized=True,
+            content=content,
+        )
+        return self._parse(response, PhotoImportReport, "import photos")
+
+    async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:
+        response = await self._request(
+            "POST", url, what=what, authorized=True, content=body.model_dump_json().encode()
+        )
+        return self._parse(response, reply, what)

@@ -17,6 +17,7 @@ from kiosk.protocol import RecordResponse, mask_id_number
 from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
+from screens.photo import PhotoScreen
 from screens.problems import SESSION_DEAD, describe
 from screens.timefmt import local, remaining
 from screens.widgets.i18n import KeyBar, Tr
@@ -157,7 +158,8 @@ class RecordScreen(KioskScreen[None]):
             return
         if session.started_at is None:
             session.start_check(record, self.kiosk.clock())
-        self.app.push_screen(FieldCheckScreen())
+        # Checking again only the photo: no field is open, so straight to the photo.
+        self.app.push_screen(PhotoScreen() if session.fields_complete() else FieldCheckScreen())
 
     def action_logout(self) -> None:
         """The student is done: log out."""

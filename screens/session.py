@@ -44,12 +44,25 @@ class StudentSession:
         return self.record.values() if self.record is not None else {}
 
     def start_check(self, record: RecordResponse, now: dt.datetime) -> None:
-        """Begin (or begin again) the check of ``record``: every earlier answer is dropped."""
+        """Begin (or begin again) the check of ``record``: every earlier answer is dropped.
+
+        A record to check again starts with only its changed fields (and photo) open, when
+        the server says which they are.
+        """
         self.record = record
         self.started_at = now
         self.decisions.clear()
         self.photo = None
         self.pending = None
+        if record.state == "check_again" and record.recheck_fields:
+            # Only what changed since the last submission is asked again; the rest was
+            # confirmed then and stands, so it is answered "correct" on the student's behalf.
+            # Without a list (the record changed under a check in progress) all is asked.
+            for spec in FIELDS:
+                if spec.key not in record.recheck_fields:
+                    self.decisions[spec.key] = FieldDecision(key=spec.key, verdict="correct")
+            if "photo" not in record.recheck_fields:
+                self.photo = PhotoDecision(verdict="correct")
 
     def decide(self, decision: FieldDecision) -> None:
         """Record the student's verdict on one field."""

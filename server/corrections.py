@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kiosk.fields import BY_KEY, IDENTITY_KEYS, validate_field
+from kiosk.fields import IDENTITY_KEYS, validate_field
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -38,6 +38,7 @@ from kiosk.protocol import (
     CorrectionStep,
     FieldError,
     RegistrarDecision,
+    correction_field_label,
 )
 from server.audit import audit
 from server.context import Ctx
@@ -176,6 +177,8 @@ async def _apply_value(
     """Write the proposed value into the record, validated against the record as it is now."""
     key = correction.field
     where = f"corrections.{correction.id}.proposed"
+    # Warnings (a birth date against the ID number) do not block: a pair of identity
+    # corrections is applied one at a time, and the first disagrees until the second lands.
     check = validate_field(key, correction.proposed or "", record_values(student), now.date())
     if not check.ok:
         raise validation_problem(
@@ -346,13 +349,6 @@ STATE_TEXT: dict[str, Msg] = {
     "sent_to_vendor": Msg("已送照相公司", "sent to the photo vendor"),
     "applied": Msg("已更正", "applied"),
 }
-_PHOTO_LABEL = Msg("照片", "Photo")
-
-
-def field_label(field: str) -> Msg:
-    """A field's (or the photo's) name."""
-    spec = BY_KEY.get(field)
-    return spec.label if spec else _PHOTO_LABEL
 
 
 def export_table(rows: Sequence[tuple[Correction, Student, str | None]]) -> list[list[Cell]]:
@@ -367,7 +363,7 @@ def export_table(rows: Sequence[tuple[Correction, Student, str | None]]) -> list
                     student.name,
                     student.college,
                     student.class_name,
-                    field_label(correction.field).zh,
+                    correction_field_label(correction.field).zh,
                     correction.current_value or "",
                     correction.proposed or "",
                     correction.note or "",

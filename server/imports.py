@@ -30,6 +30,7 @@ from kiosk.fields import FIELDS, normalise_code, validate_field
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    PHOTO_SUFFIXES,
     ImportProblem,
     PhotoImportReport,
     RecordImportReport,
@@ -89,7 +90,6 @@ M_PHOTO_DUPLICATE = Msg(
 )
 
 PHOTO_SIZE = (480, 640)
-PHOTO_SUFFIXES = (".jpg", ".jpeg")
 
 
 def _problem(code: str, msg: Msg, *, line: int | None = None, column: str | None = None,

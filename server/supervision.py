@@ -21,7 +21,6 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.fields import BY_KEY
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -37,6 +36,7 @@ from kiosk.protocol import (
     SupervisedSessionCreate,
     SupervisedSessionInfo,
     SupervisedState,
+    correction_field_label,
 )
 from server.audit import audit
 from server.context import Ctx, ServerContext
@@ -456,7 +456,6 @@ _STATUS_TEXT: dict[RosterStatus, Msg] = {
     "all_correct": Msg("全部正确", "all correct"),
     "corrections_reported": Msg("报告勘误", "corrections reported"),
 }
-_PHOTO = Msg("照片", "photo")
 _YES, _NO = Msg("是", "yes"), Msg("否", "no")
 _COLUMNS = [
     Msg("学号", "Student no."),
@@ -470,8 +469,7 @@ _COLUMNS = [
 
 
 def _field_label(key: str) -> str:
-    spec = BY_KEY.get(key)
-    return (spec.label if spec else _PHOTO).both()
+    return correction_field_label(key).both()
 
 
 async def build_report(

@@ -22,6 +22,8 @@ from kiosk.staff_client import StaffClient
 from screens.staff import text as T
 from screens.staff.base import StaffModal, StaffScreen
 from screens.staff.board import BoardScreen
+from screens.staff.corrections import CorrectionsScreen
+from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
@@ -32,6 +34,8 @@ _SCREENS: dict[str, Callable[[], StaffScreen]] = {
     "board": BoardScreen,
     "sessions": SessionsScreen,
     "students": StudentsScreen,
+    "corrections": CorrectionsScreen,
+    "imports": ImportsScreen,
 }
 
 
@@ -50,6 +54,8 @@ class StaffApp(App[None], inherit_bindings=False):
         Binding("f3", "show('board')", show=False),
         Binding("f4", "show('sessions')", show=False),
         Binding("f5", "show('students')", show=False),
+        Binding("f7", "show('corrections')", show=False),
+        Binding("f8", "show('imports')", show=False),
         Binding("f10", "logout", show=False),
         Binding("ctrl+q", "quit", show=False, priority=True),
     ]
@@ -104,7 +110,7 @@ class StaffApp(App[None], inherit_bindings=False):
         self.switch_screen(_SCREENS[first]())
 
     def action_show(self, name: str) -> None:
-        """F3/F4/F5: another screen (only once logged in)."""
+        """F3/F4/F5/F7/F8: another screen (only once logged in)."""
         if self.staff is not None and name in _SCREENS:
             self.switch_screen(_SCREENS[name]())
 

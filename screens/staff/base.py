@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.app import ComposeResult
@@ -24,6 +26,8 @@ NAVIGATION: tuple[KeyHint, ...] = (
     ("F3", T.KEY_BOARD, "app.show('board')"),
     ("F4", T.KEY_SESSIONS, "app.show('sessions')"),
     ("F5", T.KEY_STUDENTS, "app.show('students')"),
+    ("F7", T.KEY_CORRECTIONS, "app.show('corrections')"),
+    ("F8", T.KEY_IMPORTS, "app.show('imports')"),
     ("F10", T.KEY_LOGOUT, "app.logout"),
 )
 """The keys that move between the console's screens once logged in."""
@@ -71,6 +75,15 @@ class StaffScreen(Screen[None]):
         line = self.query_one("#message", Tr)
         line.set_class(error, "-error")
         line.show(msg)
+
+    async def save_file(self, path: Path, data: bytes, saved: Msg) -> None:
+        """Write a downloaded file off the event loop, then say ``saved`` or why it failed."""
+        try:
+            await asyncio.to_thread(path.write_bytes, data)
+        except OSError as error:
+            self.say(T.SAVE_FAILED.fmt(problem=error.strerror or type(error).__name__), error=True)
+            return
+        self.say(saved)
 
     def fail(self, error: ApiError) -> None:
         """Explain a failed request; a dead session goes back to the login screen."""

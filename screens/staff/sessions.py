@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import ClassVar
 
@@ -175,12 +174,7 @@ class SessionsScreen(StaffScreen):
             self.fail(error)
             return
         self.query_one("#report-summary", Tr).show(_summary(report))
-        try:
-            await asyncio.to_thread(path.write_bytes, data)
-        except OSError as error:
-            self.say(T.SAVE_FAILED.fmt(problem=error.strerror or type(error).__name__), error=True)
-            return
-        self.say(T.SAVED.fmt(path=str(path)))
+        await self.save_file(path, data, T.SAVED.fmt(path=str(path)))
 
 
 def _summary(report: SessionReport) -> Msg:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from kiosk.client import ApiError
 from kiosk.i18n import Msg
-from kiosk.protocol import RecordState, StaffRole, SupervisedState, TerminalState
+from kiosk.protocol import (
+    CorrectionState,
+    RecordState,
+    StaffRole,
+    SupervisedState,
+    TerminalState,
+)
 
 # --- everywhere ---------------------------------------------------------------------------
 
@@ -18,6 +24,8 @@ ROLES: dict[StaffRole, Msg] = {
 KEY_BOARD = Msg("看板", "Board")
 KEY_SESSIONS = Msg("场次", "Sessions")
 KEY_STUDENTS = Msg("学生", "Students")
+KEY_CORRECTIONS = Msg("勘误", "Corrections")
+KEY_IMPORTS = Msg("导入", "Imports")
 KEY_LOGOUT = Msg("退出", "Log out")
 KEY_QUIT = Msg("关闭", "Quit")
 KEY_CONFIRM = Msg("确定", "Confirm")
@@ -160,6 +168,91 @@ KEY_SEARCH = Msg("查询", "Search")
 KEY_REOPEN = Msg("重新开放", "Reopen")
 REOPENED = Msg("已重新开放校对时间，至 {time}。", "The window is open again until {time}.")
 
+# --- corrections ---------------------------------------------------------------------------
+
+CORRECTIONS_TITLE = Msg("勘误处理", "Corrections")
+CORRECTIONS_SEARCH = Msg("学号或姓名，按 Enter 查询", "学号 or name, then Enter")
+CORRECTIONS_FILTER = Msg(
+    "状态：{state} · 共 {total} 条 · 已选 {marked} 条",
+    "State: {state} · {total} in all · {marked} marked",
+)
+ALL_STATES = Msg("全部", "all")
+CORRECTION_COLUMNS = (
+    Msg("选", "✓"),
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("班级", "Class"),
+    Msg("字段", "Field"),
+    Msg("更正为", "Proposed"),
+    Msg("状态", "State"),
+)
+CORRECTION_STATES: dict[CorrectionState, Msg] = {
+    "reported": Msg("已报告", "reported"),
+    "college_accepted": Msg("学院已通过", "college accepted"),
+    "college_rejected": Msg("学院未通过", "college rejected"),
+    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
+    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
+    "applied": Msg("已更正", "applied"),
+}
+NO_CORRECTIONS = Msg("没有符合条件的勘误。", "No corrections match.")
+KEY_OPEN = Msg("处理", "Open")
+KEY_STATE_FILTER = Msg("按状态", "By state")
+KEY_MARK = Msg("选中", "Mark")
+KEY_BULK_CONFIRM = Msg("批量确认", "Confirm marked")
+KEY_EXPORT_CSV = Msg("导出CSV", "CSV")
+KEY_EXPORT_XLSX = Msg("导出Excel", "Excel")
+BULK_DONE = Msg("已确认 {n} 条。", "{n} confirmed.")
+BULK_FAILED = Msg(
+    "批量操作未执行：{n} 条有问题（{first}）。", "Nothing was done: {n} failed ({first})."
+)
+EXPORTED = Msg("勘误汇总表已保存：{path}", "Corrections table saved: {path}")
+
+DETAIL_TITLE = Msg(
+    "勘误 {id}：{student_no} {name} · {field}", "Correction {id}: {student_no} {name} · {field}"
+)
+DETAIL_VALUES = Msg("原值：{current}　更正为：{proposed}", "Now: {current}   Proposed: {proposed}")
+DETAIL_NOTE = Msg("学生说明：{note}", "Student's note: {note}")
+DETAIL_PROOF = Msg("证明材料：{proof}", "Proof: {proof}")
+DETAIL_NEEDS_PROOF = Msg(
+    "身份信息：通过前须登记所见的证明材料。",
+    "Identity field: record the proof seen before accepting.",
+)
+COMMENT = Msg("意见（必填）", "Comment (required)")
+PROOF = Msg("证明材料（如：户口本原件）", "Proof document (e.g. household register)")
+KEY_ACCEPT = Msg("通过", "Accept")
+KEY_CONFIRM_CORRECTION = Msg("确认", "Confirm")
+KEY_REJECT = Msg("退回", "Reject")
+KEY_APPLY = Msg("更正档案", "Apply")
+KEY_VENDOR = Msg("送照相公司", "To vendor")
+KEY_CLOSE = Msg("关闭", "Close")
+NEED_COMMENT = Msg("请填写意见。", "Please write a comment.")
+DECIDED = Msg("勘误 {id} 现为：{state}。", "Correction {id} is now: {state}.")
+
+# --- imports ------------------------------------------------------------------------------
+
+IMPORTS_TITLE = Msg("导入档案与照片", "Import records and photos")
+IMPORT_PATH = Msg(
+    "文件路径：CSV/Excel 导入档案；zip 或文件夹导入照片（按 Enter）",
+    "Path: a CSV/Excel file imports records; a zip or folder imports photos (Enter)",
+)
+KEY_IMPORT = Msg("导入", "Import")
+KEY_CHECK_ONLY = Msg("仅检查", "Check only")
+IMPORT_UNREADABLE = Msg("无法读取：{path}", "Cannot read: {path}")
+IMPORT_RECORDS_DONE = Msg(
+    "已导入 {rows} 行：新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "{rows} rows imported: {created} new, {updated} changed, {unchanged} unchanged.",
+)
+IMPORT_RECORDS_VALID = Msg(
+    "{rows} 行全部有效（仅检查，未导入）。", "All {rows} rows are valid (checked only)."
+)
+IMPORT_RECORDS_BAD = Msg("发现 {n} 个问题，未导入任何记录：", "{n} problems; nothing was imported:")
+IMPORT_PHOTOS_DONE = Msg(
+    "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
+    "{stored} photos stored, {refused} refused, {applied} photo corrections applied.",
+)
+IMPORT_MORE = Msg("……另有 {n} 个问题", "… and {n} more problems")
+
 # --- errors the console explains itself ---------------------------------------------------
 
 FORBIDDEN = Msg(
@@ -177,6 +270,10 @@ STAFF_ERRORS: dict[str, Msg] = {
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
     "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
+    "invalid_transition": Msg(
+        "该勘误当前状态下不能进行此操作（可能已被他人处理）。",
+        "This correction cannot take that step now (someone may have handled it).",
+    ),
 }
 VALIDATION: dict[str, Msg] = {
     "unknown_lab": Msg("没有这个机房（该机房没有终端）。", "No such lab (it has no terminals)."),
@@ -184,6 +281,7 @@ VALIDATION: dict[str, Msg] = {
     "unknown_student": Msg(
         "名单中有不存在的学号。", "A student number on the list does not exist."
     ),
+    "proof_required": DETAIL_NEEDS_PROOF,
 }
 
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import Workbook
 from PIL import Image
 from sqlalchemy import func, select
 
+from kiosk.cli import main
 from kiosk.fields import FIELDS
 from server.models import Student
 from tests.server.conftest import World, id_number, record
 from tests.server.staff_world import add_staff, check_and_submit, staff_headers
+from tests.server.test_mailbox_cli import CONFIG
 
 RECORDS = "/api/v1/staff/imports/records"
 PHOTOS = "/api/v1/staff/imports/photos"
@@ -228,3 +232,26 @@ async def test_photos_are_checked_one_by_one(world: World) -> None:
     assert students[one.student_no].photo_version == 2
     not_zip = await world.client.post(PHOTOS, content=b"nope", headers=headers)
     assert not_zip.json()["problems"][0]["code"] == "not_a_zip"
+
+
+def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/server.db"
+    base = ["--config", str(CONFIG), "admin", "--database-url", url]
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(csv_file([record(1, birth_date="2003-13-01")]))
+    assert main([*base, "import-records", str(bad)]) == 1
+    assert "line 2 出生日期: date_invalid" in capsys.readouterr().err
+    good = tmp_path / "good.csv"
+    good.write_bytes(csv_file([record(1), record(2)], encoding="gbk"))
+    assert main([*base, "import-records", str(good), "--dry-run"]) == 0
+    assert main([*base, "import-records", str(good)]) == 0
+    assert "2 new" in capsys.readouterr().out
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / f"{record(1)['student_no']}.jpg").write_bytes(spec_jpeg())
+    (tmp_path / "photos" / "nobody.jpg").write_bytes(spec_jpeg())
+    assert main([*base, "import-photos", str(tmp_path / "photos")]) == 1
+    out = capsys.readouterr()
+    assert "1 photos stored, 1 refused" in out.out and "photo_unknown_student" in out.err
+    archive = tmp_path / "photos.zip"
+    archive.write_bytes(_zip({f"{record(2)['id_number']}.jpg": spec_jpeg()}))
+    assert main([*base, "import-photos", str(archive)]) == 0

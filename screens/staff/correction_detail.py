@@ -1,0 +1,194 @@
+"""One correction: values, note, proof, history, and the decisions open to this role now.
+
+The keys offered follow the correction's state and the staff member's role, as a hint; the
+server checks every step again and the console explains its refusal.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Input
+
+from kiosk.client import ApiError
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import (
+    CollegeDecision,
+    CorrectionDetail,
+    CorrectionStep,
+    RegistrarDecision,
+    StaffRole,
+    correction_field_label,
+)
+from kiosk.staff_client import CorrectionAction
+from screens.staff import text as T
+from screens.staff.base import StaffModal
+from screens.widgets.i18n import KeyBar, KeyHint, Tr
+
+HISTORY_SHOWN = 4
+"""The latest decisions shown, to fit the dialog in 24 rows."""
+
+
+def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[KeyHint]:
+    """The keys for the steps this role may take on this correction now."""
+    row = detail.correction
+    photo = row.field == "photo"
+    keys: list[KeyHint] = []
+    if row.state == "reported" and role in ("college_office", "registrar"):
+        keys += [
+            ("Ctrl+A", T.KEY_ACCEPT, "screen.accept"),
+            ("Ctrl+R", T.KEY_REJECT, "screen.reject"),
+        ]
+    if role == "registrar":
+        if row.state == "college_accepted":
+            keys += [
+                ("Ctrl+A", T.KEY_CONFIRM_CORRECTION, "screen.accept"),
+                ("Ctrl+R", T.KEY_REJECT, "screen.reject"),
+            ]
+        if row.state == "registrar_confirmed" and not photo:
+            keys.append(("Ctrl+P", T.KEY_APPLY, "screen.apply"))
+        if row.state in ("college_accepted", "registrar_confirmed") and photo:
+            keys.append(("Ctrl+P", T.KEY_VENDOR, "screen.apply"))
+    return [*keys, ("Esc", T.KEY_CLOSE, "screen.close")]
+
+
+class CorrectionModal(StaffModal[Msg | None]):
+    """Shows one correction; a decision closes the dialog with a notice for the queue."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", show=False),
+        # Priority: the comment line has focus, and an Input takes ctrl+a for itself.
+        Binding("ctrl+a", "accept", show=False, priority=True),
+        Binding("ctrl+r", "reject", show=False, priority=True),
+        Binding("ctrl+p", "apply", show=False, priority=True),
+    ]
+    AUTO_FOCUS = "#comment"
+
+    def __init__(self, correction_id: int) -> None:
+        super().__init__()
+        self._correction_id = correction_id
+        self._detail: CorrectionDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        """The correction, the comment and proof lines, a message line, the keys."""
+        with Vertical(id="correction", classes="dialog"):
+            yield Tr(T.LOADING, id="correction-title", classes="dialog-title")
+            yield Tr(id="correction-body")
+            yield Tr(T.COMMENT, classes="label")
+            yield Input(id="comment", max_length=500)
+            yield Tr(T.PROOF, id="proof-label", classes="label")
+            yield Input(id="proof", max_length=500)
+            yield Tr(id="correction-message", classes="-error")
+            yield KeyBar([("Esc", T.KEY_CLOSE, "screen.close")], id="correction-keys")
+
+    def on_mount(self) -> None:
+        """Load the correction."""
+        self._load()
+
+    @work(exclusive=True, group="correction")
+    async def _load(self) -> None:
+        try:
+            self._detail = await self.console.client.correction(self._correction_id)
+        except ApiError as error:
+            self.dismiss(T.error_text(error, self.console.role))
+            return
+        keys = self.query_one("#correction-keys", KeyBar)
+        await keys.remove()
+        bar = KeyBar(offered(self._detail, self.console.role), id="correction-keys")
+        await self.query_one("#correction", Vertical).mount(bar)
+        self.refresh_language(self.console.lang)
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Every text in ``lang``, the correction's lines included."""
+        super().refresh_language(lang)
+        detail = self._detail
+        if detail is None:
+            return
+        row = detail.correction
+        label = correction_field_label(row.field)
+        self.query_one("#correction-title", Tr).show(
+            T.DETAIL_TITLE.fmt(id=row.id, student_no=row.student_no, name=row.name,
+                               field=label.get(lang))
+        )  # fmt: skip
+        lines = [
+            T.DETAIL_VALUES.fmt(current=row.current_value or "", proposed=row.proposed or ""),
+            T.CORRECTION_STATES[row.state],
+        ]
+        if detail.note:
+            lines.append(T.DETAIL_NOTE.fmt(note=detail.note))
+        if detail.proof:
+            lines.append(T.DETAIL_PROOF.fmt(proof=detail.proof))
+        elif row.needs_proof:
+            lines.append(T.DETAIL_NEEDS_PROOF)
+        for step in detail.history[-HISTORY_SHOWN:]:
+            moment = f"{self.console.local(step.at):%m-%d %H:%M}"
+            state = T.CORRECTION_STATES[step.to_state]
+            lines.append(
+                Msg(*(f"{moment} {step.by or ''} → {state.get(each)} {step.comment or ''}"
+                      for each in ("zh", "en")))
+            )  # fmt: skip
+        self.query_one("#correction-body", Tr).show(lines)
+        wants_proof = row.needs_proof and row.state == "reported"
+        self.query_one("#proof-label", Tr).display = wants_proof
+        self.query_one("#proof", Input).display = wants_proof
+
+    def _comment(self) -> str | None:
+        comment = self.query_one("#comment", Input).value.strip()
+        if not comment:
+            self.query_one("#correction-message", Tr).show(T.NEED_COMMENT)
+            return None
+        return comment
+
+    def action_accept(self) -> None:
+        """Ctrl+A: the college accepts, or the registrar confirms."""
+        self._decide(accept=True)
+
+    def action_reject(self) -> None:
+        """Ctrl+R: the college or the registrar rejects."""
+        self._decide(accept=False)
+
+    def _decide(self, *, accept: bool) -> None:
+        detail = self._detail
+        comment = self._comment()
+        if detail is None or comment is None:
+            return
+        if detail.correction.state == "reported":
+            proof = self.query_one("#proof", Input).value.strip() or None
+            decision = "accept" if accept else "reject"
+            self._send(CollegeDecision(decision=decision, comment=comment, proof=proof), "college")
+        else:
+            choice = "confirm" if accept else "reject"
+            self._send(RegistrarDecision(decision=choice, comment=comment), "registrar")
+
+    def action_apply(self) -> None:
+        """Ctrl+P: apply a confirmed field correction, or send a photo to the vendor."""
+        if self._detail is None:
+            return
+        comment = self.query_one("#comment", Input).value.strip() or None
+        step: CorrectionAction = (
+            "send-to-vendor" if self._detail.correction.field == "photo" else "apply"
+        )
+        self._send(CorrectionStep(comment=comment), step)
+
+    @work(exclusive=True, group="correction")
+    async def _send(
+        self,
+        body: CollegeDecision | RegistrarDecision | CorrectionStep,
+        step: CorrectionAction,
+    ) -> None:
+        try:
+            detail = await self.console.client.decide(self._correction_id, body, step)
+        except ApiError as error:
+            self.query_one("#correction-message", Tr).show(T.error_text(error, self.console.role))
+            return
+        state = T.CORRECTION_STATES[detail.correction.state]
+        self.dismiss(Msg(T.DECIDED.zh.format(id=self._correction_id, state=state.zh),
+                         T.DECIDED.en.format(id=self._correction_id, state=state.en)))  # fmt: skip
+
+    def action_close(self) -> None:
+        """Escape: back to the queue, nothing decided."""
+        self.dismiss(None)

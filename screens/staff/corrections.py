@@ -1,0 +1,194 @@
+"""Corrections (勘误): the queue with search and a state filter, bulk confirm, and exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Input
+
+from kiosk.client import ApiError
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import (
+    CORRECTION_STATES,
+    BulkCorrections,
+    CorrectionRow,
+    CorrectionState,
+    correction_field_label,
+)
+from kiosk.staff_client import ReportFormat
+from screens.staff import text as T
+from screens.staff.base import NAVIGATION, StaffScreen
+from screens.staff.correction_detail import CorrectionModal
+from screens.staff.save_report import SaveReportModal
+from screens.widgets.i18n import KeyHint, Tr
+
+BULK_COMMENT = "批量确认 / confirmed in bulk"
+
+
+class CorrectionsScreen(StaffScreen):
+    """Search, a state filter, the queue; Enter opens one correction to decide on."""
+
+    KEYS: ClassVar[tuple[KeyHint, ...]] = (
+        ("Enter", T.KEY_OPEN, "screen.open"),
+        ("F6", T.KEY_STATE_FILTER, "screen.next_state"),
+        ("Space", T.KEY_MARK, "screen.mark"),
+        ("F9", T.KEY_BULK_CONFIRM, "screen.bulk_confirm"),
+        ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
+        ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
+        *NAVIGATION,
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f6", "next_state", show=False),
+        Binding("space", "mark", show=False),
+        Binding("f9", "bulk_confirm", show=False),
+        Binding("f11", "export('csv')", show=False),
+        Binding("f12", "export('xlsx')", show=False),
+    ]
+    AUTO_FOCUS = "#corrections-table"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[CorrectionRow] = []
+        self._total = 0
+        self._state: CorrectionState | None = None
+        self._marked: set[int] = set()
+
+    def compose_body(self) -> ComposeResult:
+        """Title, search line, filter line, the queue."""
+        yield Tr(T.CORRECTIONS_TITLE, id="screen-title")
+        yield Tr(T.CORRECTIONS_SEARCH, classes="label")
+        yield Input(id="corrections-search", max_length=50)
+        yield Tr(id="corrections-filter")
+        yield DataTable(id="corrections-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        """Load the queue."""
+        self.relabel(self.console.lang)
+        self.reload()
+
+    def _filters(self) -> dict[str, str]:
+        filters: dict[str, str] = {}
+        query = self.query_one("#corrections-search", Input).value.strip()
+        if query:
+            filters["q"] = query
+        if self._state is not None:
+            filters["state"] = self._state
+        return filters
+
+    @on(Input.Submitted, "#corrections-search")
+    def _search(self) -> None:
+        self.reload()
+
+    @work(exclusive=True, group="corrections")
+    async def reload(self, notice: Msg | None = None) -> None:
+        """Ask for the queue again with the current search and filter."""
+        try:
+            found = await self.client.corrections(**self._filters())
+        except ApiError as error:
+            self.fail(error)
+            return
+        self._rows, self._total = found.corrections, found.total
+        self._marked &= {row.id for row in self._rows}
+        self.say(notice or (None if self._rows else T.NO_CORRECTIONS))
+        self.relabel(self.console.lang)
+
+    def action_next_state(self) -> None:
+        """F6: show the next state only (after the last: every state)."""
+        order: list[CorrectionState | None] = [None, *CORRECTION_STATES]
+        self._state = order[(order.index(self._state) + 1) % len(order)]
+        self.reload()
+
+    def _current(self) -> CorrectionRow | None:
+        table = self.query_one(DataTable)
+        if not self._rows or not 0 <= table.cursor_row < len(self._rows):
+            return None
+        return self._rows[table.cursor_row]
+
+    def action_mark(self) -> None:
+        """Space: mark or unmark the highlighted correction for a bulk action."""
+        row = self._current()
+        if row is None or self.focused is not self.query_one(DataTable):
+            return
+        self._marked ^= {row.id}
+        self.relabel(self.console.lang)
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        """Enter: open the highlighted correction."""
+        row = self._current()
+        if row is not None:
+            self.app.push_screen(CorrectionModal(row.id), self._decided)
+
+    def _decided(self, notice: Msg | None) -> None:
+        if notice is not None:
+            self.reload(notice)
+
+    def action_bulk_confirm(self) -> None:
+        """F9: the registrar confirms every marked correction, all or none."""
+        if self._marked:
+            ids = [row.id for row in self._rows if row.id in self._marked]
+            self._bulk(BulkCorrections(action="confirm", ids=ids, comment=BULK_COMMENT))
+
+    @work(exclusive=True, group="corrections")
+    async def _bulk(self, body: BulkCorrections) -> None:
+        try:
+            done = await self.client.bulk(body)
+        except ApiError as error:
+            if error.code == "bulk_failed" and error.problem is not None:
+                first = error.problem.errors[0].code if error.problem.errors else ""
+                self.say(T.BULK_FAILED.fmt(n=len(error.problem.errors), first=first), error=True)
+            else:
+                self.fail(error)
+            return
+        self._marked.clear()
+        self.reload(T.BULK_DONE.fmt(n=len(done.corrections)))
+
+    def action_export(self, fmt: ReportFormat) -> None:
+        """F11 / F12: the 勘误汇总表 of what the filter shows, saved where the staff member says."""
+        filters = {key: value for key, value in self._filters().items() if key != "q"}
+        suggested = Path.cwd() / f"勘误汇总表.{fmt}"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._save(fmt, filters, path)
+
+        self.app.push_screen(SaveReportModal(suggested), chosen)
+
+    @work(exclusive=True, group="export")
+    async def _save(self, fmt: ReportFormat, filters: dict[str, str], path: Path) -> None:
+        try:
+            data = await self.client.export_corrections(fmt, **filters)
+        except ApiError as error:
+            self.fail(error)
+            return
+        await self.save_file(path, data, T.EXPORTED.fmt(path=str(path)))
+
+    def relabel(self, lang: Lang) -> None:
+        """Rebuild the filter line and the table in ``lang``."""
+        state = T.CORRECTION_STATES[self._state] if self._state else T.ALL_STATES
+        self.query_one("#corrections-filter", Tr).show(
+            T.CORRECTIONS_FILTER.fmt(
+                state=state.get(lang), total=self._total, marked=len(self._marked)
+            )
+        )
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(*(column.get(lang) for column in T.CORRECTION_COLUMNS))
+        for item in self._rows:
+            table.add_row(
+                "✓" if item.id in self._marked else "",
+                item.student_no,
+                item.name,
+                item.class_name,
+                correction_field_label(item.field).get(lang),
+                item.proposed or "",
+                T.CORRECTION_STATES[item.state].get(lang),
+                key=str(item.id),
+            )
+        if self._rows:
+            table.move_cursor(row=min(max(row, 0), len(self._rows) - 1))

@@ -1,0 +1,137 @@
+"""The corrections queue at the console (Pilot against a real server): a college office
+accepts, the registrar confirms and applies, the 勘误汇总表 is saved, a record file imported."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from screens.staff.app import StaffApp
+from screens.staff.correction_detail import CorrectionModal
+from screens.staff.corrections import CorrectionsScreen
+from screens.staff.imports import ImportsScreen
+from screens.staff.login import LoginScreen
+from tests.server.conftest import PASSWORD
+from tests.staff_console_server import (
+    LiveServer,
+    email,
+    live_server,
+    log_in,
+    result_for,
+    text,
+    wait_for,
+)
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh server for each test."""
+    with live_server(tmp_path) as running:
+        yield running
+
+
+async def _report_major(server: LiveServer) -> None:
+    """Student 1 reports 专业名称 wrong at terminal t01."""
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    current = await kiosk.record()
+    await kiosk.submit(result_for(current, "major"), str(uuid.uuid4()))
+
+
+def _states(app: StaffApp) -> list[str]:
+    table = app.screen.query_one(DataTable)
+    return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+
+
+async def _decide(pilot: Pilot[None], app: StaffApp, comment: str, key: str) -> None:
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, CorrectionModal))
+    await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
+    app.screen.query_one("#comment", Input).value = comment
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+
+
+async def _log_out_and_in(pilot: Pilot[None], app: StaffApp, who: str) -> None:
+    await pilot.press("f10")
+    await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
+    await log_in(pilot, who)
+    await pilot.press("f7")
+    await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+
+
+async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Path) -> None:
+    await _report_major(server)
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "office")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await wait_for(pilot, lambda: _states(app) == ["已报告"])
+        assert "共 1 条" in text(app, "#corrections-filter")
+
+        await _decide(pilot, app, "属实", "ctrl+a")
+        await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
+        assert "学院已通过" in text(app, "#message")
+
+        await _log_out_and_in(pilot, app, "registrar")
+        await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
+        await _decide(pilot, app, "同意", "ctrl+a")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
+        await _decide(pilot, app, "已更正", "ctrl+p")
+        await wait_for(pilot, lambda: _states(app) == ["已更正"])
+
+        target = tmp_path / "summary.csv"
+        await pilot.press("f11")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
+        rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+        assert rows[0][:5] == ["学号", "姓名", "学院", "班级", "字段"]
+        assert rows[1][4:7] == ["专业名称", "计算机科学与技术", "李四"] and rows[1][9] == "已更正"
+
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    mine = await kiosk.record()
+    assert mine.state == "check_again" and mine.recheck_fields == ["major"]
+
+
+async def test_a_college_office_sees_why_it_may_not_confirm(server: LiveServer) -> None:
+    await _report_major(server)
+    app = server.console("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "other_office")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await wait_for(pilot, lambda: "No corrections match" in text(app, "#message"))
+
+
+async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_path: Path) -> None:
+    from tests.server.conftest import record
+    from tests.server.test_imports import csv_file
+
+    bad = tmp_path / "records.csv"
+    bad.write_bytes(csv_file([record(1), record(9, birth_date="2003-02-30")]))
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
+        app.screen.query_one(Input).value = str(bad)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "未导入任何记录" in text(app, "#import-report"))
+        assert "3 出生日期" in text(app, "#import-report")
+        await asyncio.to_thread(bad.write_bytes, csv_file([record(1)]))
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
