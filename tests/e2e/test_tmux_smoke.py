@@ -73,7 +73,7 @@ def test_kiosk_demo_in_tmux_reaches_the_receipt() -> None:
     try:
         terminal.wait_for("按 Enter 开始", timeout_s=120)
         terminal.keys("Enter")
-        terminal.wait_for("用户名")
+        terminal.wait_for("登录学信档案")  # the login box; 用户名 is on the welcome screen too
         terminal.keys(student_no, literal=True)
         terminal.keys("Enter")
         terminal.keys(DEMO_PASSWORD, literal=True)
