@@ -139,6 +139,15 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "该学生的校对时间未结束（或尚未开始），无需重新开放。",
         "The student's window is not closed (or never started); nothing to reopen.",
     ),
+    "invalid_transition": Msg(
+        "该勘误当前状态下不能进行此操作（可能已被他人处理）。",
+        "This correction cannot take that step now (someone may have handled it).",
+    ),
+    "bulk_failed": Msg(
+        "批量操作中有条目无法处理，因此全部未执行。请查看各条的原因后重试。",
+        "Some entries of the bulk action could not be processed, so none was changed. "
+        "See the reason for each and try again.",
+    ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(
         "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"

@@ -270,10 +270,6 @@ STAFF_ERRORS: dict[str, Msg] = {
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
     "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
-    "invalid_transition": Msg(
-        "该勘误当前状态下不能进行此操作（可能已被他人处理）。",
-        "This correction cannot take that step now (someone may have handled it).",
-    ),
 }
 VALIDATION: dict[str, Msg] = {
     "unknown_lab": Msg("没有这个机房（该机房没有终端）。", "No such lab (it has no terminals)."),
