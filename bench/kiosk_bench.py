@@ -13,8 +13,8 @@ terminal's output. The child installs Textual's message hook and, when the first
 refresh, i.e. the first frame written to the terminal — writes ``time.monotonic()`` to a
 file and exits. So the figure is interpreter start, imports, configuration, app construction,
 first compose, layout and the first frame. The kiosk child goes through ``kiosk run`` itself
-(``kiosk.cli.main``: settings from config.toml and the environment, the first heartbeat to the
-server, ``screens.app.create_app``); the hello-world child is a Textual app with one
+(``kiosk.cli.main``: settings from config.toml and the environment, the outbox, the
+sender, ``screens.app.create_app``); the hello-world child is a Textual app with one
 ``Static``. Runs alternate between the two, and the medians are compared.
 
 **Key to next field** (``keys``): the kiosk with the in-memory client of the screen tests
