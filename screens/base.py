@@ -6,10 +6,13 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 
-from kiosk.i18n import Lang
-from kiosk.protocol import Step, mask_name
+from kiosk.client import ApiError
+from kiosk.i18n import Lang, Msg
+from kiosk.protocol import RecordResponse, Step, mask_name
+from screens import text as T
+from screens.problems import SESSION_DEAD, describe
 from screens.session import StudentSession
-from screens.widgets.i18n import Translatable, current_lang
+from screens.widgets.i18n import Tr, Translatable, current_lang
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -69,6 +72,21 @@ class KioskScreen(Relabelling, Screen[ResultT]):
             # A student screen outlived its session; logout removes them, so this is a bug.
             raise RuntimeError("no student is logged in")
         return session
+
+    async def fetch_record(self, status: Tr, hint: Msg) -> RecordResponse | None:
+        """The student's record from the server, or None with the reason shown in ``status``.
+
+        A dead session logs out to the login screen instead (the one place that rule lives).
+        """
+        try:
+            return await self.kiosk.client.record()
+        except ApiError as error:
+            if error.code in SESSION_DEAD:
+                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
+            else:
+                status.show(describe(error, hint))
+                status.set_class(True, "-error")
+            return None
 
     def student_masked(self) -> str:
         """The logged-in student's name as a shared screen may show it, or ''."""

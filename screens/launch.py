@@ -67,7 +67,7 @@ def _wait_for_server(url: str, process: subprocess.Popen[bytes]) -> bool:
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return True
-        except httpx.HTTPError:
+        except httpx.HTTPError:  # still starting: poll again until the deadline
             pass
         time.sleep(0.2)
     return False

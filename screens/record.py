@@ -10,7 +10,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable
 
-from kiosk.client import ApiError
 from kiosk.fields import FIELDS
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import RecordResponse, mask_id_number
@@ -18,7 +17,6 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
-from screens.problems import SESSION_DEAD, describe
 from screens.timefmt import local, remaining
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.topbar import TopBar
@@ -124,14 +122,8 @@ class RecordScreen(KioskScreen[None]):
     async def _load(self) -> None:
         message = self.query_one("#record-message", Tr)
         message.show(T.LOADING)
-        try:
-            record = await self.kiosk.client.record()
-        except ApiError as error:
-            if error.code in SESSION_DEAD:
-                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
-                return
-            message.show(describe(error, T.RELOAD_HINT))
-            message.set_class(True, "-error")
+        record = await self.fetch_record(message, T.RELOAD_HINT)
+        if record is None:
             return
         message.show(None)
         self.session.record = record

@@ -13,7 +13,6 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, OptionList
 from textual.widgets.option_list import Option
 
-from kiosk.client import ApiError
 from kiosk.fields import FIELDS
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import mask_id_number
@@ -23,7 +22,6 @@ from screens.base import KioskScreen
 from screens.confirm import ConfirmModal
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
-from screens.problems import SESSION_DEAD, describe
 from screens.receipt import ReceiptScreen
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
@@ -213,15 +211,8 @@ class ReviewScreen(KioskScreen[None]):
         self.app.switch_screen(ReceiptScreen())
 
     async def _reload_record(self) -> None:
-        status = self.query_one("#review-status", Tr)
-        try:
-            record = await self.kiosk.client.record()
-        except ApiError as error:
-            if error.code in SESSION_DEAD:
-                self.kiosk.logout(T.SESSION_EXPIRED, to_login=True)
-                return
-            status.show(describe(error, T.RELOAD_FAILED))
-            status.set_class(True, "-error")
+        record = await self.fetch_record(self.query_one("#review-status", Tr), T.RELOAD_FAILED)
+        if record is None:
             return
         self.session.start_check(record, self.kiosk.clock())
         self.kiosk.restart_check(T.CHECK_AGAIN)
