@@ -44,6 +44,11 @@ SUBMISSIONS_MIN_PER_S = 500.0
 SUBMISSION_P99_MAX_MS = 100.0
 
 
+def _progress(step: str) -> None:
+    """One line on stderr per step, so a ten-minute run shows where it is."""
+    print(f"bench: {step}", file=sys.stderr, flush=True)
+
+
 def _python(*args: str, timeout: float = STEP_TIMEOUT_S) -> dict[str, Any]:
     """Run ``python -m <args>`` from the project root; its last stdout line is JSON."""
     done = subprocess.run(
@@ -109,6 +114,7 @@ def _load(server: RunningServer, mode: str, **options: Any) -> dict[str, Any]:
 def _server_suite(server: RunningServer, *, quick: bool) -> dict[str, Any]:
     accounts = server.demo_accounts()
     key = accounts["terminal_key"]
+    _progress(f"server {server.url}: /health, submissions, logins")
     ticket, version = _student_ticket(server, accounts)
     scale = 0.25 if quick else 1.0
     health = _load(server, "health", concurrency=64, count=int(6000 * scale), duration=15 * scale)
@@ -161,6 +167,7 @@ def run_server(workdir: Path, *, quick: bool) -> dict[str, Any]:
 
 def run_kiosk(workdir: Path, *, quick: bool) -> dict[str, Any]:
     """Start-up ratio, key latency, the flow and its memory, against one demo server."""
+    _progress("kiosk: start-up, keys, flow, memory")
     with serving(f"sqlite+aiosqlite:///{workdir}/kiosk.db", "--demo") as server:
         accounts = server.demo_accounts()
         key = accounts["terminal_key"]
@@ -290,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.machine()}",
         "load_before": [round(x, 2) for x in os.getloadavg()],
     }
+    postgres = os.environ.get(POSTGRES_ENV)
+    if postgres and not args.skip_server:
+        # Fail before the kiosk half, not after it, when the database cannot be wiped.
+        _reset_postgres(postgres)
     with _workdir() as workdir:
         if not args.skip_kiosk:
             report["kiosk"] = run_kiosk(workdir, quick=args.quick)
