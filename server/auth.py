@@ -45,15 +45,32 @@ ResultT = TypeVar("ResultT")
 _TOUCH_AFTER = dt.timedelta(seconds=60)
 
 
-async def authenticate_terminal(session: AsyncSession, key: str | None) -> Terminal:
-    """The terminal a ``Terminal-Key`` header names, or 401."""
+def parse_terminal_key(key: str | None) -> tuple[int, str]:
+    """The terminal id and secret of a ``Terminal-Key`` header, or 401."""
     if not key:
         raise ApiProblem(401, "terminal_key_missing", "This request needs a Terminal-Key.")
     ident, _, secret = key.strip().partition(".")
-    terminal = await session.get(Terminal, int(ident)) if ident.isdigit() and secret else None
+    # ASCII and short: ``int()`` must not fail on "²" or overflow a database integer.
+    if not (ident.isascii() and ident.isdigit() and len(ident) <= 9 and secret):
+        raise _invalid_terminal_key()
+    return int(ident), secret
+
+
+def check_terminal(terminal: Terminal | None, secret: str) -> Terminal:
+    """``terminal`` when it exists, is active and ``secret`` is its key, else 401."""
     if terminal is None or not terminal.active or not same_digest(secret, terminal.secret_hash):
-        raise ApiProblem(401, "terminal_key_invalid", "The Terminal-Key is not valid.")
+        raise _invalid_terminal_key()
     return terminal
+
+
+def _invalid_terminal_key() -> ApiProblem:
+    return ApiProblem(401, "terminal_key_invalid", "The Terminal-Key is not valid.")
+
+
+async def authenticate_terminal(session: AsyncSession, key: str | None) -> Terminal:
+    """The terminal a ``Terminal-Key`` header names, or 401."""
+    ident, secret = parse_terminal_key(key)
+    return check_terminal(await session.get(Terminal, ident), secret)
 
 
 def session_is_live(ctx: ServerContext, token: SessionToken) -> bool:

@@ -102,8 +102,10 @@ async def insert_ignoring_conflict(
     """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(**values).on_conflict_do_nothing()
+    # The values go as parameters, not into the statement: a statement with the values
+    # built in has a new cache key every time and costs a fresh compilation (~2 ms).
+    statement = insert(table).on_conflict_do_nothing()
     if returning is None:
-        await session.execute(statement)
+        await session.execute(statement, values)
         return None
-    return (await session.execute(statement.returning(returning))).scalar_one_or_none()
+    return (await session.execute(statement.returning(returning), values)).scalar_one_or_none()

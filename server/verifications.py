@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from kiosk.protocol import (
     VerificationRequest,
 )
 from server.audit import audit
-from server.auth import TerminalKey, authenticate_terminal
+from server.auth import TerminalKey, check_terminal, parse_terminal_key
 from server.context import Ctx, ServerContext
 from server.db import insert_ignoring_conflict
 from server.models import (
@@ -94,89 +94,137 @@ async def _write_result(
     student: Student,
     terminal: Terminal,
 ) -> VerificationReceipt:
+    # Core statements, not ORM objects: this is the hottest write of the server, and the
+    # unit of work sent the 17 decisions as 17 statements (bench: 24 → 9 per submission).
     now = ctx.now()
     current = record_values(student)
-    verification = Verification(
-        result_id=str(body.result_id),
-        student_id=student.id,
-        terminal_id=terminal.id,
-        record_version=body.record_version,
-        photo_version=student.photo_version,
-        photo_verdict=body.photo.verdict,
-        photo_reason=body.photo.reason,
-        photo_note=body.photo.note,
-        started_at=body.started_at,
-        finished_at=body.finished_at,
-        submitted_at=now,
+    verification_id = (
+        await session.execute(
+            insert(Verification).returning(Verification.id),
+            {
+                "result_id": str(body.result_id),
+                "student_id": student.id,
+                "terminal_id": terminal.id,
+                "record_version": body.record_version,
+                "photo_version": student.photo_version,
+                "photo_verdict": body.photo.verdict,
+                "photo_reason": body.photo.reason,
+                "photo_note": body.photo.note,
+                "started_at": body.started_at,
+                "finished_at": body.finished_at,
+                "submitted_at": now,
+            },
+        )
+    ).scalar_one()
+    receipt_no = f"XJ{now:%Y%m%d}{verification_id:06d}"
+    await session.execute(
+        update(Verification)
+        .where(Verification.id == bindparam("vid"))
+        .values(receipt_no=bindparam("no")),
+        {"vid": verification_id, "no": receipt_no},
     )
-    session.add(verification)
-    # This submission is the check the changed fields were waiting for.
-    student.recheck_fields = []
-    await session.flush()
-    verification.receipt_no = f"XJ{now:%Y%m%d}{verification.id:06d}"
+    if student.recheck_fields:
+        # This submission is the check the changed fields were waiting for.
+        student.recheck_fields = []
     # (field, value on record, proposed, note) for everything the student marked wrong.
     reported: list[tuple[str, str, str | None, str | None]] = []
+    decisions: list[dict[str, object]] = []
     for decision in body.fields:
         # Stored normalised (full-width digits, spaces), as the validator accepted it.
         proposed = (
             validate_field(decision.key, decision.proposed).value if decision.proposed else None
         )
-        session.add(
-            VerificationField(
-                verification_id=verification.id,
-                key=decision.key,
-                verdict=decision.verdict,
-                shown_value=current[decision.key],
-                proposed=proposed,
-                note=decision.note,
-            )
-        )
+        decisions.append({
+            "verification_id": verification_id, "key": decision.key, "verdict": decision.verdict,
+            "shown_value": current[decision.key], "proposed": proposed, "note": decision.note,
+        })  # fmt: skip
         if decision.verdict == "incorrect":
             reported.append((decision.key, current[decision.key], proposed, decision.note))
+    await session.execute(insert(VerificationField), decisions)
     if body.photo.verdict == "incorrect":
         photo = f"v{student.photo_version}"
         reported.append(("photo", photo, body.photo.reason, body.photo.note))
-    corrections = [
-        Correction(
-            verification_id=verification.id,
-            student_id=student.id,
-            field=field,
-            current_value=value,
-            proposed=proposed,
-            note=note,
-            created_at=now,
-            updated_at=now,
+    corrections: list[CorrectionRef] = []
+    if reported:
+        rows = [
+            {
+                "verification_id": verification_id,
+                "student_id": student.id,
+                "field": field,
+                "current_value": value,
+                "proposed": proposed,
+                "note": note,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for field, value, proposed, note in reported
+        ]
+        inserted = await session.execute(
+            insert(Correction).returning(
+                Correction.id, Correction.field, Correction.state, sort_by_parameter_order=True
+            ),
+            rows,
         )
-        for field, value, proposed, note in reported
-    ]
-    session.add_all(corrections)
-    await session.flush()
+        corrections = [CorrectionRef(id=r.id, field=r.field, state=r.state) for r in inserted]
     audit(
         session, "verification.submit", actor=f"student:{student.id}", at=now,
-        terminal_id=terminal.id, target=f"verification:{verification.id}",
+        terminal_id=terminal.id, target=f"verification:{verification_id}",
         corrections=len(corrections),
     )  # fmt: skip
-    return VerificationReceipt(
-        receipt_no=verification.receipt_no,
-        submitted_at=now,
-        corrections=[CorrectionRef(id=c.id, field=c.field, state=c.state) for c in corrections],
-    )
+    return VerificationReceipt(receipt_no=receipt_no, submitted_at=now, corrections=corrections)
 
 
-def _replay(row: IdempotencyKey, fingerprint: str) -> JSONResponse:
+async def _stored_answer(
+    ctx: ServerContext, terminal_id: int, key: str, fingerprint: str
+) -> JSONResponse | None:
+    """What an earlier request under this key was answered, if there was one.
+
+    A replay with the same body gets the first receipt again (200); the same key with
+    another body is 422 ``idempotency_key_reused``.
+    """
+    async with ctx.db.sessions() as session:
+        row = (
+            await session.execute(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.terminal_id == terminal_id, IdempotencyKey.key == key
+                )
+            )
+        ).scalar_one_or_none()
+    if row is None or row.response_body is None:
+        return None
     if row.fingerprint != fingerprint:
         raise ApiProblem(
             422,
             "idempotency_key_reused",
             "This Idempotency-Key was already used for a different request.",
         )
-    if row.status != "done" or row.response_body is None:
-        raise ApiProblem(409, "request_in_progress", "This request is still being processed.")
     return JSONResponse(
         VerificationReceipt.model_validate_json(row.response_body).model_dump(mode="json"),
         status_code=200,
         headers={REPLAYED_HEADER: "true"},
     )
+
+
+class _KeyTaken(Exception):
+    """Another transaction stored this Idempotency-Key first; this one must roll back."""
+
+
+def _refusal(
+    ticket: tuple[int, int] | None, body: VerificationRequest, student: Student | None
+) -> ApiProblem | None:
+    """Why this result cannot be recorded against ``student``, if it cannot."""
+    if student is None or ticket is None or ticket[1] != body.record_version:
+        return ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.")
+    if student.record_version != body.record_version:
+        return ApiProblem(
+            409,
+            "record_changed",
+            "The record has changed since it was shown; check it again.",
+            record_version=student.record_version,
+        )
+    if errors := _semantic_errors(body, student):
+        return validation_problem(errors)
+    return None
 
 
 @router.post(
@@ -203,55 +251,61 @@ async def submit_verification(
 
     The first call answers 201 with the receipt; a replay with the same key and body
     answers 200 with the same receipt; the same key with another body answers 422.
+
+    The key is stored last, in the same transaction as the result: the result's unique
+    ``result_id`` and the key's unique index make a concurrent duplicate wait for the first
+    to commit and then fail, and every refusal first looks for an earlier answer under the
+    key, so a retry after the record changed or the ticket expired still gets its receipt.
+    The common case costs one read and five writes.
     """
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    terminal_id, secret = parse_terminal_key(terminal_key)
+    try:
+        ticket: tuple[int, int] | None = read_ticket(ctx, body.ticket)
+    except ApiProblem:
+        ticket = None
+    key: str | None = None
     try:
         async with ctx.db.sessions.begin() as session:
-            terminal = await authenticate_terminal(session, terminal_key)
+            found = (
+                await session.execute(
+                    select(Terminal, Student)
+                    .outerjoin(Student, Student.id == (ticket[0] if ticket else None))
+                    .where(Terminal.id == terminal_id)
+                )
+            ).one_or_none()
+            terminal, student = found if found is not None else (None, None)
+            terminal = check_terminal(terminal, secret)
             key = parse_idempotency_key(idempotency_key)
-            claimed = await insert_ignoring_conflict(
+            if refusal := _refusal(ticket, body, student):
+                raise refusal
+            assert student is not None  # _refusal is None only with a student
+            receipt = await _write_result(session, ctx, body, student, terminal)
+            stored = await insert_ignoring_conflict(
                 session,
                 IdempotencyKey,
                 {
-                    "terminal_id": terminal.id,
-                    "key": key,
-                    "fingerprint": fingerprint,
-                    "status": "in_progress",
-                    "created_at": ctx.now(),
+                    "terminal_id": terminal.id, "key": key, "fingerprint": fingerprint,
+                    "status": "done", "created_at": ctx.now(), "response_code": 201,
+                    "response_body": receipt.model_dump_json(),
                 },
                 returning=IdempotencyKey.id,
-            )
-            if claimed is None:
-                existing = (
-                    await session.execute(
-                        select(IdempotencyKey).where(
-                            IdempotencyKey.terminal_id == terminal.id, IdempotencyKey.key == key
-                        )
-                    )
-                ).scalar_one()
-                return _replay(existing, fingerprint)
-            student_id, ticket_version = read_ticket(ctx, body.ticket)
-            student = await session.get(Student, student_id)
-            if student is None or ticket_version != body.record_version:
-                raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.")
-            if student.record_version != body.record_version:
-                raise ApiProblem(
-                    409,
-                    "record_changed",
-                    "The record has changed since it was shown; check it again.",
-                    record_version=student.record_version,
-                )
-            if errors := _semantic_errors(body, student):
-                raise validation_problem(errors)
-            # A result_id used before (under another key) breaks the unique constraint;
-            # checking first would cost a query on every submission to catch a rare case.
-            receipt = await _write_result(session, ctx, body, student, terminal)
-            await session.execute(
-                update(IdempotencyKey)
-                .where(IdempotencyKey.id == claimed)
-                .values(status="done", response_code=201, response_body=receipt.model_dump_json())
-            )
-    except IntegrityError:
+            )  # fmt: skip
+            if stored is None:
+                raise _KeyTaken
+    except (ApiProblem, IntegrityError, _KeyTaken) as failure:
+        if key is None:  # 401 or 400: nothing was looked at under a key
+            raise
+        # The transaction has rolled back; the key may hold the answer this request wants.
+        if (earlier := await _stored_answer(ctx, terminal_id, key, fingerprint)) is not None:
+            return earlier
+        if isinstance(failure, ApiProblem):
+            raise
+        if isinstance(failure, _KeyTaken):
+            # Only if the key's holder rolled back between our insert and our look-up.
+            raise ApiProblem(
+                409, "request_in_progress", "This request is still being processed."
+            ) from None
         # The result_id was already submitted, under another Idempotency-Key.
         raise _result_conflict() from None
     return JSONResponse(receipt.model_dump(mode="json"), status_code=201)

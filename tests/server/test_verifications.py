@@ -195,6 +195,26 @@ async def test_ticket_of_one_student_cannot_submit_for_another(world: World) -> 
     assert owner is not None and owner.student_no.endswith("0003")
 
 
+async def test_a_retry_gets_its_receipt_after_the_record_changed_and_the_ticket_expired(
+    world: World,
+) -> None:
+    # A kiosk's outbox may resend days later, after a correction was applied.
+    _token, body = await prepared(world)
+    key = str(uuid.uuid4())
+    first = await submit(world, body, key)
+    assert first.status_code == 201, first.text
+    async with world.ctx.db.sessions.begin() as session:
+        await session.execute(update(Student).values(record_version=2))
+    world.clock.advance(days=world.ctx.settings.ticket_days, seconds=1)
+    retry = await submit(world, body, key)
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    other = await submit(world, dict(body, result_id=str(uuid.uuid4())), key)
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    assert await count(world, Verification) == 1
+
+
 async def test_expired_ticket_is_refused(world: World) -> None:
     _token, body = await prepared(world)
     world.clock.advance(days=world.ctx.settings.ticket_days, seconds=1)
