@@ -104,7 +104,8 @@ async def insert_ignoring_conflict(
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     # The values go as parameters, not into the statement: a statement with the values
     # built in has a new cache key every time and costs a fresh compilation (~2 ms).
-    statement = insert(table).on_conflict_do_nothing()
+    # The table, not the mapped class: a plain Core statement skips the ORM's bulk layer.
+    statement = insert(table.metadata.tables[table.__tablename__]).on_conflict_do_nothing()
     if returning is None:
         await session.execute(statement, values)
         return None

@@ -33,6 +33,7 @@ from server.auth import TerminalKey, check_terminal, parse_terminal_key
 from server.context import Ctx, ServerContext
 from server.db import insert_ignoring_conflict
 from server.models import (
+    Base,
     Correction,
     IdempotencyKey,
     Student,
@@ -44,6 +45,12 @@ from server.problems import ApiProblem, validation_problem
 from server.records import read_ticket, record_values
 
 router = APIRouter(prefix=API_PREFIX, tags=["verifications"])
+
+# Tables, not mapped classes, in the writes below: an insert of a mapped class goes through
+# the ORM's bulk-persistence layer, which costs more than the statement itself.
+_VERIFICATIONS = Base.metadata.tables[Verification.__tablename__]
+_DECISIONS = Base.metadata.tables[VerificationField.__tablename__]
+_CORRECTIONS = Base.metadata.tables[Correction.__tablename__]
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -101,7 +108,7 @@ async def _write_result(
     current = record_values(student)
     verification_id = (
         await session.execute(
-            insert(Verification).returning(Verification.id),
+            insert(_VERIFICATIONS).returning(_VERIFICATIONS.c.id),
             {
                 "result_id": str(body.result_id),
                 "student_id": student.id,
@@ -119,8 +126,8 @@ async def _write_result(
     ).scalar_one()
     receipt_no = f"XJ{now:%Y%m%d}{verification_id:06d}"
     await session.execute(
-        update(Verification)
-        .where(Verification.id == bindparam("vid"))
+        update(_VERIFICATIONS)
+        .where(_VERIFICATIONS.c.id == bindparam("vid"))
         .values(receipt_no=bindparam("no")),
         {"vid": verification_id, "no": receipt_no},
     )
@@ -141,7 +148,7 @@ async def _write_result(
         })  # fmt: skip
         if decision.verdict == "incorrect":
             reported.append((decision.key, current[decision.key], proposed, decision.note))
-    await session.execute(insert(VerificationField), decisions)
+    await session.execute(insert(_DECISIONS), decisions)
     if body.photo.verdict == "incorrect":
         photo = f"v{student.photo_version}"
         reported.append(("photo", photo, body.photo.reason, body.photo.note))
@@ -161,8 +168,11 @@ async def _write_result(
             for field, value, proposed, note in reported
         ]
         inserted = await session.execute(
-            insert(Correction).returning(
-                Correction.id, Correction.field, Correction.state, sort_by_parameter_order=True
+            insert(_CORRECTIONS).returning(
+                _CORRECTIONS.c.id,
+                _CORRECTIONS.c.field,
+                _CORRECTIONS.c.state,
+                sort_by_parameter_order=True,
             ),
             rows,
         )
