@@ -17,6 +17,7 @@ from server import (
     health,
     imports,
     notify,
+    openapi,
     records,
     registration,
     staff,
@@ -67,17 +68,36 @@ class BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await too_large.response()(scope, receive, send)
             return
+        if declared is not None:
+            # The HTTP server delivers no more than the declared length.
+            await self.app(scope, receive, send)
+            return
+        # A streamed (chunked) body is read here first, up to the limit: an error raised
+        # from inside the app's own body reading would reach the client as 400, not 413.
+        chunks: list[bytes] = []
         seen = 0
-
-        async def limited_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                return  # the client went away: there is no one to answer
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > limit:
-                raise too_large
-            return message
+                await too_large.response()(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
 
-        await self.app(scope, limited_receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def create_app(
@@ -121,4 +141,6 @@ def create_app(
         limit=settings.max_body_bytes,
         wider={imports.IMPORTS_PREFIX: settings.import_max_bytes},
     )
+    # After install_handlers: it wraps their HTTP error handler (the Allow of a 405).
+    openapi.install(app)
     return app

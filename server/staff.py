@@ -128,6 +128,8 @@ def staff_with(*roles: StaffRole) -> Any:
             raise Forbidden(staff, target=request.url.path)
         return staff
 
+    # Read by server.openapi, which documents the 403 of every route this dependency guards.
+    dependency.staff_roles = roles  # type: ignore[attr-defined]
     return Depends(dependency)
 
 

@@ -6,12 +6,14 @@ import asyncio
 import copy
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
 from kiosk.fields import FIELD_KEYS
+from kiosk.protocol import TERMINAL_KEY_HEADER
 from server.models import (
     AuditEvent,
     Correction,
@@ -350,6 +352,30 @@ async def test_malformed_json_and_oversized_body(world: World) -> None:
     huge = await submit(world, b"[" + b"1," * 40_000 + b"1]", str(uuid.uuid4()))
     assert huge.status_code == 413
     assert await count(world, Verification) == 0
+
+
+async def test_a_streamed_body_over_the_limit_is_413_and_under_it_is_read(world: World) -> None:
+    _token, body = await prepared(world)
+
+    async def chunks(data: bytes) -> AsyncIterator[bytes]:
+        # A generator body goes out chunked, with no Content-Length to refuse it by.
+        for start in range(0, len(data), 1000):
+            yield data[start : start + 1000]
+
+    headers = {
+        TERMINAL_KEY_HEADER: world.terminal_key,
+        "Idempotency-Key": str(uuid.uuid4()),
+        "Content-Type": "application/json",
+    }
+    huge = await world.client.post(
+        "/api/v1/verifications", content=chunks(b"[" + b"1," * 40_000 + b"1]"), headers=headers
+    )
+    assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
+    assert await count(world, Verification) == 0
+    fine = await world.client.post(
+        "/api/v1/verifications", content=chunks(json.dumps(body).encode()), headers=headers
+    )
+    assert fine.status_code == 201, fine.text
 
 
 async def test_submission_needs_a_terminal_key(world: World) -> None:
