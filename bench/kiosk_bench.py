@@ -139,6 +139,10 @@ def startup(server_url: str, terminal_key: str, workdir: Path, runs: int = 7) ->
         KIOSK_KIOSK__OUTBOX_PATH=str(workdir / "outbox.sqlite3"),
     )
     env.pop("TEXTUAL", None)
+    # With this set (as some shells and CI images do) no start ever finds the project's
+    # .pyc files, and each kiosk start would recompile kiosk/ and screens/ from source, a
+    # cost a deployed terminal pays once; hello world has no sources of its own to compile.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples: dict[str, list[float]] = {"hello": [], "kiosk": []}
     # One unmeasured start each, so that both find the .pyc files and the page cache warm.
     for kind in samples:

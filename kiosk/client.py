@@ -12,10 +12,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from typing import Any, TypeVar
+import sys
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from kiosk.errors import message_for
@@ -45,6 +45,10 @@ from kiosk.protocol import (
     VerifyCodesRequest,
     VerifyCodesResponse,
 )
+
+if TYPE_CHECKING:
+    # Imported where it is used instead: see BaseClient._http.
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +135,35 @@ class BaseClient:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._token: str | None = None
-        self._http = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout_s),
-            follow_redirects=False,
-            transport=transport,
-            headers={"Accept": f"{_JSON}, application/problem+json"},
-        )
+        self._base_url = base_url
+        self._timeout_s = timeout_s
+        self._transport = transport
+        self._pool: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The connection pool, made on first use.
+
+        httpx, its transport and its TLS context cost the kiosk's start ~150 ms (imports,
+        the CA bundle), which the first frame need not wait for: the kiosk's first request
+        is sent after it.
+        """
+        if self._pool is None:
+            # httpx imports its command-line client when click is installed (the server
+            # brings it): click, rich's progress and syntax views, pygments, ~3 MiB and
+            # 50 ms that no terminal uses. httpx falls back to a stub when that import fails,
+            # as a None entry in sys.modules makes it.
+            sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+            import httpx
+
+            self._pool = httpx.AsyncClient(
+                base_url=self._base_url,
+                timeout=httpx.Timeout(self._timeout_s),
+                follow_redirects=False,
+                transport=self._transport,
+                headers={"Accept": f"{_JSON}, application/problem+json"},
+            )
+        return self._pool
 
     @property
     def token(self) -> str | None:
@@ -174,10 +200,11 @@ class BaseClient:
             sent["Authorization"] = f"Bearer {bearer}"
         if content is not None:
             sent["Content-Type"] = _JSON
+        http = self._http
+        import httpx  # loaded by self._http
+
         try:
-            response = await self._http.request(
-                method, url, content=content, headers=sent, params=params
-            )
+            response = await http.request(method, url, content=content, headers=sent, params=params)
         except httpx.TimeoutException:
             log.warning("%s: timed out", what)
             raise ApiError(0, "timeout") from None
@@ -257,8 +284,9 @@ class BaseClient:
             )
 
     async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
+        """Close the connection pool (if a request ever opened it)."""
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 class ApiClient(BaseClient):
@@ -349,14 +377,13 @@ class ApiClient(BaseClient):
         The link needs no credentials; the terminal key is sent only if the link is on the
         server's own origin.
         """
+        own = self._http.base_url
+        import httpx  # loaded by self._http
+
         target = httpx.URL(f"{url.rstrip('/')}/photo.jpg")
         # Photo links may point at the server's public address, which phones use; the
         # terminal's secret goes only to the origin the terminal itself is configured for.
-        own_origin = (target.scheme, target.host, target.port) == (
-            self._http.base_url.scheme,
-            self._http.base_url.host,
-            self._http.base_url.port,
-        )
+        own_origin = (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
         response = await self._send(
             "GET",
             str(target),

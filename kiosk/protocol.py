@@ -55,7 +55,12 @@ class Reply(BaseModel):
     """Base of response models: unknown keys are ignored, so a newer server can add members
     without breaking the terminals already in the labs."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # defer_build (here and in ProblemDetails): each answer model builds its validator on
+    # first use, not at import. This module holds the whole API (staff, imports,
+    # registration), and building all of it cost every kiosk start ~90 ms for models a
+    # student never touches. Not for request models: FastAPI warns about deferred ones it
+    # reads request bodies into.
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -72,7 +77,7 @@ class FieldError(Reply):
 class ProblemDetails(BaseModel):
     """An RFC 9457 problem document with a stable ``code`` the kiosk translates."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     type: str = "about:blank"
     title: str

@@ -9,6 +9,7 @@ survives into the next (reference/textual.md §2.4).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -30,13 +31,14 @@ from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step,
 from screens import text as T
 from screens.base import KioskScreen, Relabelling
 from screens.idle_warning import IdleWarningModal
-from screens.login import LoginScreen
 from screens.ports import KioskClient
-from screens.record import RecordScreen
-from screens.review import ReviewScreen
 from screens.session import StudentSession
-from screens.staff_pin import StaffPinModal
 from screens.welcome import WelcomeScreen
+
+# The student's screens are imported when first needed (see _login_screen), but the optional
+# image package behind the photo screen probes the terminal as it is imported, which must
+# happen before the app starts (screens/widgets/photo_image.py).
+from screens.widgets import photo_image  # noqa: F401
 
 HEARTBEAT_INTERVAL_S = 10.0
 """How often the live board hears from this terminal."""
@@ -44,6 +46,18 @@ HEALTH_INTERVAL_S = 10.0
 """How often the welcome screen's server status is refreshed."""
 IDLE_CHECK_INTERVAL_S = 1.0
 """How often idleness is checked (also the idle warning's countdown step)."""
+
+
+def _login_screen(notice: Msg | None = None) -> Screen[Any]:
+    """The student mode's first screen.
+
+    The student's screens (login, record, fields, photo, review, registration) are imported
+    when the first student presses Enter, not before the welcome screen's first frame.
+    """
+    from screens.login import LoginScreen
+
+    return LoginScreen(notice)
+
 
 HIGH_CONTRAST = Theme(
     name="kiosk-high-contrast",
@@ -127,12 +141,12 @@ class KioskApp(App[None], inherit_bindings=False):
         self._ending = False
         self.set_reactive(KioskApp.lang, settings.language)
         self.set_reactive(KioskApp.terminal_name, terminal_name)
-        self.add_mode("student", LoginScreen)
+        self.add_mode("student", _login_screen)
 
     # --- lockdown -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        """Theme, then the background rhythm: idle checks, heartbeats, health."""
+        """Theme, outbox, then the background rhythm: idle checks, heartbeats, health."""
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
         # Opened before anything else, so that results a crash left behind go out now; a
@@ -143,11 +157,32 @@ class KioskApp(App[None], inherit_bindings=False):
         self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
+
+    def on_ready(self) -> None:
+        """The first frame is on the screen: now the first heartbeat and health check.
+
+        Not on mount: their workers would run before the first frame, and the first request
+        loads the HTTP stack (httpx, httpcore, anyio, the TLS context), ~250 ms.
+
+        Everything made until now (modules, styles, the welcome screen) lives as long as the
+        app, so after one collection it is moved out of the garbage collector's sight:
+        otherwise each full collection walks all of it again, and one (over 100 ms) would now
+        and then land between a key and its frame. Unfrozen on unmount. ``kiosk run`` starts
+        with the collector off (kiosk.cli), so it is switched on here.
+        """
+        gc.collect()
+        gc.freeze()
+        gc.enable()
         self.send_heartbeat()
         self.check_health()
 
     async def on_unmount(self) -> None:
-        """Stop the sender and close the outbox; what is still waiting goes on the next start."""
+        """Stop the sender and close the outbox; what is still waiting goes on the next start.
+
+        And hand what :meth:`on_ready` froze back to the garbage collector (a process may
+        run another app after this one, as the tests do).
+        """
+        gc.unfreeze()
         if self.sender is not None:
             await self.sender.stop()
         if self.outbox is not None:
@@ -158,6 +193,9 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def action_staff_exit(self) -> None:
         """ctrl+q: only staff may leave, with the PIN."""
+        # Imported on demand: it brings argon2, which no student needs.
+        from screens.staff_pin import StaffPinModal
+
         if not isinstance(self.screen, StaffPinModal):
             self.push_screen(StaffPinModal())
 
@@ -217,6 +255,8 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def open_review(self) -> None:
         """On to the review of all answers."""
+        from screens.review import ReviewScreen  # a student screen: see _login_screen
+
         self.push_screen(ReviewScreen())
 
     def restart_check(self, notice: Msg) -> None:
@@ -224,6 +264,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.run_worker(self._back_to_record(notice), group="navigation")
 
     async def _back_to_record(self, notice: Msg) -> None:
+        from screens.record import RecordScreen  # a student screen: see _login_screen
+
         while not isinstance(self.screen, RecordScreen) and len(self.screen_stack) > 1:
             await self.pop_screen()
         if isinstance(self.screen, RecordScreen):
@@ -254,7 +296,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.copy_to_clipboard("")
         await self.switch_mode("welcome")
         await self.remove_mode("student")
-        self.add_mode("student", partial(LoginScreen, notice) if to_login else LoginScreen)
+        self.add_mode("student", partial(_login_screen, notice) if to_login else _login_screen)
         if to_login:
             await self.switch_mode("student")
         elif isinstance(self.screen, WelcomeScreen):

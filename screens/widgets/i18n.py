@@ -54,7 +54,11 @@ class Translatable(Static):
     def relabel(self, lang: Lang) -> None:
         """Show the text in ``lang``."""
         self._lang = lang
-        self.update(self.text_in(lang))
+        text = self.text_in(lang)
+        # Static.update repaints the widget and lays out the screen again even for the same
+        # text, and most keys on the field screen leave its mark and hint lines as they were.
+        if text != self.content:
+            self.update(text)
 
     def text_in(self, lang: Lang) -> str:
         """The text in ``lang``."""
