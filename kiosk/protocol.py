@@ -13,6 +13,7 @@ import uuid
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -30,6 +31,20 @@ TERMINAL_KEY_HEADER = "Terminal-Key"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def _exists_in_utc(value: dt.datetime) -> dt.datetime:
+    # The server stores every moment in UTC; 0001-01-01T00:00+14:00 has no UTC date.
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("the moment lies outside the years 1 to 9999 in UTC") from None
+    return value
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_exists_in_utc)]
+"""A moment a request sends: with its UTC offset, and one that UTC can express."""
+
 
 Verdict = Literal["correct", "incorrect"]
 PhotoReason = Literal["not_me", "blurred", "background", "other"]
@@ -234,8 +249,8 @@ class VerificationRequest(Model):
     record_version: Annotated[int, Field(ge=1)]
     fields: Annotated[list[FieldDecision], Field(min_length=17, max_length=17)]
     photo: PhotoDecision
-    started_at: AwareDatetime
-    finished_at: AwareDatetime
+    started_at: Instant
+    finished_at: Instant
 
     @field_validator("fields")
     @classmethod
@@ -365,8 +380,8 @@ class SupervisedSessionCreate(Model):
 
     title: Label
     lab: Label
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     class_name: Label | None = None
     student_nos: Annotated[list[StudentNo], Field(max_length=2000)] = Field(default_factory=list)
 

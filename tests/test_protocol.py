@@ -156,6 +156,15 @@ def _naive_times(body: dict[str, Any]) -> None:
     body["finished_at"] = "2026-06-01T09:05:00"
 
 
+def _started_before_year_one_in_utc(body: dict[str, Any]) -> None:
+    # Valid ISO 8601 and aware, but UTC has no such date: the server could not store it.
+    body["started_at"] = "0001-01-01T00:00:00+14:00"
+
+
+def _finished_after_year_9999_in_utc(body: dict[str, Any]) -> None:
+    body["finished_at"] = "9999-12-31T23:00:00-14:00"
+
+
 def _record_version_zero(body: dict[str, Any]) -> None:
     body["record_version"] = 0
 
@@ -173,6 +182,8 @@ def _bad_result_id(body: dict[str, Any]) -> None:
     [
         _missing_verdict,
         _missing_verdict_with_17,
+        _started_before_year_one_in_utc,
+        _finished_after_year_9999_in_utc,
         _repeated_key,
         _unknown_key,
         _no_verdict,

@@ -24,10 +24,9 @@ The photo link's 403/410 are the documented exceptions to the problem format: an
 for ``GET /p/{token}``, no body for ``/p/{token}/photo.jpg``. A 405 lists in ``Allow`` every
 method the document gives its path, and is checked so.
 
-A known server bug this test can find now and then (reported, not fixed here): an aware
-datetime whose UTC conversion leaves the datetime range (``0001-01-01T00:00:00+14:00``) is
-schema-valid but answers 500 when stored, e.g. by ``POST /api/v1/staff/supervised-sessions``
-when a generated request names the seeded lab ``A101``.
+It found one server bug, since fixed: an aware datetime whose UTC conversion leaves the
+datetime range (``0001-01-01T00:00:00+14:00``) was schema-valid but answered 500 when stored;
+requests now refuse it with 422 (``kiosk.protocol.Instant``).
 """
 
 from __future__ import annotations

@@ -44,6 +44,23 @@ async def staffed(world: World) -> World:
     return world
 
 
+async def test_a_session_time_utc_cannot_express_is_422_not_500(world: World) -> None:
+    await add_staff(world)
+    headers = await staff_headers(world, "registrar")
+    answer = await world.client.post(
+        "/api/v1/staff/supervised-sessions",
+        json={
+            "title": "x",
+            "lab": "A101",
+            "starts_at": "0001-01-01T00:00:00+14:00",
+            "ends_at": "2026-06-01T10:00:00Z",
+        },
+        headers=headers,
+    )
+    assert answer.status_code == 422, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["starts_at"]
+
+
 async def _student_id(world: World) -> int:
     async with world.ctx.db.sessions() as session:
         account = (
