@@ -1,9 +1,11 @@
 """Submitting a verification result: idempotent, all-or-nothing, audited.
 
-The whole submission is one transaction (reference/server.md §2.4): claim the idempotency
-key, check the ticket and the record version, validate every proposed value, write the
-result, its 17 decisions, the corrections and the audit row, and store the answer for
-replays. Any error rolls all of it back, so a rejected request changes nothing.
+The whole submission is one transaction (reference/server.md §2.4): check the terminal, the
+ticket and the record version, validate every proposed value, write the result, its 17
+decisions, the corrections and the audit row, and store the idempotency key with the answer
+for replays. Any error rolls all of it back, so a rejected request changes nothing; a
+refused request then looks for an earlier answer under its key (a retry of a result that
+was recorded gets that answer, whatever changed since).
 """
 
 from __future__ import annotations
