@@ -13,12 +13,26 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_FILE = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK_"
 DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
+
+
+def _http_url(value: str) -> str:
+    # Checked here so that a typo is named at start-up, not met as a failed request later.
+    if value:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
+            raise ValueError("must be an http:// or https:// URL with a host")
+    return value
+
+
+UrlOrEmpty = Annotated[str, AfterValidator(_http_url)]
+"""An http(s) URL, or empty where the key is optional."""
 
 
 class ConfigError(Exception):
@@ -39,7 +53,7 @@ class Section(BaseModel):
 class KioskSettings(Section):
     """The ``[kiosk]`` section: one lab terminal."""
 
-    server_url: str = "http://127.0.0.1:8000"
+    server_url: Annotated[UrlOrEmpty, Field(min_length=1)] = "http://127.0.0.1:8000"
     """Base URL of the university server."""
 
     terminal_key: str = ""
@@ -90,7 +104,7 @@ class ServerSettings(Section):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     """uvicorn worker processes; more than one needs PostgreSQL."""
 
-    public_base_url: str = ""
+    public_base_url: UrlOrEmpty = ""
     """Base URL phones use to open photo links; empty means ``http://host:port``."""
 
     secret_key: str = DEMO_SECRET
@@ -184,7 +198,7 @@ class ServerSettings(Section):
     mail_from: str = "学籍校对终端 <noreply@example.edu.cn>"
     """The From header of registration mail."""
 
-    sms_gateway_url: str = ""
+    sms_gateway_url: UrlOrEmpty = ""
     """HTTP(S) endpoint of the SMS gateway (POST, JSON); empty means the local mailbox."""
 
     sms_headers: dict[str, str] = Field(default_factory=dict)

@@ -95,6 +95,10 @@ def test_environment_overrides_without_a_file(
         ("[server]\nportt = 8000\n", "server.portt"),
         ("[printer]\nname = 1\n", "printer"),
         ("[server]\nworkers = 0\n", "server.workers"),
+        ('[kiosk]\nserver_url = "127.0.0.1:8000"\n', "kiosk.server_url"),
+        ('[kiosk]\nserver_url = ""\n', "kiosk.server_url"),
+        ('[server]\npublic_base_url = "ftp://x"\n', "server.public_base_url"),
+        ('[server]\nsms_gateway_url = "http://"\n', "server.sms_gateway_url"),
     ],
 )
 def test_bad_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
