@@ -262,9 +262,8 @@ class IdempotencyKey(Base):
     terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"))
     key: Mapped[str] = mapped_column(String(36))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(12), default="in_progress")
-    response_code: Mapped[int | None] = mapped_column(Integer)
-    response_body: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[str] = mapped_column(Text)
+    """The 201 answer (a receipt), written in the same transaction as the result."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

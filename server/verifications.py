@@ -203,7 +203,7 @@ async def _stored_answer(
                 )
             )
         ).scalar_one_or_none()
-    if row is None or row.response_body is None:
+    if row is None:
         return None
     if row.fingerprint != fingerprint:
         raise ApiProblem(
@@ -299,8 +299,7 @@ async def submit_verification(
                 IdempotencyKey,
                 {
                     "terminal_id": terminal.id, "key": key, "fingerprint": fingerprint,
-                    "status": "done", "created_at": ctx.now(), "response_code": 201,
-                    "response_body": receipt.model_dump_json(),
+                    "created_at": ctx.now(), "response_body": receipt.model_dump_json(),
                 },
                 returning=IdempotencyKey.id,
             )  # fmt: skip
