@@ -7,7 +7,7 @@ import os
 import random
 import sqlite3
 import stat
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -40,20 +40,6 @@ def path(tmp_path: Path) -> Path:
 def outbox(path: Path) -> Iterator[Outbox]:
     with Outbox.open(path) as box:
         yield box
-
-
-@pytest.fixture
-async def make_client() -> AsyncIterator[Callable[[Script], ApiClient]]:
-    clients: list[ApiClient] = []
-
-    def make(script: Script) -> ApiClient:
-        client = ApiClient("http://server.test", "t.k", transport=httpx.MockTransport(script))
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 def raw_rows(path: Path) -> list[tuple[object, ...]]:

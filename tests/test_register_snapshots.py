@@ -6,14 +6,11 @@ SVGs (tests/__snapshots__/) before committing them.
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from tests.kiosk_fakes import CODES, FakeClient, FakeMonotonic, build_app, settle
 from tests.test_register_screens import put_account, put_identity, to_codes, to_register
@@ -22,19 +19,7 @@ DEMO_ACCOUNTS = [("demo1@example.edu.cn", "Demo-2025!", "全部正确 all correc
 Step = Callable[[Pilot[None]], Awaitable[None]]
 
 
-@pytest.fixture(autouse=True)
-def _stable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One time zone for the times shown, and no blinking cursor."""
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Shanghai"
-    time.tzset()
-    yield
-    if previous is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = previous
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("stable_display")
 
 
 async def account(pilot: Pilot[None]) -> None:

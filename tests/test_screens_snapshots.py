@@ -6,15 +6,12 @@ SVGs (tests/__snapshots__/) before committing them.
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
 from textual.pilot import Pilot
-from textual.widgets import Input
 
 from tests.kiosk_fakes import (
     FakeClient,
@@ -37,19 +34,7 @@ DEMO_ACCOUNTS = [
 Step = Callable[[Pilot[None], FakeMonotonic], Awaitable[None]]
 
 
-@pytest.fixture(autouse=True)
-def _stable(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """One time zone for the times shown, and no blinking cursor."""
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
-    previous = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Shanghai"
-    time.tzset()
-    yield
-    if previous is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = previous
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("stable_display")
 
 
 async def welcome(pilot: Pilot[None], _clock: FakeMonotonic) -> None:

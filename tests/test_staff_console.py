@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.widgets import DataTable, Input
 
 from kiosk.protocol import HeartbeatRequest
@@ -21,7 +19,6 @@ from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
     email,
-    live_server,
     log_in,
     result_for,
     text,
@@ -31,13 +28,6 @@ from tests.staff_console_server import (
 SIZE = (80, 24)
 BOARD_LAG_S = 2.0
 """The issue's promise: the board is never more than 2 s behind."""
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A fresh server for each test."""
-    with live_server(tmp_path) as running:
-        yield running
 
 
 def card(app: StaffApp, name: str) -> str:

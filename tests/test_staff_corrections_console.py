@@ -7,10 +7,8 @@ import asyncio
 import csv
 import io
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -23,7 +21,6 @@ from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
     email,
-    live_server,
     log_in,
     result_for,
     text,
@@ -31,13 +28,6 @@ from tests.staff_console_server import (
 )
 
 SIZE = (100, 30)
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A fresh server for each test."""
-    with live_server(tmp_path) as running:
-        yield running
 
 
 async def _report_major(server: LiveServer) -> None:

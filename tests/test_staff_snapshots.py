@@ -6,26 +6,20 @@ The console runs against a real server (frozen clock) in a background thread. Up
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 
 from screens.staff.app import StaffApp
-from tests.staff_console_server import LiveServer, live_server, log_in, text, wait_for
+from tests.staff_console_server import LiveServer, log_in, text, wait_for
 
 Step = Callable[[Pilot[None], StaffApp], Awaitable[None]]
 
 
-@pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
-    """A fresh server; no blinking cursor."""
-    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
-    with live_server(tmp_path) as running:
-        yield running
+pytestmark = pytest.mark.usefixtures("no_blinking_cursor")
 
 
 async def login(pilot: Pilot[None], app: StaffApp) -> None:

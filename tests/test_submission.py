@@ -8,7 +8,7 @@ import json
 import random
 import sqlite3
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +90,6 @@ class Sleeps:
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
-
-
-@pytest.fixture
-async def make_client() -> AsyncIterator[Callable[[Script], ApiClient]]:
-    clients: list[ApiClient] = []
-
-    def make(script: Script) -> ApiClient:
-        client = ApiClient("http://server.test", "t.k", transport=httpx.MockTransport(script))
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        await client.aclose()
 
 
 # --- prepare_result -------------------------------------------------------------------

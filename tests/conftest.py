@@ -1,0 +1,60 @@
+"""Fixtures shared by the kiosk, client and console tests (the server's are in tests/server)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from textual.widgets import Input
+
+from kiosk.client import ApiClient
+from tests.staff_console_server import LiveServer, live_server
+
+Handler = Callable[[httpx.Request], httpx.Response]
+"""What answers an in-memory client's requests (e.g. ``tests.test_submission.Script``)."""
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[[Handler], ApiClient]]:
+    """Kiosk clients whose requests ``handler`` answers in memory; closed after the test."""
+    clients: list[ApiClient] = []
+
+    def make(handler: Handler) -> ApiClient:
+        client = ApiClient("http://server.test", "t.k", transport=httpx.MockTransport(handler))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+@pytest.fixture
+def no_blinking_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs draw their cursor steadily, so snapshots do not depend on the moment."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
+
+
+@pytest.fixture
+def stable_display(no_blinking_cursor: None) -> Iterator[None]:
+    """One time zone for the times shown (China's), and no blinking cursor."""
+    previous = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Shanghai"
+    time.tzset()
+    yield
+    if previous is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = previous
+    time.tzset()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh university server in a background thread, for the staff console's tests."""
+    with live_server(tmp_path) as running:
+        yield running
