@@ -246,7 +246,7 @@ class VerificationRequest(Model):
 
     result_id: uuid.UUID
     ticket: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    record_version: Annotated[int, Field(ge=1)]
+    record_version: Annotated[int, Field(ge=1, le=2**31 - 1)]
     fields: Annotated[list[FieldDecision], Field(min_length=17, max_length=17)]
     photo: PhotoDecision
     started_at: Instant
@@ -300,8 +300,9 @@ class HeartbeatRequest(Model):
     state: Literal["idle", "in_use"]
     step: Step | None = None
     student_masked: ShortText | None = None
-    results_waiting: Annotated[int, Field(ge=0)] = 0
-    dead_letters: Annotated[int, Field(ge=0)] = 0
+    # Bounded as the database's INTEGER is: an overflow would otherwise be a 500.
+    results_waiting: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    dead_letters: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
     app_version: ShortText | None = None
 
 

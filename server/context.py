@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from kiosk.config import ServerSettings
 from server.db import Database
@@ -48,3 +48,10 @@ def get_context(request: Request) -> ServerContext:
 
 
 Ctx = Annotated[ServerContext, Depends(get_context)]
+
+
+DB_INT_MAX = 2**31 - 1
+"""The largest value of the databases' INTEGER (PostgreSQL's is 32-bit)."""
+
+RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
+"""A row id in a path: one the database cannot hold is refused with 422, not sent to it."""

@@ -41,7 +41,7 @@ from kiosk.protocol import (
     correction_field_label,
 )
 from server.audit import audit
-from server.context import Ctx
+from server.context import Ctx, RowId
 from server.exports import (
     FILE_RESPONSES,
     Cell,
@@ -421,7 +421,9 @@ async def export_corrections(
 @router.get(
     "/{correction_id}", response_model=CorrectionDetail, summary="One correction and its history"
 )
-async def correction_detail(correction_id: int, ctx: Ctx, staff: RecordKeeper) -> CorrectionDetail:
+async def correction_detail(
+    correction_id: RowId, ctx: Ctx, staff: RecordKeeper
+) -> CorrectionDetail:
     """Current and proposed value, the student's note, the proof seen, every decision."""
     async with ctx.db.sessions.begin() as session:
         correction, student = await _correction_for(session, staff, correction_id)
@@ -449,7 +451,7 @@ _TRANSITION_RESPONSES: dict[int | str, dict[str, object]] = {
     | {422: {"description": "`proof_required` for identity fields"}},
 )
 async def college_decision(
-    correction_id: int, body: CollegeDecision, ctx: Ctx, staff: RecordKeeper
+    correction_id: RowId, body: CollegeDecision, ctx: Ctx, staff: RecordKeeper
 ) -> CorrectionDetail:
     """Accept (identity fields: with the proof seen) or reject a reported correction."""
     async with ctx.db.sessions.begin() as session:
@@ -478,7 +480,7 @@ async def college_decision(
     responses=_TRANSITION_RESPONSES,
 )
 async def registrar_decision(
-    correction_id: int, body: RegistrarDecision, ctx: Ctx, staff: Registrar
+    correction_id: RowId, body: RegistrarDecision, ctx: Ctx, staff: Registrar
 ) -> CorrectionDetail:
     """Confirm or reject a correction the college office accepted."""
     async with ctx.db.sessions.begin() as session:
@@ -507,7 +509,7 @@ async def _apply(
     | {422: {"description": "`validation_failed`: the value no longer fits the record"}},
 )
 async def apply_correction(
-    correction_id: int, body: CorrectionStep, ctx: Ctx, staff: Registrar
+    correction_id: RowId, body: CorrectionStep, ctx: Ctx, staff: Registrar
 ) -> CorrectionDetail:
     """Write a confirmed field correction into the record (validated again); the record's
     version goes up and the student is asked to check the field again."""
@@ -524,7 +526,7 @@ async def apply_correction(
     responses=_TRANSITION_RESPONSES,
 )
 async def send_to_vendor(
-    correction_id: int, body: CorrectionStep, ctx: Ctx, staff: Registrar
+    correction_id: RowId, body: CorrectionStep, ctx: Ctx, staff: Registrar
 ) -> CorrectionDetail:
     """The vendor retakes or fixes the photo; importing the new photo applies the correction."""
     async with ctx.db.sessions.begin() as session:

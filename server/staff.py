@@ -41,7 +41,7 @@ from server.auth import (
     open_session,
     password_login,
 )
-from server.context import Ctx, ServerContext, get_context
+from server.context import Ctx, RowId, ServerContext, get_context
 from server.models import Account, AuditEvent, Correction, SessionToken, Student, Verification
 from server.problems import ApiProblem
 from server.records import OPEN_CORRECTION_STATES
@@ -348,7 +348,7 @@ async def _detail(session: AsyncSession, ctx: ServerContext, student: Student) -
 @router.get(
     "/students/{student_id}", response_model=StudentDetail, summary="A student's state and history"
 )
-async def student_detail(student_id: int, ctx: Ctx, staff: RecordKeeper) -> StudentDetail:
+async def student_detail(student_id: RowId, ctx: Ctx, staff: RecordKeeper) -> StudentDetail:
     """State, window and history (logins, submissions, corrections, reopenings)."""
     async with ctx.db.sessions.begin() as session:
         student = await _student_for(session, staff, student_id)
@@ -365,7 +365,7 @@ async def student_detail(student_id: int, ctx: Ctx, staff: RecordKeeper) -> Stud
     summary="Reopen a closed verification window",
     responses={409: {"description": "`window_not_closed`: open, or never started"}},
 )
-async def reopen_window(student_id: int, ctx: Ctx, staff: RecordKeeper) -> StudentDetail:
+async def reopen_window(student_id: RowId, ctx: Ctx, staff: RecordKeeper) -> StudentDetail:
     """Give the student ``verification_window_hours`` from now again (audited)."""
     async with ctx.db.sessions.begin() as session:
         student = await _student_for(session, staff, student_id)

@@ -39,7 +39,7 @@ from kiosk.protocol import (
     correction_field_label,
 )
 from server.audit import audit
-from server.context import Ctx, ServerContext
+from server.context import Ctx, RowId, ServerContext
 from server.exports import (
     FILE_RESPONSES,
     MEDIA_TYPES,
@@ -352,7 +352,7 @@ async def _transition(
     summary="Start a planned session",
     responses={409: {"description": "`session_state` (not planned) or `lab_busy`"}},
 )
-async def start_session(session_id: int, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
+async def start_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
     """The lab's kiosks show the session from their next heartbeat."""
     return await _transition(ctx, staff, session_id, start=True)
 
@@ -363,7 +363,7 @@ async def start_session(session_id: int, ctx: Ctx, staff: Supervisor) -> Supervi
     summary="End a session (or cancel a planned one)",
     responses={409: {"description": "`session_state`: already ended"}},
 )
-async def end_session(session_id: int, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
+async def end_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
     """The session stops counting activity now."""
     return await _transition(ctx, staff, session_id, start=False)
 
@@ -540,7 +540,7 @@ _RENDERERS: dict[str, Callable[[SessionReport], bytes]] = {"csv": report_csv, "x
     responses=FILE_RESPONSES,
 )
 async def session_report(
-    session_id: int,
+    session_id: RowId,
     ctx: Ctx,
     staff: Supervisor,
     format: Literal["json", "csv", "xlsx"] = "json",

@@ -248,3 +248,23 @@ async def test_reopen_a_closed_window(staffed: World) -> None:
     kinds = [(e["kind"], e["outcome"]) for e in history["history"]]
     assert kinds == [("login", "denied"), ("reopen", "ok"), ("login", "ok")]
     assert history["registered"] is True
+
+
+@pytest.mark.parametrize("huge", [2**31, 2**63])
+async def test_a_number_beyond_the_database_integer_is_422_not_500(world: World, huge: int) -> None:
+    await add_staff(world)
+    headers = await staff_headers(world, "registrar")
+    for path in (
+        f"/api/v1/staff/students/{huge}",
+        f"/api/v1/staff/corrections/{huge}",
+        f"/api/v1/staff/supervised-sessions/{huge}/report",
+    ):
+        answer = await world.client.get(path, headers=headers)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["code"] == "validation_failed"
+    beat = await world.client.post(
+        "/api/v1/terminals/heartbeat",
+        json={"state": "idle", "dead_letters": huge},
+        headers={"Terminal-Key": world.terminal_key},
+    )
+    assert beat.status_code == 422, beat.text
