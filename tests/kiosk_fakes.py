@@ -7,6 +7,7 @@ scripted :class:`~kiosk.client.ApiError` per method, and records every call.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import tempfile
@@ -159,6 +160,9 @@ class FakeClient:
         self.confirmed: dict[Channel, bool] = {"email": False, "sms": False}
         self.wrong_tries: dict[Channel, int] = {"email": 0, "sms": 0}
         self.supervised_session: SessionBanner | None = None
+        self.submit_gate = asyncio.Event()
+        """Submissions not scripted to fail wait for it: a test clears it to hold retries."""
+        self.submit_gate.set()
         self._token: str | None = None
 
     def fail(self, method: str, *errors: ApiError) -> None:
@@ -221,6 +225,7 @@ class FakeClient:
         """Record the submission (also failed attempts) and answer with a receipt."""
         self.submissions.append((request, idempotency_key, body))
         self._call("submit")
+        await self.submit_gate.wait()
         corrections = [
             CorrectionRef(id=index, field=decision.key, state="reported")
             for index, decision in enumerate(request.incorrect(), start=1)

@@ -406,6 +406,9 @@ async def test_unreachable_at_photo_link_then_new_link(client: FakeClient) -> No
 
 async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -> None:
     client.fail("submit", unreachable())
+    # The retry's jittered backoff may be a few milliseconds: held, so the result is seen
+    # waiting first.
+    client.submit_gate.clear()
     app = build_app(client)
     async with app.run_test(size=SIZE) as pilot:
         await to_review(pilot)
@@ -418,6 +421,7 @@ async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -
         await pilot.press("enter")
         await settle(pilot)
         assert app.session is None
+        client.submit_gate.set()
         # The sender tries again by itself (its first backoff is at most a second).
         for _ in range(40):
             await pilot.pause(0.1)
