@@ -267,7 +267,7 @@ async def test_a_failure_is_recorded_and_pushed_back_by_the_backoff(
     sender.start()
     result = pending()
     outbox.save(result)
-    delivery = await sender.deliver_now(result.result_id, 0.3)
+    delivery = await sender.deliver_now(result.result_id, 5)
     await sender.stop()
     assert delivery.state == "waiting"
     [info] = outbox.entries()
@@ -287,7 +287,7 @@ async def test_a_new_result_is_tried_at_once_even_while_the_sender_pauses(
     sender.start()
     first, second = pending(), pending()
     outbox.save(first)
-    assert (await sender.deliver_now(first.result_id, 0.3)).state == "waiting"
+    assert (await sender.deliver_now(first.result_id, 5)).state == "waiting"
     outbox.save(second)
     delivery = await sender.deliver_now(second.result_id, 2)
     await sender.stop()
