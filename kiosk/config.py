@@ -223,6 +223,9 @@ class ServerSettings(Section):
     delivery_poll_s: Annotated[float, Field(gt=0, le=300)] = 2.0
     """How often the background sender looks for messages queued by other workers."""
 
+    housekeeping_interval_s: Annotated[float, Field(ge=60, le=86400)] = 3600.0
+    """How often dead sessions, throttle rows and abandoned registrations are deleted."""
+
     @field_validator("sms_headers", "sms_body_template", mode="before")
     @classmethod
     def _json_from_environment(cls, value: Any) -> Any:

@@ -27,6 +27,7 @@ from server import (
 )
 from server.context import ServerContext
 from server.db import Database
+from server.housekeeping import housekeeping
 from server.models import utcnow
 from server.problems import ApiProblem, install_handlers
 from server.security import Passwords
@@ -110,11 +111,14 @@ def create_app(
     ctx = ServerContext(settings, Database(settings.database_url), Passwords(settings), clock)
 
     delivery = notify.Delivery(ctx, notify.build_notifiers(ctx))
+    pruning = housekeeping(ctx)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         delivery.start()
+        pruning.start()
         yield
+        await pruning.stop()
         await delivery.stop()
         await ctx.db.dispose()
 

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,7 +22,7 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx, ServerContext
-from server.db import insert_ignoring_conflict
+from server.db import insert_ignoring_conflict, locked_row
 from server.models import Account, LoginThrottle, SessionToken, Student, Terminal
 from server.problems import ApiProblem
 from server.security import digest, new_token, same_digest
@@ -163,13 +163,8 @@ async def _find_student_account(session: AsyncSession, username: str) -> Account
     return (await session.execute(query)).scalars().first()
 
 
-async def _throttle(session: AsyncSession, key: str, now: dt.datetime) -> LoginThrottle:
-    await insert_ignoring_conflict(
-        session, LoginThrottle, {"key": key, "failures": 0, "updated_at": now}
-    )
-    row = await session.get(LoginThrottle, key)
-    assert row is not None
-    return row
+def _new_throttle(key: str, now: dt.datetime) -> dict[str, Any]:
+    return {"key": key, "failures": 0, "updated_at": now}
 
 
 def _locked_problem(until: dt.datetime) -> ApiProblem:
@@ -184,6 +179,8 @@ def _locked_problem(until: dt.datetime) -> ApiProblem:
 async def _record_failure(session: AsyncSession, ctx: ServerContext, key: str) -> ApiProblem:
     """Count a wrong password; lock for a doubling time once the threshold is reached."""
     now = ctx.now()
+    # Read before the password check, the row may have been deleted by housekeeping since.
+    await insert_ignoring_conflict(session, LoginThrottle, _new_throttle(key, now))
     failures = (
         await session.execute(
             update(LoginThrottle)
@@ -230,7 +227,7 @@ async def password_login(
     async with ctx.db.sessions.begin() as session:
         account = await find(session, body.username)
         key = _throttle_key(account, body.username)
-        throttle = await _throttle(session, key, ctx.now())
+        throttle = await locked_row(session, LoginThrottle, _new_throttle(key, ctx.now()))
         if throttle.locked_until is not None and throttle.locked_until > ctx.now():
             raise _locked_problem(throttle.locked_until)
     stored_hash = account.password_hash if account is not None else None

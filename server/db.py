@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -110,3 +110,28 @@ async def insert_ignoring_conflict(
         await session.execute(statement, values)
         return None
     return (await session.execute(statement.returning(returning), values)).scalar_one_or_none()
+
+
+RowT = TypeVar("RowT")
+
+
+async def locked_row(session: AsyncSession, model: type[RowT], values: dict[str, Any]) -> RowT:
+    """The row of ``model`` with the primary key in ``values``, inserted from them if missing.
+
+    Locked for the rest of the transaction on PostgreSQL (SQLite has one writer anyway).
+    Housekeeping may delete a quiet row between the insert and the read; then it is inserted
+    again.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    [column] = table.primary_key.columns
+    query = (
+        select(model)
+        .where(column == values[column.name])
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    while True:
+        await insert_ignoring_conflict(session, model, values)
+        row = (await session.execute(query)).scalar_one_or_none()
+        if row is not None:
+            return row

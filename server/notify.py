@@ -15,11 +15,8 @@ one-time code — is wiped once a message is sent or given up, and is never logg
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -34,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.config import ServerSettings
 from kiosk.fields import check_email, check_mobile
 from kiosk.protocol import API_PREFIX, Channel, MailboxMessage, MailboxResponse
+from server.background import Periodic, safe_error
 from server.context import Ctx, ServerContext
 from server.db import Database
 from server.models import MailboxEntry
@@ -197,17 +195,6 @@ def queue_message(
     )
 
 
-_LONG_NUMBER = re.compile(r"\d{6,}")
-_ADDRESS = re.compile(r"\S+@\S+")
-
-
-def safe_error(exc: BaseException) -> str:
-    """An error for the table and the log: no codes, numbers or addresses, at most 300 chars."""
-    text = f"{type(exc).__name__}: {exc}"
-    text = _ADDRESS.sub("<address>", _LONG_NUMBER.sub("<number>", text))
-    return text[:300]
-
-
 def _claimable(now: dt.datetime) -> ColumnElement[bool]:
     return or_(
         and_(OutgoingRow.status == "pending", OutgoingRow.next_attempt_at <= now),
@@ -228,37 +215,19 @@ class Delivery:
     def __init__(self, ctx: ServerContext, notifiers: Mapping[str, Notifier]) -> None:
         self.ctx = ctx
         self.notifiers = notifiers
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = Periodic("delivery", self.deliver_due, lambda: ctx.settings.delivery_poll_s)
 
     def start(self) -> None:
         """Start the background task (in the app's lifespan)."""
-        self._task = asyncio.create_task(self._run(), name="delivery")
+        self._rounds.start()
 
     async def stop(self) -> None:
         """Stop the background task; unsent rows stay queued for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._rounds.stop()
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll (after a request queued a message)."""
-        self._wake.set()
-
-    async def _run(self) -> None:
-        while True:
-            # Cleared before the round, so a wake-up during it starts the next one at once.
-            self._wake.clear()
-            try:
-                while await self.deliver_due():
-                    pass
-            except Exception as exc:
-                # The database may be briefly unavailable; keep the task alive and try later.
-                log.error("delivery round failed: %s", safe_error(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.ctx.settings.delivery_poll_s)
+        self._rounds.wake()
 
     async def deliver_due(self) -> int:
         """Send what is due now, once each; returns how many messages were tried."""

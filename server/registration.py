@@ -82,7 +82,7 @@ from kiosk.protocol import (
 from server.audit import audit
 from server.auth import TerminalKey, authenticate_terminal
 from server.context import Ctx, ServerContext
-from server.db import insert_ignoring_conflict
+from server.db import locked_row
 from server.models import Account, Registration, RegistrationCode, SendThrottle, Student, Terminal
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem, validation_problem
@@ -252,14 +252,7 @@ async def _throttle_row(
 ) -> SendThrottle:
     key = _throttle_key(channel, address)
     values = {"key": key, "window_started_at": now, "sent_in_window": 0, "last_sent_at": now}
-    await insert_ignoring_conflict(session, SendThrottle, values)
-    query = (
-        select(SendThrottle)
-        .where(SendThrottle.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    row = (await session.execute(query)).scalar_one()
+    row = await locked_row(session, SendThrottle, values)
     if now - row.window_started_at >= _DAY:
         row.window_started_at = now
         row.sent_in_window = 0

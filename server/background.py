@@ -1,0 +1,71 @@
+"""Work the server does in the background of its lifespan, in rounds.
+
+Every worker process runs its own rounds against the shared database; the rounds are
+written so that two workers doing the same round at once is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+_LONG_NUMBER = re.compile(r"\d{6,}")
+_ADDRESS = re.compile(r"\S+@\S+")
+
+
+def safe_error(exc: BaseException) -> str:
+    """An error for a table or the log: no codes, numbers or addresses, at most 300 chars."""
+    text = f"{type(exc).__name__}: {exc}"
+    text = _ADDRESS.sub("<address>", _LONG_NUMBER.sub("<number>", text))
+    return text[:300]
+
+
+class Periodic:
+    """Runs ``round`` in a task: again at once while it answers truthy, else after a pause.
+
+    The pause is ``interval_s()`` (read each time, so tests and settings can change it) or
+    until :meth:`wake`. A round that raises is logged without its details' PII and tried
+    again after the pause: the database may be briefly unavailable, and the task must live.
+    """
+
+    def __init__(
+        self, name: str, round_: Callable[[], Awaitable[object]], interval_s: Callable[[], float]
+    ) -> None:
+        self.name = name
+        self._round = round_
+        self._interval_s = interval_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the task (in the app's lifespan)."""
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Stop the task; a round in progress is abandoned (its transaction rolls back)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Run the next round now rather than after the pause."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            # Cleared before the round, so a wake-up during it starts the next one at once.
+            self._wake.clear()
+            try:
+                while await self._round():
+                    pass
+            except Exception as exc:
+                log.error("%s round failed: %s", self.name, safe_error(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._interval_s())
