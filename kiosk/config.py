@@ -125,6 +125,9 @@ class ServerSettings(Section):
     verification_window_hours: Annotated[int, Field(ge=1, le=24 * 60)] = 24
     """How long a student has to check the record once the window starts."""
 
+    terminal_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
+    """Logins and registrations one terminal may attempt per minute; more get 429."""
+
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
     """Wrong passwords in a row before the account locks."""
 

@@ -160,6 +160,18 @@ class Terminal(Base):
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class TerminalRate(Base):
+    """A terminal's password attempts (logins, registrations) in its current minute."""
+
+    __tablename__ = "terminal_rate"
+
+    terminal_id: Mapped[int] = mapped_column(
+        ForeignKey("terminals.id", ondelete="CASCADE"), primary_key=True
+    )
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class SessionToken(Base):
     """A login session; only the SHA-256 of the bearer token is stored."""
 

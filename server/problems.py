@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -73,6 +74,14 @@ class ApiProblem(Exception):
             media_type=PROBLEM_MEDIA_TYPE,
             headers=self.headers,
         )
+
+
+def retry_problem(code: str, detail: str, wait: dt.timedelta) -> ApiProblem:
+    """429 with ``Retry-After`` and ``retry_after_s``: whole seconds, rounded up, at least 1."""
+    seconds = max(1, int(-(-wait.total_seconds() // 1)))
+    return ApiProblem(
+        429, code, detail, headers={"Retry-After": str(seconds)}, retry_after_s=seconds
+    )
 
 
 def validation_problem(errors: list[FieldError]) -> ApiProblem:

@@ -85,7 +85,8 @@ from server.context import Ctx, ServerContext
 from server.db import locked_row
 from server.models import Account, Registration, RegistrationCode, SendThrottle, Student, Terminal
 from server.notify import Delivery, OutgoingMessage, queue_message
-from server.problems import ApiProblem, validation_problem
+from server.problems import ApiProblem, retry_problem, validation_problem
+from server.rate_limit import spend_attempt
 
 router = APIRouter(prefix=API_PREFIX, tags=["registration"])
 
@@ -264,7 +265,7 @@ def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -
     settings = ctx.settings
     if row.sent_in_window >= settings.resend_daily_cap:
         wait = row.window_started_at + _DAY - now
-        return _retry_problem(
+        return retry_problem(
             "send_limit_reached",
             "Too many codes to this address or number today; try again later. "
             "/ 今天发送到该地址或号码的验证码太多，请稍后再试。",
@@ -272,20 +273,13 @@ def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -
         )
     next_allowed = row.last_sent_at + dt.timedelta(seconds=settings.resend_interval_s)
     if row.sent_in_window and now < next_allowed:
-        return _retry_problem(
+        return retry_problem(
             "resend_too_soon",
             "A code was sent a moment ago; wait a little before asking again. "
             "/ 刚刚发送过验证码，请稍候再试。",
             next_allowed - now,
         )
     return None
-
-
-def _retry_problem(code: str, detail: str, wait: dt.timedelta) -> ApiProblem:
-    seconds = max(1, int(-(-wait.total_seconds() // 1)))
-    return ApiProblem(
-        429, code, detail, headers={"Retry-After": str(seconds)}, retry_after_s=seconds
-    )
 
 
 def _count_send(row: SendThrottle, now: dt.datetime) -> None:
@@ -335,7 +329,10 @@ async def _refusing(
         404: {"description": "`record_not_found`"},
         409: {"description": "`already_registered`, `email_taken`"},
         422: {"description": "`validation_failed` (per field), `identity_mismatch`"},
-        429: {"description": "`resend_too_soon`, `send_limit_reached` with `retry_after_s`"},
+        429: {
+            "description": "`resend_too_soon`, `send_limit_reached`, `rate_limited` (per "
+            "terminal), with `retry_after_s`"
+        },
     },
 )
 async def register(
@@ -349,6 +346,7 @@ async def register(
     """
     async with ctx.db.sessions.begin() as session:
         terminal = await authenticate_terminal(session, terminal_key)
+        await spend_attempt(session, ctx, terminal.id)
         form = await _refusing(session, ctx, "registration", terminal, _checked(ctx, body, session))
     if isinstance(form, ApiProblem):
         raise form

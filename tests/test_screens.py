@@ -338,6 +338,19 @@ async def test_locked_account_says_until_when(client: FakeClient) -> None:
         assert ":00" in shown_text(app)
 
 
+async def test_a_terminal_over_its_rate_says_wait(client: FakeClient) -> None:
+    refusal = api_error("rate_limited", 429, retry_after_s=20)
+    client.fail("login", refusal)
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_login(pilot)
+        await log_in(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert refusal.message.zh in shown_text(app)
+        assert "终端" in refusal.message.zh
+        assert app.session is None
+
+
 async def test_window_closed_says_whom_to_contact(client: FakeClient) -> None:
     client.fail("login", api_error("window_closed", 403))
     app = build_app(client)

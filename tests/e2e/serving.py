@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +62,18 @@ class RunningServer:
 
 
 @contextmanager
-def serving(database_url: str, *extra: str, timeout_s: float = 90) -> Iterator[RunningServer]:
-    """Start ``kiosk serve`` on a free port, wait for ``/health``, stop it afterwards."""
+def serving(
+    database_url: str,
+    *extra: str,
+    timeout_s: float = 90,
+    settings: Mapping[str, str] | None = None,
+) -> Iterator[RunningServer]:
+    """Start ``kiosk serve`` on a free port, wait for ``/health``, stop it afterwards.
+
+    ``settings`` are more ``KIOSK_…`` environment variables for the server.
+    """
     port = free_port()
-    env = dict(os.environ, KIOSK_SERVER__SECRET_KEY="e2e-secret")
+    env = dict(os.environ, KIOSK_SERVER__SECRET_KEY="e2e-secret", **(settings or {}))
     process = subprocess.Popen(
         kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -123,8 +123,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     path: Path = tmp_path_factory.mktemp("schemathesis")
     url = f"sqlite+aiosqlite:///{path}/api.db"
     asyncio.run(migrate(url))
-    # The real clock: tickets and windows are checked against it.
-    app = create_app(test_settings(url))
+    # The real clock: tickets and windows are checked against it. The accounts log in again
+    # after every generated logout, more often than one terminal may; the per-terminal limit
+    # has its own tests (tests/server/test_rate_limit.py).
+    app = create_app(test_settings(url, terminal_attempts_per_minute=1_000_000))
     key = asyncio.run(_seed(app))
     # Schemathesis' own in-process client: it runs the app's lifespan once, on its own
     # event loop, and every request of the module (ours and the generated ones) goes there.
