@@ -688,10 +688,14 @@ class CorrectionStep(Model):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
 
 
+BulkAction = Literal["confirm", "apply"]
+"""What the registrar may do to many corrections at once."""
+
+
 class BulkCorrections(Model):
     """The registrar's bulk action: every id is checked, and all or none are done."""
 
-    action: Literal["confirm", "apply"]
+    action: BulkAction
     ids: Annotated[list[int], Field(min_length=1, max_length=500)]
     comment: Comment
 

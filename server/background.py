@@ -29,7 +29,7 @@ class Periodic:
     """Runs ``round`` in a task: again at once while it answers truthy, else after a pause.
 
     The pause is ``interval_s()`` (read each time, so tests and settings can change it) or
-    until :meth:`wake`. A round that raises is logged without its details' PII and tried
+    until :meth:`wake`. A round that raises is logged through :func:`safe_error` and tried
     again after the pause: the database may be briefly unavailable, and the task must live.
     """
 

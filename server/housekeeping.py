@@ -7,8 +7,9 @@ number and password hash. A round of :func:`prune` deletes:
 
 - sessions dead (revoked, expired or idle past the limit) for a day;
 - registrations still pending a day after they expired, with their codes;
-- login throttle rows without a wrong password and without a lock for a day, so failures
-  are forgotten after a quiet day (a lock lasts at most ``lockout_max_s``, an hour or less);
+- login throttle rows that no wrong password or login changed for a day and that were not
+  locked in that day, so failures are forgotten after a quiet day (a lock lasts at most
+  ``lockout_max_s``, an hour or less);
 - send-throttle rows whose 24-hour window ended a day ago (such a row limits nothing).
 
 The day of grace keeps the answers that depend on a dead row, such as 410

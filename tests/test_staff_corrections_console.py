@@ -97,6 +97,45 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
     assert mine.state == "check_again" and mine.recheck_fields == ["major"]
 
 
+async def test_the_registrar_confirms_and_applies_marked_corrections(server: LiveServer) -> None:
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    current = await kiosk.record()
+    await kiosk.submit(result_for(current, "major", "department"), str(uuid.uuid4()))
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: _states(app) == ["已报告", "已报告"])
+        for _ in range(2):  # the college step, one by one
+            await _decide(pilot, app, "属实", "ctrl+a")
+            await pilot.press("down")
+        await wait_for(pilot, lambda: _states(app) == ["学院已通过", "学院已通过"])
+
+        await pilot.press("up", "space", "down", "space")
+        await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "学籍科已确认"])
+        assert "已确认 2 条" in text(app, "#message")
+        assert "已选 0 条" in text(app, "#corrections-filter")
+
+        # All or none: one marked correction that cannot be confirmed again stops the action.
+        await pilot.press("space", "f9")
+        await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
+        assert "invalid_transition" in text(app, "#message")
+
+        await pilot.press("up", "space")
+        await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: _states(app) == ["已更正", "已更正"])
+        assert "已更正 2 条" in text(app, "#message")
+
+    await kiosk.login(email(1), PASSWORD)
+    mine = await kiosk.record()
+    assert mine.state == "check_again"
+    assert sorted(mine.recheck_fields) == ["department", "major"]
+
+
 async def test_a_college_office_sees_why_it_may_not_confirm(server: LiveServer) -> None:
     await _report_major(server)
     app = server.console("en")

@@ -14,6 +14,7 @@ from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
     CORRECTION_STATES,
+    BulkAction,
     BulkCorrections,
     CorrectionRow,
     CorrectionState,
@@ -26,7 +27,10 @@ from screens.staff.correction_detail import CorrectionModal
 from screens.staff.save_report import SaveReportModal
 from screens.widgets.i18n import KeyHint, Tr
 
-BULK_COMMENT = "批量确认 / confirmed in bulk"
+BULK_COMMENTS: dict[BulkAction, str] = {
+    "confirm": "批量确认 / confirmed in bulk",
+    "apply": "批量更正 / applied in bulk",
+}
 
 
 class CorrectionsScreen(StaffScreen):
@@ -36,7 +40,8 @@ class CorrectionsScreen(StaffScreen):
         ("Enter", T.KEY_OPEN, "screen.open"),
         ("F6", T.KEY_STATE_FILTER, "screen.next_state"),
         ("Space", T.KEY_MARK, "screen.mark"),
-        ("F9", T.KEY_BULK_CONFIRM, "screen.bulk_confirm"),
+        ("F9", T.KEY_BULK_CONFIRM, "screen.bulk('confirm')"),
+        ("Ctrl+P", T.KEY_BULK_APPLY, "screen.bulk('apply')"),
         ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
         ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
         *NAVIGATION,
@@ -44,7 +49,8 @@ class CorrectionsScreen(StaffScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f6", "next_state", show=False),
         Binding("space", "mark", show=False),
-        Binding("f9", "bulk_confirm", show=False),
+        Binding("f9", "bulk('confirm')", show=False),
+        Binding("ctrl+p", "bulk('apply')", show=False),
         Binding("f11", "export('csv')", show=False),
         Binding("f12", "export('xlsx')", show=False),
     ]
@@ -127,11 +133,12 @@ class CorrectionsScreen(StaffScreen):
         if notice is not None:
             self.reload(notice)
 
-    def action_bulk_confirm(self) -> None:
-        """F9: the registrar confirms every marked correction, all or none."""
+    def action_bulk(self, action: BulkAction) -> None:
+        """F9 / Ctrl+P: the registrar confirms, or applies to the records, every marked
+        correction; all or none."""
         if self._marked:
             ids = [row.id for row in self._rows if row.id in self._marked]
-            self._bulk(BulkCorrections(action="confirm", ids=ids, comment=BULK_COMMENT))
+            self._bulk(BulkCorrections(action=action, ids=ids, comment=BULK_COMMENTS[action]))
 
     @work(exclusive=True, group="corrections")
     async def _bulk(self, body: BulkCorrections) -> None:
@@ -145,7 +152,7 @@ class CorrectionsScreen(StaffScreen):
                 self.fail(error)
             return
         self._marked.clear()
-        self.reload(T.BULK_DONE.fmt(n=len(done.corrections)))
+        self.reload(T.BULK_DONE[body.action].fmt(n=len(done.corrections)))
 
     def action_export(self, fmt: ReportFormat) -> None:
         """F11 / F12: the 勘误汇总表 of what the filter shows, saved where the staff member says."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.protocol import (
+    BulkAction,
     CorrectionState,
     RecordState,
     StaffRole,
@@ -200,9 +201,16 @@ KEY_OPEN = Msg("处理", "Open")
 KEY_STATE_FILTER = Msg("按状态", "By state")
 KEY_MARK = Msg("选中", "Mark")
 KEY_BULK_CONFIRM = Msg("批量确认", "Confirm marked")
+KEY_BULK_APPLY = Msg("批量更正", "Apply marked")
 KEY_EXPORT_CSV = Msg("导出CSV", "CSV")
 KEY_EXPORT_XLSX = Msg("导出Excel", "Excel")
-BULK_DONE = Msg("已确认 {n} 条。", "{n} confirmed.")
+BULK_DONE: dict[BulkAction, Msg] = {
+    "confirm": Msg("已确认 {n} 条。", "{n} confirmed."),
+    "apply": Msg(
+        "已更正 {n} 条，学生将被请求再次核对。",
+        "{n} applied; the students will be asked to check again.",
+    ),
+}
 BULK_FAILED = Msg(
     "批量操作未执行：{n} 条有问题（{first}）。", "Nothing was done: {n} failed ({first})."
 )
