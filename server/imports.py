@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from openpyxl import load_workbook
@@ -375,10 +375,19 @@ async def import_photos(
 # --- the registrar's endpoints --------------------------------------------------------------
 
 
+def _file_body(*media_types: str) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads the raw bytes itself."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"requestBody": {"required": True, "content": dict.fromkeys(media_types, binary)}}
+
+
 @router.post(
     "/records",
     response_model=RecordImportReport,
     summary="Import master records (CSV in UTF-8 or GBK, or .xlsx) as the request body",
+    openapi_extra=_file_body(
+        "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ),
 )
 async def import_records_endpoint(
     request: Request,
@@ -402,6 +411,7 @@ async def import_records_endpoint(
     "/photos",
     response_model=PhotoImportReport,
     summary="Import photos: a zip of JPEG files named by 学号 or ID number, as the request body",
+    openapi_extra=_file_body("application/zip"),
 )
 async def import_photos_endpoint(request: Request, ctx: Ctx, staff: Registrar) -> PhotoImportReport:
     """The good photos are stored; each bad one is reported."""

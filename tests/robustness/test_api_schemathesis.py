@@ -69,6 +69,12 @@ REFUSES_VALID_INPUT = {
 }
 LOGOUTS = {"/api/v1/sessions/current", "/api/v1/staff/sessions/current"}
 
+# The import bodies are files: sent as the raw bytes generated for their binary schema.
+schemathesis.serializer.alias(
+    ["application/zip", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
+    "application/octet-stream",
+)
+
 
 class Api:
     """The running app, its test client and the credentials of the seeded accounts."""
