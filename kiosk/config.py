@@ -128,6 +128,9 @@ class ServerSettings(Section):
     terminal_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     """Logins and registrations one terminal may attempt per minute; more get 429."""
 
+    staff_login_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
+    """Staff logins one client address may attempt per minute; more get 429."""
+
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
     """Wrong passwords in a row before the account locks."""
 

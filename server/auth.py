@@ -25,7 +25,7 @@ from server.context import Ctx, ServerContext
 from server.db import insert_ignoring_conflict, locked_row
 from server.models import Account, LoginThrottle, SessionToken, Student, Terminal
 from server.problems import ApiProblem
-from server.rate_limit import spend_attempt
+from server.rate_limit import spend_terminal_attempt
 from server.security import digest, new_token, same_digest
 
 TerminalKey = Annotated[
@@ -297,7 +297,7 @@ async def login(body: LoginRequest, ctx: Ctx, terminal_key: TerminalKey = None) 
     """Check the password (argon2id, in a thread) and open a session at this terminal."""
     async with ctx.db.sessions.begin() as session:
         terminal = await authenticate_terminal(session, terminal_key)
-        await spend_attempt(session, ctx, terminal.id)
+        await spend_terminal_attempt(session, ctx, terminal.id)
 
     async def finish(
         session: AsyncSession, account: Account, now: dt.datetime

@@ -1,16 +1,18 @@
 """Forgetting what the server no longer needs, a day after it stopped needing it.
 
-Without this, four tables would only grow: every login leaves a session, every login attempt
-(also for user names that do not exist) a throttle row, every code sent a send-throttle row,
-and every registration that was never finished keeps the student's e-mail address, mobile
-number and password hash. A round of :func:`prune` deletes:
+Without this, five tables would only grow: every login leaves a session, every login attempt
+(also for user names that do not exist) a throttle row, every client address that tried a
+staff login a rate-limit row, every code sent a send-throttle row, and every registration
+that was never finished keeps the student's e-mail address, mobile number and password hash.
+A round of :func:`prune` deletes:
 
 - sessions dead (revoked, expired or idle past the limit) for a day;
 - registrations still pending a day after they expired, with their codes;
 - login throttle rows that no wrong password or login changed for a day and that were not
   locked in that day, so failures are forgotten after a quiet day (a lock lasts at most
   ``lockout_max_s``, an hour or less);
-- send-throttle rows whose 24-hour window ended a day ago (such a row limits nothing).
+- send-throttle rows whose 24-hour window ended a day ago, and rate-limit rows whose minute
+  did (such rows limit nothing).
 
 The day of grace keeps the answers that depend on a dead row, such as 410
 ``registration_expired`` for a kiosk that comes back late. Every worker runs the round;
@@ -28,7 +30,8 @@ from sqlalchemy import CursorResult, delete, or_
 
 from server.background import Periodic
 from server.context import ServerContext
-from server.models import LoginThrottle, Registration, SendThrottle, SessionToken
+from server.models import LoginThrottle, RateLimit, Registration, SendThrottle, SessionToken
+from server.rate_limit import WINDOW as RATE_WINDOW
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class Pruned:
     registrations: int = 0
     login_throttle: int = 0
     send_throttle: int = 0
+    rate_limits: int = 0
 
 
 async def prune(ctx: ServerContext) -> Pruned:
@@ -68,6 +72,7 @@ async def prune(ctx: ServerContext) -> Pruned:
         "send_throttle": delete(SendThrottle).where(
             SendThrottle.window_started_at < before - _SEND_WINDOW
         ),
+        "rate_limits": delete(RateLimit).where(RateLimit.window_started_at < before - RATE_WINDOW),
     }
     counts: dict[str, int] = {}
     async with ctx.db.sessions.begin() as session:

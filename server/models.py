@@ -160,14 +160,12 @@ class Terminal(Base):
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TerminalRate(Base):
-    """A terminal's password attempts (logins, registrations) in its current minute."""
+class RateLimit(Base):
+    """Password attempts in the current minute of one terminal or one client address."""
 
-    __tablename__ = "terminal_rate"
+    __tablename__ = "rate_limits"
 
-    terminal_id: Mapped[int] = mapped_column(
-        ForeignKey("terminals.id", ondelete="CASCADE"), primary_key=True
-    )
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
     window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 

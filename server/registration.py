@@ -86,7 +86,7 @@ from server.db import locked_row
 from server.models import Account, Registration, RegistrationCode, SendThrottle, Student, Terminal
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem, retry_problem, validation_problem
-from server.rate_limit import spend_attempt
+from server.rate_limit import spend_terminal_attempt
 
 router = APIRouter(prefix=API_PREFIX, tags=["registration"])
 
@@ -346,7 +346,7 @@ async def register(
     """
     async with ctx.db.sessions.begin() as session:
         terminal = await authenticate_terminal(session, terminal_key)
-        await spend_attempt(session, ctx, terminal.id)
+        await spend_terminal_attempt(session, ctx, terminal.id)
         form = await _refusing(session, ctx, "registration", terminal, _checked(ctx, body, session))
     if isinstance(form, ApiProblem):
         raise form

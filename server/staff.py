@@ -44,6 +44,7 @@ from server.auth import (
 from server.context import Ctx, RowId, ServerContext, get_context
 from server.models import Account, AuditEvent, Correction, SessionToken, Student, Verification
 from server.problems import ApiProblem
+from server.rate_limit import spend_address_attempt
 from server.records import OPEN_CORRECTION_STATES
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff", tags=["staff"])
@@ -162,10 +163,13 @@ async def _find_staff_account(session: AsyncSession, username: str) -> Account |
     responses={
         401: {"description": "`invalid_credentials` with `attempts_left`"},
         423: {"description": "`account_locked` with `locked_until`"},
+        429: {"description": "`rate_limited` (per client address) with `retry_after_s`"},
     },
 )
-async def staff_login(body: LoginRequest, ctx: Ctx) -> StaffLoginResponse:
+async def staff_login(body: LoginRequest, ctx: Ctx, request: Request) -> StaffLoginResponse:
     """Check the password with the students' lockout rules and open a staff session."""
+    async with ctx.db.sessions.begin() as session:
+        await spend_address_attempt(session, ctx, request)
 
     async def finish(
         session: AsyncSession, account: Account, now: dt.datetime

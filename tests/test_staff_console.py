@@ -6,8 +6,10 @@ import csv
 import uuid
 from pathlib import Path
 
+import httpx
 from textual.widgets import DataTable, Input
 
+from kiosk.config import ServerSettings
 from kiosk.protocol import HeartbeatRequest
 from screens.staff.app import StaffApp
 from screens.staff.board import BoardScreen, TerminalCard
@@ -146,6 +148,21 @@ async def test_an_office_finds_a_student_and_reopens_the_window(server: LiveServ
         assert "未校对" in text(app, "#detail")
         await pilot.press("f6")  # the window is still open
         await wait_for(pilot, lambda: "无需重新开放" in text(app, "#message"))
+
+
+async def test_too_many_logins_from_one_computer_are_refused_plainly(
+    server: LiveServer,
+) -> None:
+    limit = ServerSettings.model_fields["staff_login_attempts_per_minute"].default
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        for n in range(limit):  # a new name each time, so no account lock comes first
+            guess = {"username": f"nobody{n}@test", "password": "guessing"}
+            assert (await client.post("/api/v1/staff/sessions", json=guess)).status_code == 401
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "proctor")
+        assert isinstance(app.screen, LoginScreen)
+        assert "登录的尝试过于频繁" in text(app, "#message")
 
 
 async def test_wrong_password_and_logout(server: LiveServer) -> None:

@@ -278,6 +278,10 @@ STAFF_ERRORS: dict[str, Msg] = {
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
     "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
+    "rate_limited": Msg(
+        "从这台电脑登录的尝试过于频繁，请一分钟后再试。",
+        "Too many login attempts from this computer; try again in a minute.",
+    ),
 }
 VALIDATION: dict[str, Msg] = {
     "unknown_lab": Msg("没有这个机房（该机房没有终端）。", "No such lab (it has no terminals)."),

@@ -130,9 +130,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     url = f"sqlite+aiosqlite:///{path}/api.db"
     asyncio.run(migrate(url))
     # The real clock: tickets and windows are checked against it. The accounts log in again
-    # after every generated logout, more often than one terminal may; the per-terminal limit
-    # has its own tests (tests/server/test_rate_limit.py).
-    app = create_app(test_settings(url, terminal_attempts_per_minute=1_000_000))
+    # after every generated logout, more often than one terminal or address may; the limits
+    # have their own tests (tests/server/test_rate_limit.py).
+    unlimited = {"terminal_attempts_per_minute": 10**6, "staff_login_attempts_per_minute": 10**6}
+    app = create_app(test_settings(url, **unlimited))
     key = asyncio.run(_seed(app))
     # Schemathesis' own in-process client: it runs the app's lifespan once, on its own
     # event loop, and every request of the module (ours and the generated ones) goes there.

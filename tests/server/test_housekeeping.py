@@ -15,6 +15,7 @@ from server.background import Periodic
 from server.housekeeping import Pruned, prune
 from server.models import (
     LoginThrottle,
+    RateLimit,
     Registration,
     RegistrationCode,
     SendThrottle,
@@ -128,6 +129,18 @@ async def test_send_throttles_go_a_day_after_their_window(world: World) -> None:
     assert (await prune(world.ctx)).send_throttle == 0
     world.clock.advance(seconds=1)
     assert (await prune(world.ctx)).send_throttle == 2
+
+
+async def test_rate_limit_rows_go_a_day_after_their_minute(world: World) -> None:
+    await world.login("nobody@stu.example.edu.cn")
+    await world.client.post(
+        "/api/v1/staff/sessions", json={"username": "nobody@test", "password": "x" * 8}
+    )
+    assert await count(world, RateLimit) == 2  # the terminal's and the address's
+    world.clock.advance(days=1, minutes=1)
+    assert (await prune(world.ctx)).rate_limits == 0
+    world.clock.advance(seconds=1)
+    assert (await prune(world.ctx)).rate_limits == 2
 
 
 async def test_the_server_prunes_in_the_background_from_its_start(

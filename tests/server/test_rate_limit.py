@@ -1,4 +1,5 @@
-"""The per-terminal limit on password attempts: counted in the database, before any hashing."""
+"""Limits on password attempts per terminal and per client address: counted in the database,
+before any hashing."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from server.app import create_app
-from tests.server.conftest import World, make_world, test_settings
+from tests.server.conftest import PASSWORD, World, make_world, test_settings
+from tests.server.staff_world import STAFF, add_staff, staff_login
 from tests.server.test_registration import form, register
 
 EMAIL = "zhang.wei@stu.example.edu.cn"
@@ -19,8 +21,9 @@ LIMIT = 3
 
 @pytest.fixture
 async def limited(database_url: str) -> AsyncIterator[World]:
-    """A server whose terminals may make three password attempts a minute."""
-    async for world in make_world(database_url, terminal_attempts_per_minute=LIMIT):
+    """A server where a terminal or an address may make three password attempts a minute."""
+    limits = {"terminal_attempts_per_minute": LIMIT, "staff_login_attempts_per_minute": LIMIT}
+    async for world in make_world(database_url, **limits):
         yield world
 
 
@@ -93,3 +96,21 @@ async def test_concurrent_attempts_never_exceed_the_limit(limited: World) -> Non
     )
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [401] * LIMIT + [429] * (3 * LIMIT)
+
+
+async def test_staff_logins_are_limited_per_client_address(limited: World) -> None:
+    world = limited
+    await add_staff(world)
+    for _ in range(LIMIT):
+        assert (await staff_login(world, "registrar", "wrong-password")).status_code == 401
+    refused = await staff_login(world, "registrar")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    # Another address has its own minute (the same app, reached from elsewhere).
+    transport = httpx.ASGITransport(app=world.app, client=("192.0.2.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kiosk.test") as client:
+        body = {"username": STAFF["registrar"][0], "password": PASSWORD}
+        elsewhere = await client.post("/api/v1/staff/sessions", json=body)
+    assert elsewhere.status_code == 201, elsewhere.text
+    # Terminals are counted apart from addresses.
+    assert (await world.login("nobody@stu.example.edu.cn")).status_code == 401

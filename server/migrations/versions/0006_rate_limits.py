@@ -1,4 +1,4 @@
-"""terminal rate: each terminal's password attempts in its current minute
+"""rate limits: password attempts per terminal or client address in the current minute
 
 Revision ID: 0006
 Revises: 0005
@@ -20,14 +20,13 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        "terminal_rate",
-        sa.Column("terminal_id", sa.Integer(), nullable=False),
+        "rate_limits",
+        sa.Column("key", sa.String(length=80), nullable=False),
         sa.Column("window_started_at", server.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["terminal_id"], ["terminals.id"], ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("terminal_id"),
+        sa.PrimaryKeyConstraint("key"),
     )
 
 
 def downgrade() -> None:
-    op.drop_table("terminal_rate")
+    op.drop_table("rate_limits")
