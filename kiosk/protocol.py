@@ -31,6 +31,9 @@ TERMINAL_KEY_HEADER = "Terminal-Key"
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+DB_INT_MAX = 2**31 - 1
+"""The largest whole number the server's databases store (PostgreSQL's INTEGER): a count or
+id above it is refused with 422, not sent to the database to fail there."""
 
 
 def _exists_in_utc(value: dt.datetime) -> dt.datetime:
@@ -246,7 +249,7 @@ class VerificationRequest(Model):
 
     result_id: uuid.UUID
     ticket: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    record_version: Annotated[int, Field(ge=1, le=2**31 - 1)]
+    record_version: Annotated[int, Field(ge=1, le=DB_INT_MAX)]
     fields: Annotated[list[FieldDecision], Field(min_length=17, max_length=17)]
     photo: PhotoDecision
     started_at: Instant
@@ -300,9 +303,8 @@ class HeartbeatRequest(Model):
     state: Literal["idle", "in_use"]
     step: Step | None = None
     student_masked: ShortText | None = None
-    # Bounded as the database's INTEGER is: an overflow would otherwise be a 500.
-    results_waiting: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
-    dead_letters: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
+    results_waiting: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
+    dead_letters: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     app_version: ShortText | None = None
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from kiosk.config import ServerSettings
+from kiosk.protocol import DB_INT_MAX
 from server.db import Database
 from server.models import utcnow
 from server.security import PHOTO_SALT, TICKET_SALT, Passwords, Signer
@@ -49,9 +50,6 @@ def get_context(request: Request) -> ServerContext:
 
 Ctx = Annotated[ServerContext, Depends(get_context)]
 
-
-DB_INT_MAX = 2**31 - 1
-"""The largest value of the databases' INTEGER (PostgreSQL's is 32-bit)."""
 
 RowId = Annotated[int, Path(ge=1, le=DB_INT_MAX)]
 """A row id in a path: one the database cannot hold is refused with 422, not sent to it."""

@@ -32,11 +32,11 @@ from server.background import Periodic
 from server.context import ServerContext
 from server.models import LoginThrottle, RateLimit, Registration, SendThrottle, SessionToken
 from server.rate_limit import WINDOW as RATE_WINDOW
+from server.registration import SEND_WINDOW
 
 log = logging.getLogger(__name__)
 
 GRACE = dt.timedelta(days=1)
-_SEND_WINDOW = dt.timedelta(days=1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +70,7 @@ async def prune(ctx: ServerContext) -> Pruned:
             or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < before),
         ),
         "send_throttle": delete(SendThrottle).where(
-            SendThrottle.window_started_at < before - _SEND_WINDOW
+            SendThrottle.window_started_at < before - SEND_WINDOW
         ),
         "rate_limits": delete(RateLimit).where(RateLimit.window_started_at < before - RATE_WINDOW),
     }

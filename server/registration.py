@@ -93,7 +93,9 @@ router = APIRouter(prefix=API_PREFIX, tags=["registration"])
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 CODE_FIELDS: dict[Channel, str] = {"email": "email_code", "sms": "sms_code"}
 _CODE_KEY_LABEL = b"registration-code.v1"
-_DAY = dt.timedelta(hours=24)
+SEND_WINDOW = dt.timedelta(hours=24)
+"""The window of ``resend_daily_cap``: codes to one address or number per 24 hours."""
+
 _T = TypeVar("_T")
 
 RegistrationId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -254,7 +256,7 @@ async def _throttle_row(
     key = _throttle_key(channel, address)
     values = {"key": key, "window_started_at": now, "sent_in_window": 0, "last_sent_at": now}
     row = await locked_row(session, SendThrottle, values)
-    if now - row.window_started_at >= _DAY:
+    if now - row.window_started_at >= SEND_WINDOW:
         row.window_started_at = now
         row.sent_in_window = 0
     return row
@@ -264,7 +266,7 @@ def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -
     """Why no code may go to this address now, if so."""
     settings = ctx.settings
     if row.sent_in_window >= settings.resend_daily_cap:
-        wait = row.window_started_at + _DAY - now
+        wait = row.window_started_at + SEND_WINDOW - now
         return retry_problem(
             "send_limit_reached",
             "Too many codes to this address or number today; try again later. "
