@@ -161,3 +161,25 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path: Path) -> None:
         "serve", "--workers", "2", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/x.db"
     )
     assert several.returncode == 2 and "PostgreSQL" in several.stderr
+
+
+def test_staff_logins_are_counted_per_forwarded_address(tmp_path: Path) -> None:
+    # The README's promise: behind a reverse proxy on the same machine, the limit counts the
+    # address the proxy names, not the proxy's own.
+    limit = {"KIOSK_SERVER__STAFF_LOGIN_ATTEMPTS_PER_MINUTE": "2"}
+    url = f"sqlite+aiosqlite:///{tmp_path}/demo.db"
+    with serving(url, "--demo", settings=limit) as server:
+        staff = server.demo_accounts()["staff"][0]
+        body = {"username": staff["username"], "password": staff["password"]}
+
+        def login(client_address: str) -> int:
+            answer = httpx.post(
+                f"{server.url}/api/v1/staff/sessions",
+                json=body,
+                headers={"X-Forwarded-For": client_address},
+                timeout=30,
+            )
+            return answer.status_code
+
+        assert [login("192.0.2.1") for _ in range(3)] == [201, 201, 429]
+        assert login("192.0.2.2") == 201
