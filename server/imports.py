@@ -641,8 +641,9 @@ async def import_photos_endpoint(request: Request, ctx: Ctx, staff: Registrar) -
         try:
             files = await anyio.to_thread.run_sync(zip_photos, upload, ctx.settings)
         except Unreadable as unreadable:
-            return PhotoImportReport(problems=[unreadable.problem])
-        report = await import_photos(ctx.db, files, ctx.settings, ctx.now(), Actor.of(staff))
+            report = PhotoImportReport(problems=[unreadable.problem])
+        else:
+            report = await import_photos(ctx.db, files, ctx.settings, ctx.now(), Actor.of(staff))
     async with ctx.db.sessions.begin() as session:
         audit(
             session, "staff.import_photos", actor=staff.actor, at=ctx.now(),
