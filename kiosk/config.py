@@ -153,7 +153,18 @@ class ServerSettings(Section):
     """Larger request bodies are refused with 413."""
 
     import_max_bytes: Annotated[int, Field(ge=1024, le=1_073_741_824)] = 52_428_800
-    """The limit instead for the registrar's uploads (record files, photo zips)."""
+    """The limit instead for the registrar's two uploads (record files, photo zips), once the
+    registrar's token has been checked; the upload is spooled to a temporary file."""
+
+    import_max_rows: Annotated[int, Field(ge=1, le=1_000_000)] = 100_000
+    """Most lines a record file may have; a longer file is refused whole (``too_many_rows``)."""
+
+    import_max_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 20_000
+    """Most entries a zip (a photo zip, or the parts of an .xlsx) may list."""
+
+    import_max_inflated_bytes: Annotated[int, Field(ge=1024, le=4_294_967_296)] = 268_435_456
+    """Most bytes the entries of one zip may inflate to, counted as they are read (a photo
+    zip) or as the entries declare them (an .xlsx, whose reader stops at the declared size)."""
 
     photo_min_bytes: Annotated[int, Field(ge=1, le=10_485_760)] = 10_240
     """Imported photos smaller than this are refused (the spec asks about 20–40 KB)."""

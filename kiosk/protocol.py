@@ -698,7 +698,9 @@ class BulkCorrections(Model):
     """The registrar's bulk action: every id is checked, and all or none are done."""
 
     action: BulkAction
-    ids: Annotated[list[int], Field(min_length=1, max_length=500)]
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]], Field(min_length=1, max_length=500)
+    ]
     comment: Comment
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,10 +20,12 @@ from kiosk.protocol import ImportProblem
 from server.corrections import Actor
 from server.db import Database
 from server.imports import (
+    PhotoFile,
+    Unreadable,
+    folder_photos,
     import_photos,
     import_records,
-    photo_files_from_dir,
-    photo_files_from_zip,
+    zip_photos,
 )
 from server.migrate import migrate
 from server.models import Account, utcnow
@@ -159,11 +163,10 @@ def _print_problems(problems: list[ImportProblem]) -> None:
         print(f"{where}: {problem.code}: {problem.message}", file=sys.stderr)
 
 
-async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> int:
+async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) -> int:
     db = Database(settings.server.database_url)
     try:
-        async with db.sessions.begin() as session:
-            report = await import_records(session, content, utcnow(), dry_run=dry_run)
+        report = await import_records(db, source, settings.server, utcnow(), dry_run=dry_run)
     finally:
         await db.dispose()
     _print_problems(report.problems)
@@ -180,24 +183,23 @@ async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> 
     return 0
 
 
-def _photo_files(settings: Settings, source: Path) -> list[tuple[str, bytes | int]] | None:
-    limit = settings.server.photo_max_bytes
+def _photo_import(settings: Settings, source: Path) -> int:
     try:
-        if source.is_dir():
-            return photo_files_from_dir(source, limit)
-        return photo_files_from_zip(source.read_bytes(), limit)
-    except (OSError, zipfile.BadZipFile):
+        with contextlib.ExitStack() as stack:
+            if source.is_dir():
+                files = folder_photos(source, settings.server)
+            else:
+                files = zip_photos(stack.enter_context(source.open("rb")), settings.server)
+            return asyncio.run(_import_photos(settings, files))
+    except (OSError, Unreadable):
         print(f"Cannot read {source} as a folder or zip. / 无法读取。", file=sys.stderr)
-        return None
+        return 2
 
 
-async def _import_photos(settings: Settings, files: list[tuple[str, bytes | int]]) -> int:
+async def _import_photos(settings: Settings, files: Iterator[PhotoFile]) -> int:
     db = Database(settings.server.database_url)
     try:
-        async with db.sessions.begin() as session:
-            report = await import_photos(
-                session, files, settings.server, utcnow(), Actor("admin:cli")
-            )
+        report = await import_photos(db, files, settings.server, utcnow(), Actor("admin:cli"))
     finally:
         await db.dispose()
     _print_problems(report.problems)
@@ -233,12 +235,11 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_mailbox(settings, args))
     if action == "import-records":
         try:
-            content = args.file.read_bytes()
+            with args.file.open("rb") as file:
+                return asyncio.run(_import_records(settings, file, args.dry_run))
         except OSError:
             print(f"Cannot read {args.file}. / 无法读取文件。", file=sys.stderr)
             return 2
-        return asyncio.run(_import_records(settings, content, args.dry_run))
     if action == "import-photos":
-        files = _photo_files(settings, args.source)
-        return 2 if files is None else asyncio.run(_import_photos(settings, files))
+        return _photo_import(settings, args.source)
     raise AssertionError(action)

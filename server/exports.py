@@ -1,7 +1,9 @@
 """Tables as downloads: CSV that Excel on Chinese Windows opens right, and Excel workbooks.
 
 Every export of the server goes through here, so each gets the same BOM, the same guard
-against formula injection, and the same private download headers.
+against formula injection, and the same private download headers. The builders block for
+as long as a large table takes: routes call them in a worker thread
+(``anyio.to_thread.run_sync``), never on the event loop.
 """
 
 from __future__ import annotations

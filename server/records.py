@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,8 @@ from server.problems import ApiProblem
 from server.security import LinkExpired, LinkInvalid
 
 router = APIRouter(tags=["record"])
+LinkToken = Annotated[str, Path(max_length=1000)]
+"""A signed photo link's token (a real one is well under 200 characters)."""
 
 # Sent with every photo answer: the link is a bearer capability shown on a public screen.
 PRIVATE_HEADERS = {
@@ -245,7 +248,7 @@ p {{ line-height: 1.5; }}
     summary="Photo preview page (from the QR code)",
     responses={403: {"description": "Tampered link"}, 410: {"description": "Expired link"}},
 )
-async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
+async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
     """A small mobile-friendly page with the photo at full size."""
     try:
         photo = await _photo_for_link(ctx, token)
@@ -265,7 +268,7 @@ async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, 403: {}, 410: {}},
 )
-async def photo_image(token: str, ctx: Ctx) -> Response:
+async def photo_image(token: LinkToken, ctx: Ctx) -> Response:
     """The JPEG, with the same checks and headers as the page."""
     try:
         photo = await _photo_for_link(ctx, token)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    DB_INT_MAX,
     BoardResponse,
     BoardTerminal,
     FieldError,
@@ -399,8 +401,8 @@ async def board(
     _staff: Supervisor,
     response: Response,
     lab: Annotated[str | None, Query(max_length=100)] = None,
-    session_id: Annotated[int | None, Query(alias="session")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    session_id: Annotated[int | None, Query(alias="session", ge=1, le=DB_INT_MAX)] = None,
+    if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> BoardResponse | Response:
     """Terminals and the roster's progress; a lab's board follows its running session.
 
@@ -557,4 +559,6 @@ async def session_report(
         return Response(
             report.model_dump_json(), media_type=MEDIA_TYPES["json"], headers=PRIVATE_HEADERS
         )
-    return download(_RENDERERS[format](report), format, f"session-{session_id}-report.{format}")
+    # Built off the event loop, like every file the server makes (server.exports).
+    content = await anyio.to_thread.run_sync(_RENDERERS[format], report)
+    return download(content, format, f"session-{session_id}-report.{format}")

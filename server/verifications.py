@@ -58,6 +58,7 @@ IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
         alias=IDEMPOTENCY_KEY_HEADER,
+        max_length=100,
         description="A UUID, generated once per result and sent unchanged on every retry "
         "(quoted, as the IETF draft writes it, or bare). Keys are kept for good.",
     ),

@@ -184,11 +184,10 @@ async def test_a_photo_goes_to_the_vendor_and_the_import_applies_it(world: World
     assert (await _post(world, "registrar", f"{cid}/apply", {})).status_code == 409
     sent = await _post(world, "registrar", f"{cid}/send-to-vendor", {"comment": "重拍"})
     assert sent.json()["correction"]["state"] == "sent_to_vendor"
-    async with world.ctx.db.sessions.begin() as session:
-        report = await import_photos(
-            session, [(f"{record(1)['student_no']}.jpg", spec_jpeg())], world.ctx.settings,
-            world.clock(), Actor("admin:test"),
-        )  # fmt: skip
+    report = await import_photos(
+        world.ctx.db, iter([(f"{record(1)['student_no']}.jpg", spec_jpeg())]),
+        world.ctx.settings, world.clock(), Actor("admin:test"),
+    )  # fmt: skip
     assert report.corrections_applied == 1 and report.stored[0].version == 2
     mine = await _my_record(world, 1)
     assert mine["state"] == "check_again" and mine["recheck_fields"] == ["photo"]
