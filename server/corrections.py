@@ -13,7 +13,7 @@ errors go to the photo vendor instead; the new photo's import closes them
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kiosk.fields import IDENTITY_KEYS, validate_field
+from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -115,6 +115,47 @@ def needs_proof(field: str) -> bool:
     return field in IDENTITY_KEYS
 
 
+M_FOUR_EYES: dict[str, Msg] = {
+    "registrar_confirm": Msg(
+        "不能确认自己在学院审核时通过的勘误，须由另一位工作人员确认。",
+        "You accepted this correction for the college; another person must confirm it.",
+    ),
+    "apply": Msg(
+        "关键字段的更正须由确认人以外的另一位学籍管理员写入档案。",
+        "A key field's correction is applied by another registrar than the one who confirmed it.",
+    ),
+}
+FOUR_EYES_RULES: dict[str, str] = {
+    "registrar_confirm": "college_accept",
+    "apply": "registrar_confirm",
+}
+"""For a step, the earlier step whose author may not take it (separation of duties)."""
+
+
+async def separate_duties(
+    session: AsyncSession, correction: Correction, action: str, actor: Actor, four_eyes: bool
+) -> None:
+    """409 ``four_eyes`` when ``actor`` took the earlier step this one must not follow.
+
+    Confirming what one accepted for the college is always refused; applying a key field
+    (:data:`~kiosk.fields.KEY_FIELD_KEYS`) one confirmed is refused unless ``four_eyes`` is off.
+    """
+    earlier = FOUR_EYES_RULES.get(action)
+    if earlier is None or actor.account_id is None:
+        return
+    if action == "apply" and (not four_eyes or correction.field not in KEY_FIELD_KEYS):
+        return
+    author = await session.execute(
+        select(CorrectionEvent.account_id)
+        .where(CorrectionEvent.correction_id == correction.id, CorrectionEvent.action == earlier)
+        .order_by(CorrectionEvent.id.desc())
+        .limit(1)
+    )
+    if author.scalar_one_or_none() == actor.account_id:
+        message = M_FOUR_EYES[action]
+        raise ApiProblem(409, "four_eyes", message.both(), step=earlier)
+
+
 def _invalid(correction: Correction, step: Step) -> ApiProblem:
     return ApiProblem(
         409,
@@ -172,29 +213,47 @@ async def record_changed(
 
 
 async def _apply_value(
-    session: AsyncSession, student: Student, correction: Correction, now: dt.datetime
+    session: AsyncSession,
+    student: Student,
+    correction: Correction,
+    now: dt.datetime,
+    pending: Mapping[str, str],
 ) -> None:
-    """Write the proposed value into the record, validated against the record as it is now."""
+    """Write the proposed value into the record after validating the whole record it makes.
+
+    ``pending`` holds the values of other corrections of this student applied in the same
+    request: a pair of identity corrections (ID number and birth date) is checked as the
+    record will be once both landed, so a bulk apply can change both together.
+    """
     key = correction.field
-    where = f"corrections.{correction.id}.proposed"
-    # Warnings (a birth date against the ID number) do not block: a pair of identity
-    # corrections is applied one at a time, and the first disagrees until the second lands.
-    check = validate_field(key, correction.proposed or "", record_values(student), now.date())
+    values = record_values(student) | dict(pending) | {key: correction.proposed or ""}
+    check = validate_record(values, now.date())
     if not check.ok:
         raise validation_problem(
-            [FieldError(field=where, code=p.code, message=p.msg.both()) for p in check.errors]
+            [
+                FieldError(
+                    field=f"corrections.{correction.id}.proposed"
+                    if field == key
+                    else f"record.{field}",
+                    code=problem.code,
+                    message=problem.msg.both(),
+                )
+                for field, problem in check.problems
+            ]
         )
+    value = check.values[key]
+    where = f"corrections.{correction.id}.proposed"
     if key in ("student_no", "id_number"):
         column = getattr(Student, key)
         taken = await session.execute(
-            select(Student.id).where(column == check.value, Student.id != student.id)
+            select(Student.id).where(column == value, Student.id != student.id)
         )
         if taken.first() is not None:
             message = Msg("另一名学生已使用该值。", "Another student has this value.")
             raise validation_problem(
                 [FieldError(field=where, code="value_taken", message=message.both())]
             )
-    setattr(student, key, check.value)
+    setattr(student, key, value)
     await record_changed(session, student, [key], now)
 
 
@@ -235,7 +294,7 @@ class Filter:
         if staff.role != "college_office":
             return self
         if self.college is not None and self.college != staff.account.college:
-            raise Forbidden(staff, target=f"college:{self.college}"[:100])
+            raise Forbidden(staff, target=f"college:{self.college}"[:100], other_college=True)
         return Filter(staff.account.college, self.class_name, self.field, self.state, self.q)
 
     def where(self, query: Select[Correction, Student]) -> Select[Correction, Student]:
@@ -296,7 +355,7 @@ async def _correction_for(
         raise ApiProblem(404, "not_found", "No such correction.")
     correction, student = found
     if staff is not None and not staff.may_see(student.college):
-        raise Forbidden(staff, target=f"correction:{correction_id}")
+        raise Forbidden(staff, target=f"correction:{correction_id}", other_college=True)
     return correction, student
 
 
@@ -486,18 +545,22 @@ async def registrar_decision(
     async with ctx.db.sessions.begin() as session:
         correction, student = await _correction_for(session, staff, correction_id)
         action = "registrar_confirm" if body.decision == "confirm" else "registrar_reject"
-        advance(session, correction, action, Actor.of(staff), ctx.now(), comment=body.comment)
+        actor = Actor.of(staff)
+        await separate_duties(session, correction, action, actor, ctx.settings.four_eyes)
+        advance(session, correction, action, actor, ctx.now(), comment=body.comment)
         return await _detail(session, correction, student)
 
 
 async def _apply(
     session: AsyncSession, correction: Correction, student: Student, actor: Actor,
-    now: dt.datetime, comment: str | None,
+    now: dt.datetime, comment: str | None, *, four_eyes: bool,
+    pending: Mapping[str, str] | None = None,
 ) -> None:  # fmt: skip
     step = STEPS["apply"]
     if not step.allows(correction):
         raise _invalid(correction, step)
-    await _apply_value(session, student, correction, now)
+    await separate_duties(session, correction, "apply", actor, four_eyes)
+    await _apply_value(session, student, correction, now, pending or {})
     advance(session, correction, "apply", actor, now, comment=comment)
 
 
@@ -515,7 +578,10 @@ async def apply_correction(
     version goes up and the student is asked to check the field again."""
     async with ctx.db.sessions.begin() as session:
         correction, student = await _correction_for(session, staff, correction_id)
-        await _apply(session, correction, student, Actor.of(staff), ctx.now(), body.comment)
+        await _apply(
+            session, correction, student, Actor.of(staff), ctx.now(), body.comment,
+            four_eyes=ctx.settings.four_eyes,
+        )  # fmt: skip
         return await _detail(session, correction, student)
 
 
@@ -544,24 +610,55 @@ async def send_to_vendor(
     responses={409: {"description": "`bulk_failed`: `errors` names each id that failed and why"}},
 )
 async def bulk_corrections(body: BulkCorrections, ctx: Ctx, staff: Registrar) -> BulkResult:
-    """Every id is checked; if any fails, nothing changes and each failure is listed."""
+    """Every id is checked; if any fails, nothing changes and each failure is listed.
+
+    An apply checks each record as it will be once all of its corrections in the request
+    landed, so related identity corrections (ID number and birth date) go in together.
+    """
     now, actor = ctx.now(), Actor.of(staff)
     errors: list[FieldError] = []
     done: list[tuple[Correction, Student]] = []
     async with ctx.db.sessions.begin() as session:
-        for index, correction_id in enumerate(dict.fromkeys(body.ids)):
+        found: dict[int, tuple[Correction, Student] | ApiProblem] = {}
+        for correction_id in dict.fromkeys(body.ids):
             try:
-                correction, student = await _correction_for(session, None, correction_id)
+                found[correction_id] = await _correction_for(session, None, correction_id)
+            except ApiProblem as problem:
+                found[correction_id] = problem
+        proposed: dict[int, dict[str, str]] = {}
+        for item in found.values():
+            if isinstance(item, tuple) and item[0].field != PHOTO:
+                proposed.setdefault(item[1].id, {})[item[0].field] = item[0].proposed or ""
+        for index, (correction_id, item) in enumerate(found.items()):
+            try:
+                if isinstance(item, ApiProblem):
+                    raise item
+                correction, student = item
                 if body.action == "confirm":
+                    await separate_duties(
+                        session, correction, "registrar_confirm", actor, ctx.settings.four_eyes
+                    )
                     advance(
                         session, correction, "registrar_confirm", actor, now, comment=body.comment
                     )
                 else:
-                    await _apply(session, correction, student, actor, now, body.comment)
+                    others = {
+                        key: value
+                        for key, value in proposed.get(student.id, {}).items()
+                        if key != correction.field
+                    }
+                    await _apply(
+                        session, correction, student, actor, now, body.comment,
+                        four_eyes=ctx.settings.four_eyes, pending=others,
+                    )  # fmt: skip
             except ApiProblem as problem:
                 detail = problem.errors[0].message if problem.errors else problem.detail or ""
                 code = problem.errors[0].code if problem.errors else problem.code
-                errors.append(FieldError(field=f"ids.{index}", code=code, message=detail))
+                errors.append(
+                    FieldError(
+                        field=f"ids.{index}", code=code, message=f"{correction_id}: {detail}"
+                    )
+                )
                 continue
             done.append((correction, student))
         if errors:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
-from kiosk.fields import FIELDS, normalise_code, validate_field
+from kiosk.fields import FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -54,9 +54,6 @@ _COLUMNS: dict[str, str] = {
     for name in (spec.key, spec.label.zh, spec.label.en)
 }
 _LABELS = {spec.key: spec.label.zh for spec in FIELDS}
-# The ID number decides gender and birth date; a master record that disagrees with it would
-# lock its student out of registration (identity_mismatch), so an import refuses it.
-_STRICT_WARNINGS = frozenset({"birth_date_id_mismatch", "gender_id_mismatch"})
 
 M_ENCODING = Msg(
     "文件编码无法识别：请保存为 UTF-8 或 GBK。", "Unknown encoding: save the file as UTF-8 or GBK."
@@ -201,14 +198,11 @@ def check_records(lines: Sequence[tuple[int, list[str]]], today: dt.date) -> Che
     seen: dict[str, dict[str, int]] = {"student_no": {}, "id_number": {}}
     for number, cells in body:
         raw = {key: (cells[i] if i < len(cells) else "") for i, key in columns.items()}
-        row: dict[str, str] = {}
-        for spec in FIELDS:
-            check = validate_field(spec.key, raw[spec.key], raw, today)
-            wrong = list(check.errors) + [w for w in check.warnings if w.code in _STRICT_WARNINGS]
-            checked.problems.extend(
-                _problem(p.code, p.msg, line=number, column=spec.label.zh) for p in wrong
-            )
-            row[spec.key] = check.value
+        check = validate_record(raw, today)
+        checked.problems.extend(
+            _problem(p.code, p.msg, line=number, column=_LABELS[key]) for key, p in check.problems
+        )
+        row = check.values
         for key, msg, code in (
             ("student_no", M_DUPLICATE_STUDENT_NO, "duplicate_student_no"),
             ("id_number", M_DUPLICATE_ID, "duplicate_id_number"),

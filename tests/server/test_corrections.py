@@ -66,7 +66,7 @@ async def test_a_field_correction_from_report_to_applied(world: World) -> None:
         world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "同意"}
     )
     assert confirmed.json()["correction"]["state"] == "registrar_confirmed"
-    applied = await _post(world, "registrar", f"{cid}/apply", {})
+    applied = await _post(world, "registrar2", f"{cid}/apply", {})
     assert applied.status_code == 200, applied.text
     history = applied.json()["history"]
     assert [step["to_state"] for step in history] == [
@@ -120,7 +120,7 @@ async def test_a_proposal_that_no_longer_fits_is_not_applied(world: World) -> No
         world, "office", f"{cid}/college", {"decision": "accept", "comment": "c", "proof": "p"}
     )
     await _post(world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "c"})
-    refused = await _post(world, "registrar", f"{cid}/apply", {})
+    refused = await _post(world, "registrar2", f"{cid}/apply", {})
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "name_characters"
     async with world.ctx.db.sessions() as session:
@@ -161,7 +161,7 @@ async def test_invalid_transitions_are_409(
         "college_reject": ("office", "college", {"decision": "reject", "comment": "c"}),
         "registrar_confirm": ("registrar", "registrar", {"decision": "confirm", "comment": "c"}),
         "registrar_reject": ("registrar", "registrar", {"decision": "reject", "comment": "c"}),
-        "apply": ("registrar", "apply", {}),
+        "apply": ("registrar2", "apply", {}),
     }
     for step in steps:
         who, path, move = moves[step]
@@ -203,16 +203,17 @@ async def test_a_college_office_acts_only_for_its_college(world: World) -> None:
     decided = await _post(
         world, "other_office", f"{cid}/college", {"decision": "accept", "comment": "c"}
     )
-    assert decided.status_code == 403 and decided.json()["code"] == "forbidden"
+    assert decided.status_code == 403 and decided.json()["code"] == "other_college"
+    assert "another college's student" in decided.json()["detail"]
     listed = (await world.client.get(BASE, headers=other)).json()
     assert listed["corrections"] == [] and listed["total"] == 0
     asked = await world.client.get(BASE, params={"college": COLLEGE}, headers=other)
-    assert asked.status_code == 403
+    assert asked.status_code == 403 and asked.json()["code"] == "other_college"
     # A college office may not confirm; a proctor sees nothing.
     confirm = await _post(
         world, "office", f"{cid}/registrar", {"decision": "confirm", "comment": "c"}
     )
-    assert confirm.status_code == 403
+    assert confirm.status_code == 403 and confirm.json()["code"] == "forbidden"
     proctor = await staff_headers(world, "proctor")
     assert (await world.client.get(BASE, headers=proctor)).status_code == 403
     async with world.ctx.db.sessions() as session:
@@ -271,7 +272,7 @@ async def test_bulk_is_all_or_nothing(world: World) -> None:
     )
     assert confirmed.status_code == 200, confirmed.text
     applied = await _post(
-        world, "registrar", "bulk", {"action": "apply", "ids": everything, "comment": "批量"}
+        world, "registrar2", "bulk", {"action": "apply", "ids": everything, "comment": "批量"}
     )
     assert {row["state"] for row in applied.json()["corrections"]} == {"applied"}
     mine = await _my_record(world, 1)
