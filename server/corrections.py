@@ -16,7 +16,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Select, func, or_, select
@@ -27,6 +26,7 @@ from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    CORRECTION_STATE_LABELS,
     BulkCorrections,
     BulkResult,
     CollegeDecision,
@@ -39,6 +39,7 @@ from kiosk.protocol import (
     FieldError,
     RegistrarDecision,
     correction_field_label,
+    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx, RowId
@@ -47,7 +48,7 @@ from server.exports import (
     Cell,
     FileFormat,
     download,
-    safe_cell,
+    local_time,
     table_csv,
     table_xlsx,
 )
@@ -397,48 +398,81 @@ async def _detail(
 # --- the 勘误汇总表 -------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
-    "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "说明", "证明材料", "状态", "审核人", "时间",
+    "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "学生说明", "证明材料", "状态",
+    "报告时间", "学院审核人", "学院意见", "学院审核时间", "学籍科审核人", "学籍科意见",
+    "学籍科审核时间", "更新时间",
 )  # fmt: skip
-STATE_TEXT: dict[str, Msg] = {
-    "reported": Msg("已报告", "reported"),
-    "college_accepted": Msg("学院已通过", "accepted by the college"),
-    "college_rejected": Msg("学院未通过", "rejected by the college"),
-    "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
-    "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
-    "sent_to_vendor": Msg("已送照相公司", "sent to the photo vendor"),
-    "applied": Msg("已更正", "applied"),
-}
+"""The 勘误汇总表's headings; times are Beijing time (``[server] time_zone``)."""
 
 
-def export_table(rows: Sequence[tuple[Correction, Student, str | None]]) -> list[list[Cell]]:
+@dataclass(frozen=True)
+class Review:
+    """One office's latest decision on a correction, as the summary shows it."""
+
+    by: str | None
+    comment: str | None
+    at: dt.datetime
+
+
+async def _reviews(session: AsyncSession, ids: Select[tuple[int]]) -> dict[tuple[int, str], Review]:
+    """The latest college (``college``) and registrar (``registrar``) decision of each
+    correction among ``ids``."""
+    decider = aliased(Account)
+    events = await session.execute(
+        select(CorrectionEvent, decider.username)
+        .outerjoin(decider, CorrectionEvent.account_id == decider.id)
+        .where(CorrectionEvent.correction_id.in_(ids))
+        .order_by(CorrectionEvent.id)
+    )
+    found: dict[tuple[int, str], Review] = {}
+    for event, username in events.all():
+        office = event.action.partition("_")[0]
+        if office in ("college", "registrar"):
+            found[event.correction_id, office] = Review(username, event.comment, event.at)
+    return found
+
+
+def export_table(
+    rows: Sequence[tuple[Correction, Student]],
+    reviews: Mapping[tuple[int, str], Review],
+    zone: dt.tzinfo,
+) -> list[list[Cell]]:
     """The 勘误汇总表: headings, then one line per correction, in Chinese as the form is."""
     table: list[list[Cell]] = [list(EXPORT_COLUMNS)]
-    for correction, student, decider in rows:
-        table.append(
-            [
-                safe_cell(value)
-                for value in (
-                    student.student_no,
-                    student.name,
-                    student.college,
-                    student.class_name,
-                    correction_field_label(correction.field).zh,
-                    correction.current_value or "",
-                    correction.proposed or "",
-                    correction.note or "",
-                    correction.proof or "",
-                    STATE_TEXT[correction.state].zh,
-                    decider or "",
-                    correction.updated_at.isoformat(timespec="seconds"),
-                )
-            ]
-        )
+    for correction, student in rows:
+        line: list[Cell] = [
+            student.student_no,
+            student.name,
+            student.college,
+            student.class_name,
+            correction_field_label(correction.field).zh,
+            correction_value_text(correction.field, correction.current_value).zh,
+            correction_value_text(correction.field, correction.proposed).zh,
+            correction.note or "",
+            correction.proof or "",
+            CORRECTION_STATE_LABELS[correction.state].zh,
+            local_time(correction.created_at, zone),
+        ]
+        for office in ("college", "registrar"):
+            review = reviews.get((correction.id, office))
+            line += (
+                [review.by or "", review.comment or "", local_time(review.at, zone)]
+                if review
+                else ["", "", None]
+            )
+        line.append(local_time(correction.updated_at, zone))
+        table.append(line)
     return table
+
+
+def export_name(college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str) -> str:
+    """``勘误汇总表-<college or 全校>-<date in the school's zone>.<fmt>``."""
+    return f"勘误汇总表-{college or '全校'}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"
 
 
 @router.get(
     "/export",
-    summary="勘误汇总表 as CSV or Excel, for one college or the whole school",
+    summary="勘误汇总表 as CSV or Excel: exactly the corrections the queue lists for the filter",
     response_class=Response,
     responses=FILE_RESPONSES,
 )
@@ -450,31 +484,34 @@ async def export_corrections(
     class_name: Annotated[str | None, Query(max_length=100)] = None,
     field: Annotated[str | None, Query(max_length=30)] = None,
     state: CorrectionState | None = None,
+    q: Annotated[
+        str | None, Query(max_length=50, description="学号 prefix or part of a name")
+    ] = None,
 ) -> Response:
-    """The corrections matching the filter; a college office gets its own college's."""
-    wanted = Filter(college, class_name, field, state).scoped(staff)
-    decider = aliased(Account)
-    query = (
-        wanted.where(_joined())
-        .add_columns(decider.username)
-        .outerjoin(decider, Correction.decided_by == decider.id)
-        .order_by(Student.college, Student.class_name, Student.student_no, Correction.id)
-    )
+    """The corrections matching the filter (the queue's filter, without its limit); a
+    college office gets its own college's. Named for the college and the day."""
+    wanted = Filter(college, class_name, field, state, q).scoped(staff)
+    query = wanted.where(_joined())
+    zone, now = ctx.settings.zone, ctx.now()
     async with ctx.db.sessions.begin() as session:
-        rows = [(c, s, name) for c, s, name in (await session.execute(query)).all()]
+        rows = [
+            (c, s)
+            for c, s in (
+                await session.execute(
+                    query.order_by(
+                        Student.college, Student.class_name, Student.student_no, Correction.id
+                    )
+                )
+            ).all()
+        ]
+        reviews = await _reviews(session, query.with_only_columns(Correction.id))
         audit(
-            session, "staff.export_corrections", actor=staff.actor, at=ctx.now(),
+            session, "staff.export_corrections", actor=staff.actor, at=now,
             format=format, rows=len(rows),
         )  # fmt: skip
-    table = export_table(rows)
-    scope = wanted.college or "全校"
+    table = export_table(rows, reviews, zone)
     content = table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
-    # Non-ASCII names go in filename*; the plain filename stays ASCII for old clients.
-    response = download(content, format, f"corrections.{format}")
-    response.headers["Content-Disposition"] += (
-        f"; filename*=UTF-8''{quote(f'勘误汇总表-{scope}.{format}')}"
-    )
-    return response
+    return download(content, format, export_name(wanted.college, now, zone, format))
 
 
 @router.get(

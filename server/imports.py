@@ -35,6 +35,7 @@ from kiosk.protocol import (
     PhotoImportReport,
     RecordImportReport,
     StoredPhoto,
+    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx
@@ -361,7 +362,8 @@ async def import_photos(
             )
         )
         for correction in waiting.scalars():
-            advance(session, correction, "vendor_photo", actor, now, comment=f"v{photo.version}")
+            new_photo = correction_value_text(PHOTO, f"v{photo.version}").zh
+            advance(session, correction, "vendor_photo", actor, now, comment=f"新{new_photo}")
             applied += 1
     return PhotoImportReport(stored=stored, problems=problems, corrections_applied=applied)
 

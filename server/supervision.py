@@ -46,7 +46,6 @@ from server.exports import (
     PRIVATE_HEADERS,
     Cell,
     download,
-    safe_cell,
     table_csv,
     table_xlsx,
 )
@@ -490,23 +489,38 @@ async def build_report(
         for s in facts.students
     ]
     by_field = Counter(key for row in rows for key in row.corrections)
+    proctor = await session.get(Account, item.created_by)
     return SessionReport(
         session=await _info(session, item),
+        proctor=proctor.username if proctor is not None else None,
         progress=facts.progress(),
         rows=rows,
         corrections_by_field=dict(sorted(by_field.items())),
     )
 
 
-def report_table(report: SessionReport) -> list[list[str]]:
+def report_heading(report: SessionReport, zone: dt.tzinfo) -> list[list[Cell]]:
+    """The lines above the table: what the report is, the lab, the date and the proctor."""
+    info = report.session
+    starts, ends = info.starts_at.astimezone(zone), info.ends_at.astimezone(zone)
+    return [
+        [Msg("监考场次报告", "Supervised session report").both(), info.title],
+        [Msg("机房", "Lab").both(), info.lab],
+        [Msg("日期", "Date").both(), f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"],
+        [Msg("监考", "Proctor").both(), report.proctor or ""],
+        [],
+    ]
+
+
+def report_table(report: SessionReport) -> list[list[Cell]]:
     """The report as rows of cells, headings first, both languages in headings and values."""
-    table = [[column.both() for column in _COLUMNS]]
+    table: list[list[Cell]] = [[column.both() for column in _COLUMNS]]
     for row in report.rows:
         table.append(
             [
-                safe_cell(row.student_no),
-                safe_cell(row.name),
-                safe_cell(row.class_name),
+                row.student_no,
+                row.name,
+                row.class_name,
                 (_YES if row.came else _NO).both(),
                 (_YES if row.finished else _NO).both(),
                 _STATUS_TEXT[row.status].both(),
@@ -516,21 +530,27 @@ def report_table(report: SessionReport) -> list[list[str]]:
     return table
 
 
-def report_csv(report: SessionReport) -> bytes:
-    """The roster as CSV (UTF-8 with BOM)."""
-    return table_csv(report_table(report))
+def report_csv(report: SessionReport, zone: dt.tzinfo) -> bytes:
+    """The roster as CSV (UTF-8 with BOM) under the report's heading lines."""
+    return table_csv(report_table(report), report_heading(report, zone))
 
 
-def report_xlsx(report: SessionReport) -> bytes:
-    """An Excel workbook: the roster sheet, then corrections counted by field."""
+def report_xlsx(report: SessionReport, zone: dt.tzinfo) -> bytes:
+    """An Excel workbook: the heading and roster sheet, then corrections counted by field."""
     by_field: list[list[Cell]] = [[Msg("字段", "Field").both(), Msg("人数", "Students").both()]]
     by_field.extend(
         [_field_label(key), count] for key, count in report.corrections_by_field.items()
     )
-    return table_xlsx([("名单 Roster", report_table(report)), ("勘误 Corrections", by_field)])
+    return table_xlsx(
+        [("名单 Roster", report_table(report)), ("勘误 Corrections", by_field)],
+        report_heading(report, zone),
+    )
 
 
-_RENDERERS: dict[str, Callable[[SessionReport], bytes]] = {"csv": report_csv, "xlsx": report_xlsx}
+_RENDERERS: dict[str, Callable[[SessionReport, dt.tzinfo], bytes]] = {
+    "csv": report_csv,
+    "xlsx": report_xlsx,
+}
 
 
 @router.get(
@@ -557,4 +577,6 @@ async def session_report(
         return Response(
             report.model_dump_json(), media_type=MEDIA_TYPES["json"], headers=PRIVATE_HEADERS
         )
-    return download(_RENDERERS[format](report), format, f"session-{session_id}-report.{format}")
+    day = f"{report.session.starts_at.astimezone(ctx.settings.zone):%Y-%m-%d}"
+    name = f"监考报告-{report.session.lab}-{day}-{session_id}.{format}"
+    return download(_RENDERERS[format](report, ctx.settings.zone), format, name)

@@ -78,6 +78,14 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
         await _decide(pilot, app, "同意", "ctrl+a")
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
+        # Four eyes: who confirmed a key field does not apply it; the dialog says why.
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: "另一位" in text(app, "#correction-message"))
+        await pilot.press("escape")
+        await _log_out_and_in(pilot, app, "registrar2")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
         await _decide(pilot, app, "已更正", "ctrl+p")
         await wait_for(pilot, lambda: _states(app) == ["已更正"])
 
@@ -104,12 +112,14 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
     await kiosk.submit(result_for(current, "major", "department"), str(uuid.uuid4()))
     app = server.console()
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "registrar")
+        await log_in(pilot, "office")
         await pilot.press("f7")
         await wait_for(pilot, lambda: _states(app) == ["已报告", "已报告"])
         for _ in range(2):  # the college step, one by one
             await _decide(pilot, app, "属实", "ctrl+a")
             await pilot.press("down")
+        await wait_for(pilot, lambda: _states(app) == ["学院已通过", "学院已通过"])
+        await _log_out_and_in(pilot, app, "registrar")
         await wait_for(pilot, lambda: _states(app) == ["学院已通过", "学院已通过"])
 
         await pilot.press("up", "space", "down", "space")
@@ -122,9 +132,18 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         # All or none: one marked correction that cannot be confirmed again stops the action.
         await pilot.press("space", "f9")
         await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
-        assert "invalid_transition" in text(app, "#message")
+        assert "invalid_transition" not in text(app, "#message")
+        assert "不能进行此操作" in text(app, "#message")
 
         await pilot.press("up", "space")
+        await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
+        # Four eyes: the 专业名称 this registrar confirmed stops the bulk, by name.
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
+        assert "专业名称" in text(app, "#message") and "另一位" in text(app, "#message")
+        await _log_out_and_in(pilot, app, "registrar2")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "学籍科已确认"])
+        await pilot.press("space", "down", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: _states(app) == ["已更正", "已更正"])

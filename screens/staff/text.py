@@ -5,8 +5,8 @@ from __future__ import annotations
 from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.protocol import (
+    CORRECTION_STATE_LABELS,
     BulkAction,
-    CorrectionState,
     RecordState,
     StaffRole,
     SupervisedState,
@@ -187,15 +187,7 @@ CORRECTION_COLUMNS = (
     Msg("更正为", "Proposed"),
     Msg("状态", "State"),
 )
-CORRECTION_STATES: dict[CorrectionState, Msg] = {
-    "reported": Msg("已报告", "reported"),
-    "college_accepted": Msg("学院已通过", "college accepted"),
-    "college_rejected": Msg("学院未通过", "college rejected"),
-    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
-    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
-    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
-    "applied": Msg("已更正", "applied"),
-}
+CORRECTION_STATES = CORRECTION_STATE_LABELS
 NO_CORRECTIONS = Msg("没有符合条件的勘误。", "No corrections match.")
 KEY_OPEN = Msg("处理", "Open")
 KEY_STATE_FILTER = Msg("按状态", "By state")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -202,7 +205,16 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     assert "attachment" in csv_response.headers["content-disposition"]
     assert csv_response.headers["cache-control"] == "no-store"
     assert csv_response.content.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    # An official record says what it is: title, lab, date (Beijing time) and proctor.
+    starts = dt.datetime.fromisoformat(report["session"]["starts_at"])
+    day = f"{starts.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d}"
+    assert lines[0] == ["监考场次报告 / Supervised session report", report["session"]["title"]]
+    assert lines[1] == ["机房 / Lab", report["session"]["lab"]]
+    assert lines[2][0] == "日期 / Date" and lines[2][1].startswith(day)
+    assert lines[3] == ["监考 / Proctor", "proctor@test"] and lines[4] == []
+    assert f"filename*=UTF-8''{quote('监考报告')}" in csv_response.headers["content-disposition"]
+    table = lines[5:]
     assert table[0][0] == "学号 / Student no."
     assert [line[0] for line in table[1:]] == roster
     assert table[2][6] == "姓名 / Name; 照片 / photo"
@@ -213,7 +225,11 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     sheet = book.worksheets[0]
     # Excel keeps no empty strings: an empty cell reads back as None.
-    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows()] == table
+    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows(max_row=4)] == [
+        line + [""] * (len(table[0]) - len(line)) for line in lines[:4]
+    ]
+    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows(min_row=6)] == table
+    assert sheet.freeze_panes == "A7"
     assert [[c.value for c in row] for row in book.worksheets[1].iter_rows(min_row=2)] == [
         ["姓名 / Name", 1],
         ["照片 / photo", 1],
