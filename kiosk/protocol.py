@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from kiosk.fields import BY_KEY, FIELD_KEYS
-from kiosk.i18n import Msg
+from kiosk.i18n import Lang, Msg
 
 API_PREFIX = "/api/v1"
 TERMINAL_KEY_HEADER = "Terminal-Key"
@@ -649,6 +649,12 @@ class CorrectionList(Reply):
     limit: int
 
 
+class CollegeList(Reply):
+    """The colleges a staff member may filter the corrections by."""
+
+    colleges: list[str]
+
+
 class CorrectionDecisionInfo(Reply):
     """One step of a correction's history."""
 
@@ -783,20 +789,20 @@ PHOTO_REASON_LABELS: dict[str, Msg] = {
 _PHOTO_VERSION = re.compile(r"^v([0-9]+)$")
 
 
-def correction_value_text(field: str, value: str | None) -> Msg:
-    """A correction's current or proposed value as people read it.
+def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> str:
+    """A correction's current or proposed value as people read it, in ``lang``.
 
     A field's value is itself; a photo correction stores the photo's version (``v1``) as the
     current value and the student's reason (``blurred``) as the proposed one.
     """
     text = value or ""
     if field != "photo":
-        return Msg(text, text)
+        return text
     version = _PHOTO_VERSION.match(text)
     if version:
-        return Msg(f"照片（第 {version[1]} 版）", f"photo (version {version[1]})")
+        return Msg("照片（第 {n} 版）", "photo (version {n})").get(lang, n=version[1])
     reason = PHOTO_REASON_LABELS.get(text)
-    return reason if reason is not None else Msg(text, text)
+    return reason.get(lang) if reason is not None else text
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg")

@@ -30,6 +30,7 @@ from kiosk.protocol import (
     BulkCorrections,
     BulkResult,
     CollegeDecision,
+    CollegeList,
     CorrectionDecisionInfo,
     CorrectionDetail,
     CorrectionList,
@@ -446,8 +447,8 @@ def export_table(
             student.college,
             student.class_name,
             correction_field_label(correction.field).zh,
-            correction_value_text(correction.field, correction.current_value).zh,
-            correction_value_text(correction.field, correction.proposed).zh,
+            correction_value_text(correction.field, correction.current_value),
+            correction_value_text(correction.field, correction.proposed),
             correction.note or "",
             correction.proof or "",
             CORRECTION_STATE_LABELS[correction.state].zh,
@@ -468,6 +469,16 @@ def export_table(
 def export_name(college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str) -> str:
     """``勘误汇总表-<college or 全校>-<date in the school's zone>.<fmt>``."""
     return f"勘误汇总表-{college or '全校'}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"
+
+
+@router.get("/colleges", response_model=CollegeList, summary="The colleges to filter by")
+async def colleges(ctx: Ctx, staff: RecordKeeper) -> CollegeList:
+    """Every college that has students (a college office: its own)."""
+    if staff.role == "college_office":
+        return CollegeList(colleges=[staff.account.college or ""])
+    async with ctx.db.sessions.begin() as session:
+        found = await session.execute(select(Student.college).distinct().order_by(Student.college))
+        return CollegeList(colleges=list(found.scalars()))
 
 
 @router.get(

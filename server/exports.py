@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 from urllib.parse import quote
@@ -90,9 +91,14 @@ def table_xlsx(sheets: Sequence[tuple[str, Table]], preamble: Table = ()) -> byt
     return buffer.getvalue()
 
 
+_NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+
+
 def attachment_name(name: str) -> str:
     """A ``Content-Disposition`` for ``name``: RFC 5987 ``filename*`` for the real (Chinese)
-    name, and an ASCII ``filename`` for clients that know no better."""
+    name, and an ASCII ``filename`` for clients that know no better. Characters no file
+    system takes (a college named with a slash) become ``_``."""
+    name = _NOT_IN_FILE_NAMES.sub("_", name)
     fallback = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "_" for ch in name)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 

@@ -362,7 +362,7 @@ async def import_photos(
             )
         )
         for correction in waiting.scalars():
-            new_photo = correction_value_text(PHOTO, f"v{photo.version}").zh
+            new_photo = correction_value_text(PHOTO, f"v{photo.version}")
             advance(session, correction, "vendor_photo", actor, now, comment=f"新{new_photo}")
             applied += 1
     return PhotoImportReport(stored=stored, problems=problems, corrections_applied=applied)

@@ -17,6 +17,7 @@ from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.save_report import SaveReportModal
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
@@ -91,7 +92,10 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
 
         target = tmp_path / "summary.csv"
         await pilot.press("f11")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        # The server names the file for the college and the day (Beijing time).
+        suggested = Path(app.screen.query_one(Input).value).name
+        assert suggested.startswith("勘误汇总表-全校-") and suggested.endswith(".csv")
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
