@@ -112,7 +112,10 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await wait_for(pilot, lambda: "Report saved" in text(app, "#message"))
         assert "did not come 4" in text(app, "#report-summary")
         rows = list(csv.reader(target.read_text(encoding="utf-8-sig").splitlines()))
-        assert len(rows) == 5 and rows[0][0] == "学号 / Student no."
+        # The heading (title, lab, date in Beijing time, proctor), a blank line, the table.
+        assert rows[0] == ["监考场次报告 / Supervised session report", "计算机221 校对"]
+        assert rows[2] == ["日期 / Date", "2026-06-01 15:50–18:00"]
+        assert len(rows) == 10 and rows[5][0] == "学号 / Student no."
         # Saving again asks before overwriting.
         await pilot.press("c")
         await pilot.pause()

@@ -103,6 +103,16 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         assert rows[0][:5] == ["学号", "姓名", "学院", "班级", "字段"]
         assert rows[1][4:7] == ["专业名称", "计算机科学与技术", "李四"] and rows[1][9] == "已更正"
 
+        # The student's history says it in words, not in codes.
+        await pilot.press("f5")
+        await pilot.press(*"20221001", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 4)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "勘误" in text(app, "#detail"))
+        history = text(app, "#detail")
+        assert "专业名称 已更正" in history and "提交" in history
+        assert not any(code in history for code in ("applied", " ok", "major"))
+
     kiosk = server.kiosk(0)
     await kiosk.login(email(1), PASSWORD)
     mine = await kiosk.record()
@@ -187,3 +197,43 @@ async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_p
         await asyncio.to_thread(bad.write_bytes, csv_file([record(1)]))
         await pilot.press("f6")
         await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
+
+
+async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path: Path) -> None:
+    from tests.server.conftest import record
+
+    for n in (1, 2):
+        kiosk = server.kiosk(0)
+        await kiosk.login(email(n), PASSWORD)
+        await kiosk.submit(result_for(await kiosk.record(), "major"), str(uuid.uuid4()))
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: _states(app) == ["已报告", "已报告"])
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: "学院：信息工程学院" in text(app, "#corrections-filter"))
+        wanted = record(2)["student_no"]
+        app.screen.query_one("#corrections-search", Input).value = wanted
+        app.screen.query_one("#corrections-search", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _states(app) == ["已报告"])
+
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        suggested = Path(app.screen.query_one(Input).value).name
+        assert suggested.startswith("勘误汇总表-信息工程学院-") and suggested.endswith(".csv")
+        # A folder that does not exist: said in Chinese, not in the OS's English.
+        app.screen.query_one(Input).value = str(tmp_path / "missing" / suggested)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "文件夹不存在" in text(app, "#message"))
+        assert "No such file" not in text(app, "#message")
+
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        target = tmp_path / suggested
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
+        rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+        assert [row[0] for row in rows[1:]] == [wanted]
