@@ -398,6 +398,24 @@ class SupervisedSessionCreate(Model):
         return self
 
 
+class SupervisedSessionUpdate(Model):
+    """Changes to a session: any plan field of a planned one, only a later ``ends_at`` of a
+    running one. A new roster is a class or a 学号 list; neither keeps the roster."""
+
+    title: Label | None = None
+    lab: Label | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    class_name: Label | None = None
+    student_nos: Annotated[list[StudentNo], Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_roster(self) -> SupervisedSessionUpdate:
+        if self.class_name is not None and self.student_nos:
+            raise ValueError("give class_name or student_nos, not both")
+        return self
+
+
 class SupervisedSessionInfo(Reply):
     """A supervised session as the console lists it."""
 

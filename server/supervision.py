@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.i18n import Msg
@@ -35,6 +35,7 @@ from kiosk.protocol import (
     SessionReport,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
+    SupervisedSessionUpdate,
     SupervisedState,
     correction_field_label,
 )
@@ -250,11 +251,13 @@ async def list_sessions(
         return [await _info(session, item) for item in items]
 
 
-async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) -> Sequence[int]:
+async def _resolve_roster(
+    session: AsyncSession, class_name: str | None, student_nos: Sequence[str]
+) -> Sequence[int]:
     """The roster's student ids, or 422 naming the class or each unknown 学号."""
-    if body.class_name is not None:
+    if class_name is not None:
         ids = (
-            (await session.execute(select(Student.id).where(Student.class_name == body.class_name)))
+            (await session.execute(select(Student.id).where(Student.class_name == class_name)))
             .scalars()
             .all()
         )
@@ -263,7 +266,7 @@ async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) 
                 [FieldError(field="class_name", code="unknown_class", message="No such class.")]
             )
         return ids
-    wanted = [number.upper() for number in body.student_nos]
+    wanted = [number.upper() for number in student_nos]
     found = dict(
         (
             await session.execute(
@@ -281,6 +284,19 @@ async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) 
     return list(dict.fromkeys(found[number] for number in wanted))
 
 
+async def _check_lab(session: AsyncSession, lab: str) -> None:
+    """422 ``unknown_lab`` unless ``lab`` has an active terminal."""
+    has_terminals = (
+        await session.execute(
+            select(func.count(Terminal.id)).where(Terminal.lab == lab, Terminal.active)
+        )
+    ).scalar_one()
+    if not has_terminals:
+        raise validation_problem(
+            [FieldError(field="lab", code="unknown_lab", message="No terminals in that lab.")]
+        )
+
+
 @router.post(
     "/supervised-sessions",
     status_code=201,
@@ -292,16 +308,8 @@ async def create_session(
 ) -> SupervisedSessionInfo:
     """A session in ``planned`` state; the roster is fixed now, from the class or the list."""
     async with ctx.db.sessions.begin() as session:
-        has_terminals = (
-            await session.execute(
-                select(func.count(Terminal.id)).where(Terminal.lab == body.lab, Terminal.active)
-            )
-        ).scalar_one()
-        if not has_terminals:
-            raise validation_problem(
-                [FieldError(field="lab", code="unknown_lab", message="No terminals in that lab.")]
-            )
-        roster = await _resolve_roster(session, body)
+        await _check_lab(session, body.lab)
+        roster = await _resolve_roster(session, body.class_name, body.student_nos)
         now = ctx.now()
         item = SupervisedSession(
             title=body.title, lab=body.lab, starts_at=body.starts_at, ends_at=body.ends_at,
@@ -365,6 +373,99 @@ async def start_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> Super
 async def end_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> SupervisedSessionInfo:
     """The session stops counting activity now."""
     return await _transition(ctx, staff, session_id, start=False)
+
+
+_PLAN_FIELDS = ("title", "lab", "starts_at", "ends_at", "class_name", "student_nos")
+
+
+def _not_later() -> ApiProblem:
+    message = Msg("延长时新的结束时间须晚于原结束时间。", "An extension must end later.")
+    return validation_problem(
+        [FieldError(field="ends_at", code="end_not_later", message=message.both())]
+    )
+
+
+@router.patch(
+    "/supervised-sessions/{session_id}",
+    response_model=SupervisedSessionInfo,
+    summary="Edit a planned session, or extend a running one",
+    responses={
+        409: {"description": "`session_state`: ended, or a running one changed other than "
+              "its end"},
+        422: {"description": "`ends_at` / `end_not_later`, `lab` / `unknown_lab`, the roster's "
+              "codes, or an end not after the start"},
+    },
+)  # fmt: skip
+async def update_session(
+    session_id: RowId, body: SupervisedSessionUpdate, ctx: Ctx, staff: Supervisor
+) -> SupervisedSessionInfo:
+    """A planned session takes any plan field (a new roster replaces the old); a running one
+    only a later ``ends_at``. Audited with the fields changed."""
+    changed = sorted(body.model_fields_set & set(_PLAN_FIELDS))
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        now = ctx.now()
+        if item.state == "running":
+            if changed != ["ends_at"] or body.ends_at is None:
+                raise _wrong_state(item)
+            if body.ends_at <= item.ends_at or body.ends_at <= now:
+                raise _not_later()
+            item.ends_at = body.ends_at
+        elif item.state == "planned":
+            await _edit_plan(session, item, body)
+        else:
+            raise _wrong_state(item)
+        audit(
+            session, "staff.update_session", actor=staff.actor, at=now,
+            target=f"supervised_session:{item.id}", fields=",".join(changed),
+        )  # fmt: skip
+        return await _info(session, item)
+
+
+async def _edit_plan(
+    session: AsyncSession, item: SupervisedSession, body: SupervisedSessionUpdate
+) -> None:
+    starts = body.starts_at or item.starts_at
+    ends = body.ends_at or item.ends_at
+    if ends <= starts:
+        message = Msg("结束时间须晚于开始时间。", "The end must be after the start.")
+        raise validation_problem(
+            [FieldError(field="ends_at", code="end_before_start", message=message.both())]
+        )
+    if body.lab is not None:
+        await _check_lab(session, body.lab)
+        item.lab = body.lab
+    if body.title is not None:
+        item.title = body.title
+    item.starts_at, item.ends_at = starts, ends
+    if body.class_name is not None or body.student_nos:
+        roster = await _resolve_roster(session, body.class_name, body.student_nos or [])
+        await session.execute(delete(RosterEntry).where(RosterEntry.session_id == item.id))
+        session.add_all(RosterEntry(session_id=item.id, student_id=sid) for sid in roster)
+        item.class_name = body.class_name
+
+
+@router.delete(
+    "/supervised-sessions/{session_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Cancel a planned session",
+    responses={409: {"description": "`session_state`: running or ended (end it instead)"}},
+)
+async def cancel_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> Response:
+    """A session that never started is removed with its roster; the audit log keeps it."""
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        if item.state != "planned":
+            raise _wrong_state(item)
+        audit(
+            session, "staff.cancel_session", actor=staff.actor, at=ctx.now(),
+            target=f"supervised_session:{item.id}", lab=item.lab,
+            starts_at=item.starts_at.isoformat(),
+        )  # fmt: skip
+        await session.execute(delete(RosterEntry).where(RosterEntry.session_id == item.id))
+        await session.delete(item)
+    return Response(status_code=204)
 
 
 # --- the live board -----------------------------------------------------------------------
