@@ -40,6 +40,7 @@ from kiosk.protocol import (
     StudentSearchResponse,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
+    SupervisedSessionUpdate,
 )
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,28 @@ class StaffClient(BaseClient):
             content=plan.model_dump_json().encode(),
         )
         return self._parse(response, SupervisedSessionInfo, "create session")
+
+    async def update_session(
+        self, session_id: int, change: SupervisedSessionUpdate
+    ) -> SupervisedSessionInfo:
+        """Edit a planned session, or give a running one a later end."""
+        response = await self._request(
+            "PATCH",
+            f"{STAFF}/supervised-sessions/{session_id}",
+            what="update session",
+            authorized=True,
+            content=change.model_dump_json(exclude_unset=True).encode(),
+        )
+        return self._parse(response, SupervisedSessionInfo, "update session")
+
+    async def cancel_session(self, session_id: int) -> None:
+        """Cancel a session that has not started."""
+        await self._request(
+            "DELETE",
+            f"{STAFF}/supervised-sessions/{session_id}",
+            what="cancel session",
+            authorized=True,
+        )
 
     async def _transition(self, session_id: int, verb: str) -> SupervisedSessionInfo:
         response = await self._request(

@@ -119,6 +119,12 @@ REPORT_SUMMARY = Msg(
 )
 
 PLAN_TITLE = Msg("新建监考场次", "Plan a supervised session")
+EDIT_TITLE = Msg("修改场次 {id}（名单留空则不变）", "Edit session {id} (an empty roster keeps it)")
+EXTEND_TITLE = Msg("延长场次 {id}：只能推迟结束时间", "Extend session {id}: a later end only")
+KEY_EDIT = Msg("修改/延长", "Edit/extend")
+KEY_CANCEL_SESSION = Msg("取消场次", "Cancel session")
+UPDATED = Msg("场次 {id} 已更新。", "Session {id} updated.")
+CANCELLED = Msg("场次 {id} 已取消。", "Session {id} cancelled.")
 PLAN_NAME = Msg("名称", "Title")
 PLAN_LAB = Msg("机房", "Lab")
 PLAN_DATE = Msg("日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)")
@@ -315,6 +321,11 @@ VALIDATION: dict[str, Msg] = {
         "名单中有不存在的学号。", "A student number on the list does not exist."
     ),
     "proof_required": DETAIL_NEEDS_PROOF,
+    "end_not_later": Msg(
+        "延长时新的结束时间须晚于原结束时间（且晚于现在）。",
+        "An extension must end later than before (and later than now).",
+    ),
+    "end_before_start": PLAN_BAD_TIME,
 }
 
 
