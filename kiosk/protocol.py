@@ -747,14 +747,34 @@ class ImportProblem(Reply):
     message: str
 
 
+class FieldChange(Reply):
+    """One value an import changes in a master record."""
+
+    key: str
+    old: str
+    new: str
+
+
+class RecordChange(Reply):
+    """A student an import adds (``new``) or changes (``fields``), by the file's line."""
+
+    line: int
+    student_no: str
+    name: str
+    new: bool
+    fields: list[FieldChange] = Field(default_factory=list)
+
+
 class RecordImportReport(Reply):
-    """What a record import found and, when the whole file was valid, did."""
+    """What a record import found and, when the whole file was valid, did: the counts and
+    the list of changes are the same for a dry run (what it would do) and the real one."""
 
     applied: bool
     rows: int
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changes: list[RecordChange] = Field(default_factory=list)
     ignored_columns: list[str] = Field(default_factory=list)
     problems: list[ImportProblem] = Field(default_factory=list)
 

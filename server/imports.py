@@ -21,18 +21,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
-from kiosk.fields import FIELDS, normalise_code, validate_record
+from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     PHOTO_SUFFIXES,
+    FieldChange,
     ImportProblem,
     PhotoImportReport,
+    RecordChange,
     RecordImportReport,
     StoredPhoto,
     correction_value_text,
@@ -63,6 +66,10 @@ M_NOT_TABLE = Msg(
     "无法读取：请提供 CSV 或 Excel (.xlsx) 文件。", "Unreadable: give a CSV or Excel (.xlsx) file."
 )
 M_EMPTY = Msg("文件中没有数据。", "The file has no data.")
+M_FORMULA = Msg(
+    "这是公式，不是数值：请复制后“选择性粘贴 → 数值”再导入。",
+    "This is a formula, not a value: copy it and paste as values, then import again.",
+)
 M_MISSING_COLUMN = Msg("缺少列“{label}”。", "The column '{label}' is missing.")
 M_DUPLICATE_COLUMN = Msg("列“{label}”出现了两次。", "The column '{label}' appears twice.")
 M_DUPLICATE_STUDENT_NO = Msg("学号与第 {line} 行重复。", "The student number repeats line {line}.")
@@ -116,8 +123,16 @@ def decode_text(content: bytes) -> str:
     raise Unreadable(_problem("encoding", M_ENCODING))
 
 
-def _cell_text(value: object) -> str:
-    """An Excel cell as the text a CSV would have held."""
+class Formula(str):
+    """An Excel cell that holds a formula (its text): refused by name, never evaluated."""
+
+    __slots__ = ()
+
+
+def _cell_text(value: object, data_type: str | None = None) -> str:
+    """An Excel cell as the text a CSV would have held; a formula as :class:`Formula`."""
+    if data_type == "f" or isinstance(value, ArrayFormula):
+        return Formula(getattr(value, "text", None) or value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -133,13 +148,14 @@ def read_table(content: bytes) -> list[tuple[int, list[str]]]:
     """The file's lines as (line number, cells): an Excel workbook's first sheet, or a CSV."""
     if content[:4] == b"PK\x03\x04":
         try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+            # Formulas as written, not their cached results: a formula is refused, by name.
+            book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError):
             raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
         sheet = book.worksheets[0]
         rows = [
-            (number, [_cell_text(value) for value in row])
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+            (number, [_cell_text(cell.value, getattr(cell, "data_type", None)) for cell in row])
+            for number, row in enumerate(sheet.iter_rows(), start=1)
         ]
         book.close()
         return rows
@@ -199,9 +215,17 @@ def check_records(lines: Sequence[tuple[int, list[str]]], today: dt.date) -> Che
     seen: dict[str, dict[str, int]] = {"student_no": {}, "id_number": {}}
     for number, cells in body:
         raw = {key: (cells[i] if i < len(cells) else "") for i, key in columns.items()}
+        formulas = {key for key, cell in raw.items() if isinstance(cell, Formula)}
+        checked.problems.extend(
+            _problem("formula", M_FORMULA, line=number, column=_LABELS[key])
+            for key in FIELD_KEYS
+            if key in formulas
+        )
         check = validate_record(raw, today)
         checked.problems.extend(
-            _problem(p.code, p.msg, line=number, column=_LABELS[key]) for key, p in check.problems
+            _problem(p.code, p.msg, line=number, column=_LABELS[key])
+            for key, p in check.problems
+            if key not in formulas
         )
         row = check.values
         for key, msg, code in (
@@ -250,27 +274,58 @@ async def import_records(
             checked.problems.append(
                 _problem("id_number_taken", M_ID_TAKEN, line=number, column=_LABELS["id_number"])
             )
-    report = {"rows": len(rows), "ignored_columns": checked.ignored_columns}
-    if checked.problems or dry_run:
+    if checked.problems:
         problems = sorted(checked.problems, key=lambda p: (p.line or 0, p.column or ""))
-        return RecordImportReport(applied=False, problems=problems, **report)
-    created = updated = 0
-    for row in rows.values():
+        return RecordImportReport(
+            applied=False, rows=len(rows), ignored_columns=checked.ignored_columns,
+            problems=problems,
+        )  # fmt: skip
+    changes = diff_records(rows, existing)
+    created = sum(change.new for change in changes)
+    report = RecordImportReport(
+        applied=not dry_run, rows=len(rows), created=created, updated=len(changes) - created,
+        unchanged=len(rows) - len(changes), changes=changes,
+        ignored_columns=checked.ignored_columns,
+    )  # fmt: skip
+    if dry_run:
+        return report
+    for change in changes:
+        row = rows[change.line]
         student = existing.get(row["student_no"])
         if student is None:
             session.add(Student(**row, record_version=1, photo_version=0, updated_at=now))
-            created += 1
             continue
-        changed = [key for key, value in row.items() if getattr(student, key) != value]
-        if changed:
-            for key in changed:
-                setattr(student, key, row[key])
-            await record_changed(session, student, changed, now)
-            updated += 1
-    return RecordImportReport(
-        applied=True, created=created, updated=updated,
-        unchanged=len(rows) - created - updated, **report,
-    )  # fmt: skip
+        for item in change.fields:
+            setattr(student, item.key, item.new)
+        await record_changed(session, student, [item.key for item in change.fields], now)
+    return report
+
+
+def diff_records(
+    rows: dict[int, dict[str, str]], existing: dict[str, Student]
+) -> list[RecordChange]:
+    """Each line that adds a student or changes a value, with the values it changes."""
+    changes: list[RecordChange] = []
+    for line, row in rows.items():
+        student = existing.get(row["student_no"])
+        if student is None:
+            changes.append(
+                RecordChange(line=line, student_no=row["student_no"], name=row["name"], new=True)
+            )
+            continue
+        fields = [
+            FieldChange(key=key, old=str(getattr(student, key)), new=value)
+            for key, value in row.items()
+            if getattr(student, key) != value
+        ]
+        if fields:
+            changes.append(
+                RecordChange(
+                    line=line, student_no=row["student_no"], name=row["name"], new=False,
+                    fields=fields,
+                )
+            )  # fmt: skip
+    return changes
 
 
 # --- photos -------------------------------------------------------------------------------

@@ -194,9 +194,19 @@ async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_p
         await pilot.press("enter")
         await wait_for(pilot, lambda: "未导入任何记录" in text(app, "#import-report"))
         assert "3 出生日期" in text(app, "#import-report")
-        await asyncio.to_thread(bad.write_bytes, csv_file([record(1)]))
+        changed = [record(1, major="软件工程"), record(9)]
+        await asyncio.to_thread(bad.write_bytes, csv_file(changed))
         await pilot.press("f6")
         await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
+        # The preview: the real counts and who would change how.
+        report = text(app, "#import-report")
+        assert "将新增 1，更新 1，未变 0" in report
+        assert f"第 2 行 {record(1)['student_no']}" in report
+        assert "专业名称 计算机科学与技术 → 软件工程" in report
+        assert f"第 3 行 {record(9)['student_no']} {record(9)['name']}：新增" in report
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "已导入 2 行" in text(app, "#import-report"))
+        assert "专业名称 计算机科学与技术 → 软件工程" in text(app, "#import-report")
 
 
 async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path: Path) -> None:

@@ -283,8 +283,13 @@ IMPORT_RECORDS_DONE = Msg(
     "{rows} rows imported: {created} new, {updated} changed, {unchanged} unchanged.",
 )
 IMPORT_RECORDS_VALID = Msg(
-    "{rows} 行全部有效（仅检查，未导入）。", "All {rows} rows are valid (checked only)."
+    "{rows} 行全部有效（仅检查，未导入）：将新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "All {rows} rows are valid (checked only): {created} new, {updated} to change, "
+    "{unchanged} unchanged.",
 )
+IMPORT_NEW = Msg("第 {line} 行 {student_no} {name}：新增", "line {line} {student_no} {name}: new")
+IMPORT_CHANGED = Msg("第 {line} 行 {student_no} {name}：", "line {line} {student_no} {name}: ")
+IMPORT_MORE_CHANGES = Msg("……另有 {n} 名学生", "… and {n} more students")
 IMPORT_RECORDS_BAD = Msg("发现 {n} 个问题，未导入任何记录：", "{n} problems; nothing was imported:")
 IMPORT_PHOTOS_DONE = Msg(
     "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",

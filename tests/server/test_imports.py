@@ -156,7 +156,54 @@ async def test_dry_run_changes_nothing(world: World) -> None:
     await add_staff(world)
     report = await _import(world, csv_file([record(1)]), dry_run="true")
     assert report["rows"] == 1 and not report["applied"] and report["problems"] == []
+    assert report["created"] == 1 and report["changes"][0]["new"]
     assert await _students(world) == {}
+
+
+async def test_the_dry_run_previews_what_the_import_does(world: World) -> None:
+    await add_staff(world)
+    await _import(world, csv_file([record(n) for n in (1, 2, 3)]))
+    rows = [record(1), record(2, major="软件工程", department="软件系"), record(3), record(4)]
+    content = csv_file(rows)
+    preview = await _import(world, content, dry_run="true")
+    assert not preview["applied"]
+    assert (preview["created"], preview["updated"], preview["unchanged"]) == (1, 1, 2)
+    assert preview["changes"] == [
+        {"line": 3, "student_no": record(2)["student_no"], "name": record(2)["name"], "new": False,
+         "fields": [
+             {"key": "department", "old": "计算机系", "new": "软件系"},
+             {"key": "major", "old": "计算机科学与技术", "new": "软件工程"},
+         ]},
+        {"line": 5, "student_no": record(4)["student_no"], "name": record(4)["name"], "new": True,
+         "fields": []},
+    ]  # fmt: skip
+    assert (await _students(world))[record(2)["student_no"]].major == "计算机科学与技术"
+    done = await _import(world, content)
+    assert done["applied"]
+    assert {key: done[key] for key in ("created", "updated", "unchanged", "changes")} == {
+        key: preview[key] for key in ("created", "updated", "unchanged", "changes")
+    }
+    assert (await _students(world))[record(2)["student_no"]].major == "软件工程"
+
+
+async def test_an_excel_formula_is_refused_by_name(world: World) -> None:
+    await add_staff(world)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([spec.label.zh for spec in FIELDS])
+    values = record(1)
+    sheet.append([values[spec.key] for spec in FIELDS])
+    # A formula whose result would be a valid value is still refused: the file must hold values.
+    sheet.cell(2, 1 + [spec.key for spec in FIELDS].index("major"), '="计算机"&"科学与技术"')
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = await _import(world, buffer.getvalue(), dry_run="true")
+    assert [(p["line"], p["column"], p["code"]) for p in report["problems"]] == [
+        (2, "专业名称", "formula")
+    ]
+    assert "公式" in report["problems"][0]["message"]
+    assert "formula" in report["problems"][0]["message"]
 
 
 async def test_two_thousand_rows(world: World) -> None:
