@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -291,6 +293,9 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     good = tmp_path / "good.csv"
     good.write_bytes(csv_file([record(1), record(2)], encoding="gbk"))
     assert main([*base, "import-records", str(good), "--dry-run"]) == 0
+    preview = capsys.readouterr().out
+    assert "valid (dry run): 2 new" in preview
+    assert f"line 2 {record(1)['student_no']}: new" in preview
     assert main([*base, "import-records", str(good)]) == 0
     assert "2 new" in capsys.readouterr().out
     (tmp_path / "photos").mkdir()
@@ -302,3 +307,36 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     archive = tmp_path / "photos.zip"
     archive.write_bytes(_zip({f"{record(2)['id_number']}.jpg": spec_jpeg()}))
     assert main([*base, "import-photos", str(archive)]) == 0
+
+
+def test_a_lab_of_terminals_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/server.db"
+    base = ["--config", str(CONFIG), "admin", "--database-url", url, "add-terminal", "lab3"]
+    assert main([*base, "--count", "60", "--pattern", "lab3-{n:02d}"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    names = [line.split("\t")[0] for line in lines]
+    assert names == [f"lab3-{n:02d}" for n in range(1, 61)]
+    keys = [line.split("\t")[1] for line in lines]
+    assert len(set(keys)) == 60
+
+    async def check() -> None:
+        from server.auth import authenticate_terminal
+        from server.db import Database
+
+        db = Database(url)
+        async with db.sessions() as session:
+            for name, key in zip(names, keys, strict=True):
+                assert (await authenticate_terminal(session, key)).name == name
+        await db.dispose()
+
+    asyncio.run(check())
+    # One name taken: none of the batch is added. A pattern that numbers nothing: refused.
+    assert main([*base, "--count", "3", "--start", "60", "--pattern", "lab3-{n:02d}"]) == 1
+    assert "none was added" in capsys.readouterr().err
+    assert main([*base, "--count", "3", "--pattern", "lab3"]) == 2
+    assert main([*base, "--count", "3", "--pattern", "{x}"]) == 2
+    assert main([*base, "one", "--count", "2"]) == 2
+    assert main([*base]) == 2
+    assert main([*base, "lab3-99"]) == 0
+    single = capsys.readouterr().out.splitlines()[1]  # one terminal: the key alone, as before
+    assert re.fullmatch(r"[0-9]+\.[A-Za-z0-9_-]+", single)
