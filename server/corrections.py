@@ -544,9 +544,14 @@ async def correction_detail(
 # --- deciding -----------------------------------------------------------------------------
 
 _TRANSITION_RESPONSES: dict[int | str, dict[str, object]] = {
-    403: {"description": "`forbidden`: another college's correction, or not your role"},
+    403: {
+        "description": "`other_college`: another college's correction; `forbidden`: not your role"
+    },
     404: {"description": "`not_found`"},
-    409: {"description": "`invalid_transition` with the current `state`"},
+    409: {
+        "description": "`invalid_transition` with the current `state`; `four_eyes` with the "
+        "earlier `step` this person took"
+    },
 }
 
 
