@@ -58,10 +58,21 @@ def _parser() -> argparse.ArgumentParser:
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     admin_commands.add_parser("migrate", help="bring the database schema up to date")
     terminal = admin_commands.add_parser(
-        "add-terminal", help="register a terminal; prints its key once"
+        "add-terminal",
+        help="register a terminal, or a lab's worth with --count; prints each key once",
     )
     terminal.add_argument("lab")
-    terminal.add_argument("name")
+    terminal.add_argument("name", nargs="?", help="the terminal's name (not with --count)")
+    terminal.add_argument(
+        "--count", type=int, help="register this many at once (1-500), named by --pattern"
+    )
+    terminal.add_argument(
+        "--pattern",
+        default="{lab}-{n:02d}",
+        help="names for --count: {n} is 1, 2, … (from --start), {lab} the lab; "
+        "e.g. 'lab3-{n:02d}' (default '{lab}-{n:02d}')",
+    )
+    terminal.add_argument("--start", type=int, default=1, help="the first {n} (default 1)")
     staff = admin_commands.add_parser("add-staff", help="create a staff account")
     staff.add_argument("username")
     staff.add_argument("--role", required=True, choices=["proctor", "college_office", "registrar"])

@@ -14,6 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -174,6 +175,29 @@ class ServerSettings(Section):
 
     demo: bool = False
     """Fill an empty database with the generated demo data on start."""
+
+    time_zone: str = "Asia/Shanghai"
+    """The school's IANA time zone: times in exports and reports are shown in it."""
+
+    four_eyes: bool = True
+    """Separation of duties: who applies a key-field correction may not be who confirmed it.
+
+    ``false`` is for an office with a single registrar. Confirming what one accepted for the
+    college is refused either way."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`time_zone` as a ``tzinfo``."""
+        return ZoneInfo(self.time_zone)
 
     # --- registration and one-time codes ---
 

@@ -143,6 +143,15 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "该勘误当前状态下不能进行此操作（可能已被他人处理）。",
         "This correction cannot take that step now (someone may have handled it).",
     ),
+    "four_eyes": Msg(
+        "须由另一位工作人员办理：确认人不能是学院审核通过人，关键字段的写入人不能是确认人。",
+        "Another person must do this: who confirms may not be who accepted for the college, "
+        "and who applies a key field may not be who confirmed it.",
+    ),
+    "other_college": Msg(
+        "这是其他学院的学生，学院教学办只能处理本学院的学生。",
+        "This is another college's student; a college office acts only for its own college.",
+    ),
     "bulk_failed": Msg(
         "批量操作中有条目无法处理，因此全部未执行。请查看各条的原因后重试。",
         "Some entries of the bulk action could not be processed, so none was changed. "

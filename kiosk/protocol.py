@@ -9,6 +9,7 @@ value against its field validator, the record version) are checked by the server
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Literal
 
@@ -24,7 +25,7 @@ from pydantic import (
 )
 
 from kiosk.fields import BY_KEY, FIELD_KEYS
-from kiosk.i18n import Msg
+from kiosk.i18n import Lang, Msg
 
 API_PREFIX = "/api/v1"
 TERMINAL_KEY_HEADER = "Terminal-Key"
@@ -397,6 +398,24 @@ class SupervisedSessionCreate(Model):
         return self
 
 
+class SupervisedSessionUpdate(Model):
+    """Changes to a session: any plan field of a planned one, only a later ``ends_at`` of a
+    running one. A new roster is a class or a 学号 list; neither keeps the roster."""
+
+    title: Label | None = None
+    lab: Label | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    class_name: Label | None = None
+    student_nos: Annotated[list[StudentNo], Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_roster(self) -> SupervisedSessionUpdate:
+        if self.class_name is not None and self.student_nos:
+            raise ValueError("give class_name or student_nos, not both")
+        return self
+
+
 class SupervisedSessionInfo(Reply):
     """A supervised session as the console lists it."""
 
@@ -461,6 +480,7 @@ class SessionReport(Reply):
     """Who came, who finished, who reported what, who did not come."""
 
     session: SupervisedSessionInfo
+    proctor: str | None = Field(default=None, description="Who planned the session.")
     progress: RosterProgress
     rows: list[ReportRow]
     corrections_by_field: dict[str, int]
@@ -647,6 +667,12 @@ class CorrectionList(Reply):
     limit: int
 
 
+class CollegeList(Reply):
+    """The colleges a staff member may filter the corrections by."""
+
+    colleges: list[str]
+
+
 class CorrectionDecisionInfo(Reply):
     """One step of a correction's history."""
 
@@ -723,14 +749,34 @@ class ImportProblem(Reply):
     message: str
 
 
+class FieldChange(Reply):
+    """One value an import changes in a master record."""
+
+    key: str
+    old: str
+    new: str
+
+
+class RecordChange(Reply):
+    """A student an import adds (``new``) or changes (``fields``), by the file's line."""
+
+    line: int
+    student_no: str
+    name: str
+    new: bool
+    fields: list[FieldChange] = Field(default_factory=list)
+
+
 class RecordImportReport(Reply):
-    """What a record import found and, when the whole file was valid, did."""
+    """What a record import found and, when the whole file was valid, did: the counts and
+    the list of changes are the same for a dry run (what it would do) and the real one."""
 
     applied: bool
     rows: int
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changes: list[RecordChange] = Field(default_factory=list)
     ignored_columns: list[str] = Field(default_factory=list)
     problems: list[ImportProblem] = Field(default_factory=list)
 
@@ -760,6 +806,43 @@ def correction_field_label(field: str) -> Msg:
     """The name of what a correction is about: one of the 17 fields, or the photo."""
     spec = BY_KEY.get(field)
     return spec.label if spec else PHOTO_LABEL
+
+
+# One table of words for codes people read: the console, the exports and the kiosk use these.
+CORRECTION_STATE_LABELS: dict[str, Msg] = {
+    "reported": Msg("已报告", "reported"),
+    "college_accepted": Msg("学院已通过", "college accepted"),
+    "college_rejected": Msg("学院未通过", "college rejected"),
+    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
+    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
+    "applied": Msg("已更正", "applied"),
+}
+"""A correction's state in words."""
+PHOTO_REASON_LABELS: dict[str, Msg] = {
+    "not_me": Msg("不是我本人", "Not me"),
+    "blurred": Msg("模糊不清", "Blurred"),
+    "background": Msg("背景不合格", "Wrong background"),
+    "other": Msg("其他", "Other"),
+}
+"""Why a student says the photo is wrong, in words."""
+_PHOTO_VERSION = re.compile(r"^v([0-9]+)$")
+
+
+def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> str:
+    """A correction's current or proposed value as people read it, in ``lang``.
+
+    A field's value is itself; a photo correction stores the photo's version (``v1``) as the
+    current value and the student's reason (``blurred``) as the proposed one.
+    """
+    text = value or ""
+    if field != "photo":
+        return text
+    version = _PHOTO_VERSION.match(text)
+    if version:
+        return Msg("照片（第 {n} 版）", "photo (version {n})").get(lang, n=version[1])
+    reason = PHOTO_REASON_LABELS.get(text)
+    return reason.get(lang) if reason is not None else text
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg")

@@ -8,6 +8,7 @@ language and a test can check that nothing is missing in either.
 from __future__ import annotations
 
 from kiosk.i18n import Msg
+from kiosk.protocol import PHOTO_REASON_LABELS
 
 
 def fill(template: Msg, **parts: Msg) -> Msg:
@@ -142,9 +143,9 @@ PHOTO_QUESTION = Msg(
     "照片是你本人、清晰、背景合格吗？", "Is the photo you, sharp, with a proper background?"
 )
 PHOTO_REASON = Msg("问题是：", "What is wrong:")
-REASON_NOT_ME = Msg("不是我本人", "Not me")
-REASON_BLURRED = Msg("模糊不清", "Blurred")
-REASON_BACKGROUND = Msg("背景不合格", "Wrong background")
+REASON_NOT_ME = PHOTO_REASON_LABELS["not_me"]
+REASON_BLURRED = PHOTO_REASON_LABELS["blurred"]
+REASON_BACKGROUND = PHOTO_REASON_LABELS["background"]
 REASON_OTHER = Msg("其他（请写备注）", "Other (add a note)")
 CHOOSE_REASON = Msg("请选择一个原因。", "Please choose a reason.")
 NOTE_NEEDED = Msg("选择“其他”时请写明原因。", "With 'Other', please say what is wrong.")

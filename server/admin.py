@@ -45,21 +45,65 @@ def _read_secret(prompt: str, given: str | None) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-async def _add_terminal(settings: Settings, lab: str, name: str) -> int:
+MAX_TERMINALS = 500
+"""Most terminals one ``add-terminal --count`` registers."""
+
+
+def terminal_names(lab: str, pattern: str, count: int, start: int = 1) -> list[str]:
+    """``count`` names from ``pattern`` (``{n}`` numbered from ``start``, ``{lab}``).
+
+    Raises ValueError when the pattern does not number them apart, or is not a pattern.
+    """
+    if not 1 <= count <= MAX_TERMINALS:
+        raise ValueError(f"--count is 1 to {MAX_TERMINALS}")
+    try:
+        names = [pattern.format(lab=lab, n=n) for n in range(start, start + count)]
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"not a name pattern ({error}); use {{n}} and {{lab}}") from None
+    if len(set(names)) != count or any(not name or len(name) > 100 for name in names):
+        raise ValueError("the pattern must give each terminal its own name, e.g. 'lab3-{n:02d}'")
+    return names
+
+
+async def _add_terminals(settings: Settings, lab: str, names: list[str]) -> int:
+    """Register every terminal of ``names`` in one transaction (all or none), in one process:
+    the start-up of the command, not the key, was what cost seconds per terminal."""
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:
-            _terminal, key = await add_terminal(session, lab, name)
+            keys = [(name, (await add_terminal(session, lab, name))[1]) for name in names]
     except IntegrityError:
-        print(f"A terminal {lab}/{name} exists already. / 该终端已存在。", file=sys.stderr)
+        print(
+            f"A terminal of {lab} with one of these names exists already; none was added. / "
+            "已有同名终端，未添加任何终端。",
+            file=sys.stderr,
+        )
         return 1
     finally:
         await db.dispose()
     print(
-        "Terminal key (shown once; put it in KIOSK_KIOSK__TERMINAL_KEY) / 终端密钥（只显示一次）:"
+        "Terminal keys (shown once; put each in KIOSK_KIOSK__TERMINAL_KEY) / 终端密钥（只显示一次）:"
     )
-    print(key)
+    for name, key in keys:
+        print(key if len(keys) == 1 else f"{name}\t{key}")
     return 0
+
+
+def _terminal_names(args: argparse.Namespace) -> list[str] | None:
+    """The names ``add-terminal`` was asked for, or None (and a message) when unclear."""
+    if args.count is None:
+        if args.name is None:
+            print("Give a NAME, or --count N. / 请给出终端名，或 --count N。", file=sys.stderr)
+            return None
+        return [args.name]
+    if args.name is not None:
+        print("A NAME or --count, not both. / 终端名与 --count 二选一。", file=sys.stderr)
+        return None
+    try:
+        return terminal_names(args.lab, args.pattern, args.count, args.start)
+    except ValueError as error:
+        print(f"{error} / 名称模式无效。", file=sys.stderr)
+        return None
 
 
 async def _add_staff(settings: Settings, args: argparse.Namespace) -> int:
@@ -173,13 +217,19 @@ async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) 
     if report.problems:
         print(f"{len(report.problems)} problems; nothing imported. / 有问题，未导入任何记录。")
         return 1
-    if not report.applied:
-        print(f"{report.rows} rows are valid (dry run). / 全部有效（仅检查）。")
-        return 0
     print(
-        f"{report.rows} rows: {report.created} new, {report.updated} changed, "
-        f"{report.unchanged} unchanged. / 新增 {report.created}，更新 {report.updated}。"
+        f"{report.rows} rows{'' if report.applied else ' are valid (dry run)'}: "
+        f"{report.created} new, {report.updated} changed, {report.unchanged} unchanged. / "
+        f"{'' if report.applied else '全部有效（仅检查）：'}新增 {report.created}，"
+        f"更新 {report.updated}，未变 {report.unchanged}。"
     )
+    for change in report.changes:
+        what = (
+            "new / 新增"
+            if change.new
+            else "; ".join(f"{item.key}: {item.old} → {item.new}" for item in change.fields)
+        )
+        print(f"  line {change.line} {change.student_no}: {what}")
     return 0
 
 
@@ -221,12 +271,15 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         print(Passwords(settings.server).hash_sync(pin))
         return 0
+    names = _terminal_names(args) if action == "add-terminal" else []
+    if names is None:
+        return 2
     asyncio.run(migrate(settings.server.database_url))
     if action == "migrate":
         print("Database schema is up to date. / 数据库结构已是最新。")
         return 0
     if action == "add-terminal":
-        return asyncio.run(_add_terminal(settings, args.lab, args.name))
+        return asyncio.run(_add_terminals(settings, args.lab, names))
     if action == "add-staff":
         return asyncio.run(_add_staff(settings, args))
     if action == "demo-accounts":

@@ -26,20 +26,24 @@ import anyio.to_thread
 import simplejpeg
 from fastapi import APIRouter, Query, Request
 from openpyxl import load_workbook
+from openpyxl.worksheet.formula import ArrayFormula
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
-from kiosk.fields import FIELDS, normalise_code, validate_field
+from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     PHOTO_SUFFIXES,
+    FieldChange,
     ImportProblem,
     PhotoImportReport,
+    RecordChange,
     RecordImportReport,
     StoredPhoto,
+    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx
@@ -62,9 +66,6 @@ _COLUMNS: dict[str, str] = {
     for name in (spec.key, spec.label.zh, spec.label.en)
 }
 _LABELS = {spec.key: spec.label.zh for spec in FIELDS}
-# The ID number decides gender and birth date; a master record that disagrees with it would
-# lock its student out of registration (identity_mismatch), so an import refuses it.
-_STRICT_WARNINGS = frozenset({"birth_date_id_mismatch", "gender_id_mismatch"})
 
 M_ENCODING = Msg(
     "文件编码无法识别：请保存为 UTF-8 或 GBK。", "Unknown encoding: save the file as UTF-8 or GBK."
@@ -73,6 +74,10 @@ M_NOT_TABLE = Msg(
     "无法读取：请提供 CSV 或 Excel (.xlsx) 文件。", "Unreadable: give a CSV or Excel (.xlsx) file."
 )
 M_EMPTY = Msg("文件中没有数据。", "The file has no data.")
+M_FORMULA = Msg(
+    "这是公式，不是数值：请复制后“选择性粘贴 → 数值”再导入。",
+    "This is a formula, not a value: copy it and paste as values, then import again.",
+)
 M_MISSING_COLUMN = Msg("缺少列“{label}”。", "The column '{label}' is missing.")
 M_DUPLICATE_COLUMN = Msg("列“{label}”出现了两次。", "The column '{label}' appears twice.")
 M_DUPLICATE_STUDENT_NO = Msg("学号与第 {line} 行重复。", "The student number repeats line {line}.")
@@ -176,8 +181,16 @@ def _csv_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, li
     raise Unreadable(_problem("encoding", M_ENCODING))
 
 
-def _cell_text(value: object) -> str:
-    """An Excel cell as the text a CSV would have held."""
+class Formula(str):
+    """An Excel cell that holds a formula (its text): refused by name, never evaluated."""
+
+    __slots__ = ()
+
+
+def _cell_text(value: object, data_type: str | None = None) -> str:
+    """An Excel cell as the text a CSV would have held; a formula as :class:`Formula`."""
+    if data_type == "f" or isinstance(value, ArrayFormula):
+        return Formula(getattr(value, "text", None) or value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -211,15 +224,16 @@ def _xlsx_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, l
         raise Unreadable(_problem("archive_too_large", M_ARCHIVE_TOO_LARGE.fmt(limit=limit)))
     source.seek(0)
     # read_only: rows are parsed as they are iterated, never the whole sheet at once.
-    book = load_workbook(source, read_only=True, data_only=True)
+    # Formulas as written, not their cached results: a formula is refused, by name.
+    book = load_workbook(source, read_only=True, data_only=False)
     try:
         if not book.worksheets:
             raise Unreadable(_problem("unreadable", M_NOT_TABLE))
         lines = book.worksheets[0].iter_rows(
-            max_row=settings.import_max_rows + 1, max_col=MAX_COLUMNS, values_only=True
+            max_row=settings.import_max_rows + 1, max_col=MAX_COLUMNS
         )
         rows = [
-            (number, [_cell_text(value) for value in row])
+            (number, [_cell_text(cell.value, getattr(cell, "data_type", None)) for cell in row])
             for number, row in enumerate(lines, start=1)
         ]
     finally:
@@ -302,14 +316,19 @@ def check_records(lines: Sequence[tuple[int, list[str]]], today: dt.date) -> Che
         # interval each time it comes back from a socket.
         time.sleep(0)
         raw = {key: (cells[i] if i < len(cells) else "") for i, key in columns.items()}
-        row: dict[str, str] = {}
-        for spec in FIELDS:
-            check = validate_field(spec.key, raw[spec.key], raw, today)
-            wrong = list(check.errors) + [w for w in check.warnings if w.code in _STRICT_WARNINGS]
-            checked.problems.extend(
-                _problem(p.code, p.msg, line=number, column=spec.label.zh) for p in wrong
-            )
-            row[spec.key] = check.value
+        formulas = {key for key, cell in raw.items() if isinstance(cell, Formula)}
+        checked.problems.extend(
+            _problem("formula", M_FORMULA, line=number, column=_LABELS[key])
+            for key in FIELD_KEYS
+            if key in formulas
+        )
+        check = validate_record(raw, today)
+        checked.problems.extend(
+            _problem(p.code, p.msg, line=number, column=_LABELS[key])
+            for key, p in check.problems
+            if key not in formulas
+        )
+        row = check.values
         for key, msg, code in (
             ("student_no", M_DUPLICATE_STUDENT_NO, "duplicate_student_no"),
             ("id_number", M_DUPLICATE_ID, "duplicate_id_number"),
@@ -362,11 +381,16 @@ async def import_records(
         checked = await anyio.to_thread.run_sync(_read_and_check, source, settings, now.date())
     except Unreadable as unreadable:
         return RecordImportReport(applied=False, rows=0, problems=[unreadable.problem])
-    rows = list(checked.rows.items())
-    for start in range(0, len(rows), BATCH_ROWS):
-        batch = rows[start : start + BATCH_ROWS]
+    rows = checked.rows
+    lines = list(rows.items())
+    existing: dict[str, Student] = {}
+    for start in range(0, len(lines), BATCH_ROWS):
+        batch = lines[start : start + BATCH_ROWS]
         async with db.sessions.begin() as session:
             holders = await _by(session, "id_number", (row["id_number"] for _, row in batch))
+            existing.update(
+                await _by(session, "student_no", (row["student_no"] for _, row in batch))
+            )
         for number, row in batch:
             holder = holders.get(row["id_number"])
             if holder is not None and holder.student_no != row["student_no"]:
@@ -374,31 +398,64 @@ async def import_records(
                     _problem("id_number_taken", M_ID_TAKEN, line=number,
                              column=_LABELS["id_number"])
                 )  # fmt: skip
-    report = {"rows": len(rows), "ignored_columns": checked.ignored_columns}
-    if checked.problems or dry_run:
+    if checked.problems:
         problems = sorted(checked.problems, key=lambda p: (p.line or 0, p.column or ""))
-        return RecordImportReport(applied=False, problems=problems, **report)
-    created = updated = 0
-    for start in range(0, len(rows), BATCH_ROWS):
+        return RecordImportReport(
+            applied=False, rows=len(rows), ignored_columns=checked.ignored_columns,
+            problems=problems,
+        )  # fmt: skip
+    changes = await anyio.to_thread.run_sync(diff_records, rows, existing)
+    created = sum(change.new for change in changes)
+    report = RecordImportReport(
+        applied=not dry_run, rows=len(rows), created=created, updated=len(changes) - created,
+        unchanged=len(rows) - len(changes), changes=changes,
+        ignored_columns=checked.ignored_columns,
+    )  # fmt: skip
+    if dry_run:
+        return report
+    for start in range(0, len(changes), BATCH_ROWS):
+        batch_changes = changes[start : start + BATCH_ROWS]
         async with db.sessions.begin() as session:
-            values = [row for _, row in rows[start : start + BATCH_ROWS]]
-            existing = await _by(session, "student_no", (row["student_no"] for row in values))
-            for row in values:
-                student = existing.get(row["student_no"])
+            students = await _by(
+                session, "student_no", (rows[change.line]["student_no"] for change in batch_changes)
+            )
+            for change in batch_changes:
+                row = rows[change.line]
+                student = students.get(row["student_no"])
                 if student is None:
                     session.add(Student(**row, record_version=1, photo_version=0, updated_at=now))
-                    created += 1
                     continue
-                changed = [key for key, value in row.items() if getattr(student, key) != value]
-                if changed:
-                    for key in changed:
-                        setattr(student, key, row[key])
-                    await record_changed(session, student, changed, now)
-                    updated += 1
-    return RecordImportReport(
-        applied=True, created=created, updated=updated,
-        unchanged=len(rows) - created - updated, **report,
-    )  # fmt: skip
+                for item in change.fields:
+                    setattr(student, item.key, item.new)
+                await record_changed(session, student, [item.key for item in change.fields], now)
+    return report
+
+
+def diff_records(
+    rows: dict[int, dict[str, str]], existing: dict[str, Student]
+) -> list[RecordChange]:
+    """Each line that adds a student or changes a value, with the values it changes."""
+    changes: list[RecordChange] = []
+    for line, row in rows.items():
+        student = existing.get(row["student_no"])
+        if student is None:
+            changes.append(
+                RecordChange(line=line, student_no=row["student_no"], name=row["name"], new=True)
+            )
+            continue
+        fields = [
+            FieldChange(key=key, old=str(getattr(student, key)), new=value)
+            for key, value in row.items()
+            if getattr(student, key) != value
+        ]
+        if fields:
+            changes.append(
+                RecordChange(
+                    line=line, student_no=row["student_no"], name=row["name"], new=False,
+                    fields=fields,
+                )
+            )  # fmt: skip
+    return changes
 
 
 # --- photos -------------------------------------------------------------------------------
@@ -593,7 +650,8 @@ async def _store_photo(
     )
     applied = 0
     for correction in waiting.scalars():
-        advance(session, correction, "vendor_photo", actor, now, comment=f"v{photo.version}")
+        new_photo = correction_value_text(PHOTO, f"v{photo.version}")
+        advance(session, correction, "vendor_photo", actor, now, comment=f"新{new_photo}")
         applied += 1
     return applied
 

@@ -25,11 +25,14 @@ DEMO_STAFF_PASSWORD = "Demo-Staff-2026!"  # noqa: S105 - the documented password
 DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
     ("proctor@demo", "proctor", None),
     ("registrar@demo", "registrar", None),
+    # Four eyes: a key field is applied by another registrar than the one who confirmed it.
+    ("registrar2@demo", "registrar", None),
     ("office.it@demo", "college_office", "信息工程学院"),
     ("office.em@demo", "college_office", "经济管理学院"),
     ("office.lit@demo", "college_office", "文学院"),
 )
-"""User name, role and college of each demo staff account: one per role, an office per college."""
+"""User name, role and college of each demo staff account: a proctor, two registrars (so the
+four-eyes rule can be shown), an office per college."""
 
 
 async def add_photo(session: AsyncSession, student: Student, jpeg: bytes) -> Photo:

@@ -112,7 +112,10 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await wait_for(pilot, lambda: "Report saved" in text(app, "#message"))
         assert "did not come 4" in text(app, "#report-summary")
         rows = list(csv.reader(target.read_text(encoding="utf-8-sig").splitlines()))
-        assert len(rows) == 5 and rows[0][0] == "学号 / Student no."
+        # The heading (title, lab, date in Beijing time, proctor), a blank line, the table.
+        assert rows[0] == ["监考场次报告 / Supervised session report", "计算机221 校对"]
+        assert rows[2] == ["日期 / Date", "2026-06-01 15:50–18:00"]
+        assert len(rows) == 10 and rows[5][0] == "学号 / Student no."
         # Saving again asks before overwriting.
         await pilot.press("c")
         await pilot.pause()
@@ -179,3 +182,33 @@ async def test_wrong_password_and_logout(server: LiveServer) -> None:
         await pilot.press("f10")
         await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
         assert app.client.token is None
+
+
+def test_refusals_are_told_in_words() -> None:
+    from kiosk.client import ApiError
+    from kiosk.i18n import Msg
+    from kiosk.protocol import FieldError, ProblemDetails
+    from screens.staff import text as T
+
+    other = ApiError(
+        403, "other_college", ProblemDetails(title="x", status=403, code="other_college")
+    )
+    told = T.error_text(other, "college_office")
+    assert "其他学院的学生" in told.zh and "another college's student" in told.en
+    problem = ProblemDetails(
+        title="x", status=409, code="bulk_failed",
+        errors=[
+            FieldError(field="ids.1", code="invalid_transition", message="7: A ... cannot"),
+            FieldError(field="ids.2", code="date_invalid", message="8: 没有这一天 / No such day"),
+        ],
+    )  # fmt: skip
+    said = T.bulk_refusal(problem, [5, 7, 8], {})
+    assert said.zh.startswith("批量操作未执行：勘误 7：该勘误当前状态下不能进行此操作")
+    assert "invalid_transition" not in said.zh + said.en and "另有 1 条" in said.zh
+    assert T.save_failed(FileNotFoundError(2, "No such file or directory")) == Msg(
+        "无法写入该文件：文件夹不存在", "Cannot write that file: the folder does not exist"
+    )
+    assert T.history_what("correction", "college_accepted", "photo") == Msg(
+        "照片 学院已通过", "photo college accepted"
+    )
+    assert T.history_what("login", "ok", None) == Msg("成功", "succeeded")

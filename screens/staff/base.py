@@ -81,7 +81,7 @@ class StaffScreen(Screen[None]):
         try:
             await asyncio.to_thread(path.write_bytes, data)
         except OSError as error:
-            self.say(T.SAVE_FAILED.fmt(problem=error.strerror or type(error).__name__), error=True)
+            self.say(T.save_failed(error), error=True)
             return
         self.say(saved)
 

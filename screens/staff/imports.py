@@ -14,8 +14,15 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from kiosk.client import ApiError
+from kiosk.fields import BY_KEY
 from kiosk.i18n import Msg
-from kiosk.protocol import PHOTO_SUFFIXES, ImportProblem, PhotoImportReport, RecordImportReport
+from kiosk.protocol import (
+    PHOTO_SUFFIXES,
+    ImportProblem,
+    PhotoImportReport,
+    RecordChange,
+    RecordImportReport,
+)
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
 from screens.widgets.i18n import KeyHint, Tr
@@ -60,12 +67,32 @@ def record_lines(report: RecordImportReport) -> list[Msg]:
     """What a record import did, or why it did nothing."""
     if report.problems:
         return [T.IMPORT_RECORDS_BAD.fmt(n=len(report.problems)), *problem_lines(report.problems)]
-    if not report.applied:
-        return [T.IMPORT_RECORDS_VALID.fmt(rows=report.rows)]
-    return [
-        T.IMPORT_RECORDS_DONE.fmt(rows=report.rows, created=report.created,
-                                  updated=report.updated, unchanged=report.unchanged)
-    ]  # fmt: skip
+    head = T.IMPORT_RECORDS_DONE if report.applied else T.IMPORT_RECORDS_VALID
+    counts = head.fmt(rows=report.rows, created=report.created, updated=report.updated,
+                      unchanged=report.unchanged)  # fmt: skip
+    return [counts, *change_lines(report.changes)]
+
+
+def change_lines(changes: list[RecordChange]) -> list[Msg]:
+    """Which students an import adds or changes, and each changed field: old → new."""
+    lines = []
+    for change in changes[:PROBLEMS_SHOWN]:
+        who = {"line": change.line, "student_no": change.student_no, "name": change.name}
+        if change.new:
+            lines.append(T.IMPORT_NEW.fmt(**who))
+            continue
+        start = T.IMPORT_CHANGED.fmt(**who)
+        parts = {
+            lang: "; ".join(
+                f"{BY_KEY[item.key].label.get(lang)} {item.old} → {item.new}"
+                for item in change.fields
+            )
+            for lang in ("zh", "en")
+        }
+        lines.append(Msg(start.zh + parts["zh"], start.en + parts["en"]))
+    if len(changes) > PROBLEMS_SHOWN:
+        lines.append(T.IMPORT_MORE_CHANGES.fmt(n=len(changes) - PROBLEMS_SHOWN))
+    return lines
 
 
 def photo_lines(report: PhotoImportReport) -> list[Msg]:

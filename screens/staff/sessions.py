@@ -12,7 +12,12 @@ from textual.widgets import DataTable
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import SessionReport, SupervisedSessionCreate, SupervisedSessionInfo
+from kiosk.protocol import (
+    SessionReport,
+    SupervisedSessionCreate,
+    SupervisedSessionInfo,
+    SupervisedSessionUpdate,
+)
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
@@ -29,6 +34,8 @@ class SessionsScreen(StaffScreen):
         ("N", T.KEY_NEW, "screen.new"),
         ("S", T.KEY_START, "screen.start"),
         ("E", T.KEY_END, "screen.end"),
+        ("M", T.KEY_EDIT, "screen.edit"),
+        ("D", T.KEY_CANCEL_SESSION, "screen.cancel_session"),
         ("B", T.KEY_SHOW_BOARD, "screen.board"),
         ("C", T.KEY_REPORT_CSV, "screen.report('csv')"),
         ("X", T.KEY_REPORT_XLSX, "screen.report('xlsx')"),
@@ -38,6 +45,8 @@ class SessionsScreen(StaffScreen):
         Binding("n", "new", show=False),
         Binding("s", "start", show=False),
         Binding("e", "end", show=False),
+        Binding("m", "edit", show=False),
+        Binding("d", "cancel_session", show=False),
         Binding("b", "board", show=False),
         Binding("c", "report('csv')", show=False),
         Binding("x", "report('xlsx')", show=False),
@@ -110,8 +119,8 @@ class SessionsScreen(StaffScreen):
             PlanSessionModal(lab, self.console.local(self.console.clock())), self._planned
         )
 
-    def _planned(self, plan: SupervisedSessionCreate | None) -> None:
-        if plan is not None:
+    def _planned(self, plan: SupervisedSessionCreate | SupervisedSessionUpdate | None) -> None:
+        if isinstance(plan, SupervisedSessionCreate):
             self._create(plan)
 
     @work(exclusive=True, group="change")
@@ -123,6 +132,43 @@ class SessionsScreen(StaffScreen):
             return
         self.say(T.CREATED.fmt(id=created.id))
         self.load(select=created.id)
+
+    def action_edit(self) -> None:
+        """M: edit the highlighted planned session, or extend a running one."""
+        item = self._current()
+        if item is None:
+            return
+        now = self.console.local(self.console.clock())
+
+        def changed(change: SupervisedSessionCreate | SupervisedSessionUpdate | None) -> None:
+            if isinstance(change, SupervisedSessionUpdate):
+                self._update(item.id, change)
+
+        self.app.push_screen(PlanSessionModal(item.lab, now, item), changed)
+
+    @work(exclusive=True, group="change")
+    async def _update(self, session_id: int, change: SupervisedSessionUpdate) -> None:
+        try:
+            await self.client.update_session(session_id, change)
+        except ApiError as error:
+            self.fail(error)
+            return
+        self.say(T.UPDATED.fmt(id=session_id))
+        self.load(select=session_id)
+
+    @work(exclusive=True, group="change")
+    async def action_cancel_session(self) -> None:
+        """D: cancel the highlighted session if it has not started."""
+        item = self._current()
+        if item is None:
+            return
+        try:
+            await self.client.cancel_session(item.id)
+        except ApiError as error:
+            self.fail(error)
+            return
+        self.say(T.CANCELLED.fmt(id=item.id))
+        self.load()
 
     def action_start(self) -> None:
         """S: start the highlighted session."""

@@ -137,13 +137,15 @@ class StudentsScreen(StaffScreen):
             shown = f"{self.console.local(closes):%m-%d %H:%M}"
             opened = detail.window.is_open
             window = (T.DETAIL_WINDOW_OPEN if opened else T.DETAIL_WINDOW_CLOSED).fmt(time=shown)
-        history = [
-            Msg(
-                f"{self.console.local(event.at):%m-%d %H:%M} {T.HISTORY_KINDS[event.kind].zh} "
-                f"{event.outcome} {event.detail or ''}".rstrip(),
-                f"{self.console.local(event.at):%m-%d %H:%M} {T.HISTORY_KINDS[event.kind].en} "
-                f"{event.outcome} {event.detail or ''}".rstrip(),
+        history: list[Msg] = []
+        for event in detail.history[-HISTORY_SHOWN:]:
+            moment = f"{self.console.local(event.at):%m-%d %H:%M}"
+            kind = T.HISTORY_KINDS[event.kind]
+            what = T.history_what(event.kind, event.outcome, event.detail)
+            history.append(
+                Msg(
+                    f"{moment} {kind.zh} {what.zh if what else ''}".rstrip(),
+                    f"{moment} {kind.en} {what.en if what else ''}".rstrip(),
+                )
             )
-            for event in detail.history[-HISTORY_SHOWN:]
-        ]
         return [head, window, *(history or [T.NO_HISTORY])]
