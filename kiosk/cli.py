@@ -162,4 +162,8 @@ def _command(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
+    # `python -m kiosk.cli run` locks down as the console script does (kiosk.entry).
+    from kiosk.lockdown import lock_down
+
+    lock_down(sys.argv[1:])
     sys.exit(main())

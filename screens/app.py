@@ -26,6 +26,7 @@ from textual.theme import Theme
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
+from kiosk.lockdown import keep_locked
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
 from screens import text as T
@@ -147,6 +148,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         """Theme, outbox, then the background rhythm: idle checks, heartbeats, health."""
+        keep_locked()  # Textual's driver has just made SIGTSTP suspend the app
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
         # Opened before anything else, so that results a crash left behind go out now; a

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kiosk.client import ApiClient
 from kiosk.config import KioskSettings, Settings
+from kiosk.lockdown import CLEAR_SCREEN, end_on_termination, release
 from screens.app import create_app
 
 DEMO_START_TIMEOUT_S = 90.0
@@ -34,9 +35,15 @@ async def _run(settings: KioskSettings, demo_accounts: list[tuple[str, str, str]
         # The app's first heartbeat names the terminal; waiting for it here would only delay
         # the first frame (and hang the start while the server is unreachable).
         app = create_app(settings, client, demo_accounts=demo_accounts)
+        end_on_termination(asyncio.get_running_loop(), app.exit)
         await app.run_async()
+        if app.session is not None:  # ended by a signal while a student was logged in
+            await client.logout()
     finally:
         await client.aclose()
+        if sys.stdout.isatty():
+            sys.stdout.write(CLEAR_SCREEN)
+            sys.stdout.flush()
 
 
 def run_kiosk(settings: Settings) -> int:
@@ -50,6 +57,7 @@ def run_kiosk(settings: Settings) -> int:
         return 2
     _quiet_logs()
     asyncio.run(_run(settings.kiosk, []))
+    release()  # the staff exit (or a shutdown): the shell after the kiosk is staff's
     return 0
 
 
@@ -119,6 +127,7 @@ def run_demo(settings: Settings) -> int:
                 }
             )
             asyncio.run(_run(kiosk, accounts))
+            release()
         finally:
             server.terminate()
             try:
