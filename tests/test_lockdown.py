@@ -75,12 +75,15 @@ def test_other_commands_keep_ctrl_c_and_the_staff_exit_gives_it_back() -> None:
 
 
 def test_the_kiosk_core_runs_without_posix_signals() -> None:
-    """As on Windows: no SIGQUIT, SIGTSTP or SIGHUP, and an event loop without signal handlers."""
+    """As on Windows: no SIGQUIT, SIGTSTP or SIGHUP, no fchmod or directory handles, and an
+    event loop without signal handlers."""
     done = _python(
         """
-        import signal
+        import os, signal
         for name in ("SIGQUIT", "SIGTSTP", "SIGHUP", "SIGCONT", "SIGWINCH", "pause", "alarm"):
             delattr(signal, name)
+        for name in ("fchmod", "O_DIRECTORY", "fork", "getuid"):
+            delattr(os, name)
         import asyncio, tempfile
         from pathlib import Path
         from kiosk.lockdown import end_on_termination, lock_down, release
