@@ -131,6 +131,9 @@ class ServerSettings(Section):
     staff_login_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     """Staff logins one client address may attempt per minute; more get 429."""
 
+    enrolment_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+    """Terminal enrolments (``kiosk enrol``) one client address may attempt per minute."""
+
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
     """Wrong passwords in a row before the account locks."""
 

@@ -14,6 +14,7 @@ from server import (
     __version__,
     auth,
     corrections,
+    enrolment,
     health,
     imports,
     notify,
@@ -134,6 +135,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
+        enrolment,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

@@ -160,6 +160,21 @@ class Terminal(Base):
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class EnrolmentCode(Base):
+    """A code that lets new PCs join a lab as terminals; only its HMAC is stored."""
+
+    __tablename__ = "enrolment_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    lab: Mapped[str] = mapped_column(String(100))
+    uses: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class RateLimit(Base):
     """Password attempts in the current minute of one terminal or one client address."""
 

@@ -17,6 +17,13 @@ from server.supervision import session_banner
 router = APIRouter(prefix=API_PREFIX, tags=["terminals"])
 
 
+def new_terminal_secret(terminal: Terminal) -> str:
+    """Give ``terminal`` a new secret (its old key stops working); returns the secret."""
+    secret = secrets.token_urlsafe(24)
+    terminal.secret_hash = digest(secret)
+    return secret
+
+
 async def add_terminal(
     session: AsyncSession, lab: str, name: str, secret: str | None = None
 ) -> tuple[Terminal, str]:
