@@ -1,7 +1,8 @@
 """Configuration: ``config.toml`` loaded into pydantic models, secrets from the environment.
 
 The file is found by ``KIOSK_CONFIG`` or else ``./config.toml``; a missing file means all
-defaults. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
+defaults. This PC's own file (:func:`terminal_file`, written by ``kiosk enrol``) is read on
+top of it, so one lab-wide ``config.toml`` serves every PC. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
 (e.g. ``KIOSK_SERVER__SECRET_KEY``), which is how secrets stay out of the file. A bad value
 raises :class:`ConfigError`, whose message names the key and the problem.
 """
@@ -18,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_FILE = "KIOSK_CONFIG"
+ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
 ENV_PREFIX = "KIOSK_"
 DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
 
@@ -272,19 +274,44 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def terminal_file(environ: dict[str, str] | None = None) -> Path:
+    """This PC's own configuration: its terminal key, written by ``kiosk enrol``.
+
+    ``$KIOSK_TERMINAL_FILE``, else ``terminal.toml`` in the user's configuration folder
+    (``~/.config/kiosk`` on Linux, ``%LOCALAPPDATA%\\kiosk`` on Windows).
+    """
+    env = os.environ if environ is None else environ
+    if ENV_TERMINAL_FILE in env:
+        return Path(env[ENV_TERMINAL_FILE])
+    import platformdirs  # only here: most starts name the file in the environment
+
+    return platformdirs.user_config_path("kiosk", appauthor=False) / "terminal.toml"
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
+
+
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``."""
+    """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``;
+    then this PC's :func:`terminal_file`; then the environment."""
     env = dict(os.environ if environ is None else environ)
     explicit = path is not None or ENV_FILE in env
     file = path or Path(env.get(ENV_FILE, "config.toml"))
     data: dict[str, Any] = {}
     if file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
+        data = _read_toml(file)
     elif explicit:
         raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")
+    own = terminal_file(env)
+    if own.exists():
+        kiosk = _read_toml(own).get("kiosk", {})
+        target = data.setdefault("kiosk", {})
+        if isinstance(kiosk, dict) and isinstance(target, dict):
+            target.update(kiosk)
     for section, values in _env_overrides(env).items():
         target = data.setdefault(section, {})
         if isinstance(target, dict):

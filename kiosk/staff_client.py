@@ -23,6 +23,8 @@ from kiosk.protocol import (
     CorrectionDetail,
     CorrectionList,
     CorrectionStep,
+    EnrolmentCodeCreate,
+    EnrolmentCodeInfo,
     LabInfo,
     Model,
     PhotoImportReport,
@@ -258,6 +260,22 @@ class StaffClient(BaseClient):
             content=content,
         )
         return self._parse(response, PhotoImportReport, "import photos")
+
+    async def create_enrolment_code(self, lab: str, uses: int) -> EnrolmentCodeInfo:
+        """A code that lets ``uses`` new PCs join ``lab`` within the hour (shown once)."""
+        body = EnrolmentCodeCreate(lab=lab, uses=uses)
+        return await self._post(
+            f"{STAFF}/enrolment-codes", body, EnrolmentCodeInfo, "create enrolment code"
+        )
+
+    async def retire_terminal(self, terminal_id: int) -> None:
+        """Retire a terminal: its key stops working at once."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/retire",
+            what="retire terminal",
+            authorized=True,
+        )
 
     async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:
         response = await self._request(

@@ -50,8 +50,9 @@ def run_kiosk(settings: Settings) -> int:
     """``kiosk run``: the kiosk against the configured server; returns the exit code."""
     if not settings.kiosk.terminal_key:
         print(
-            "This terminal has no key: set KIOSK_KIOSK__TERMINAL_KEY (from `kiosk admin "
-            "add-terminal`). / 本终端没有密钥：请设置 KIOSK_KIOSK__TERMINAL_KEY。",
+            "This terminal has no key: enrol it with `kiosk enrol CODE --name NAME` (the code "
+            "comes from the staff console). / 本终端没有密钥：请用控制台给出的注册码运行 "
+            "`kiosk enrol 注册码 --name 终端名称`。",
             file=sys.stderr,
         )
         return 2
