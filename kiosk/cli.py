@@ -28,7 +28,15 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", help="start the kiosk on this lab terminal")
-    commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo = commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo.add_argument(
+        "--public-host",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="let phones on the network open the photo links: this address, or without one "
+        "this machine's LAN address (the demo server then listens on the network)",
+    )
     enrol = commands.add_parser(
         "enrol", help="join a lab with an enrolment code from the staff console; stores the key"
     )
@@ -176,7 +184,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from screens.launch import run_demo
 
-        return run_demo(settings)
+        return run_demo(settings, public_host=args.public_host)
     raise AssertionError(args.command)  # argparse only lets known commands through
 
 

@@ -33,6 +33,23 @@ def _http_url(value: str) -> str:
     return value
 
 
+def unreachable_from_phones(url: str) -> bool:
+    """True when ``url`` names this machine only (loopback) or no machine (0.0.0.0, ::).
+
+    A phone that scans a photo QR code would try to open it on itself, or nowhere.
+    """
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: it is DNS's to resolve, and the lab's to reach
+    return address.is_loopback or address.is_unspecified
+
+
 UrlOrEmpty = Annotated[str, AfterValidator(_http_url)]
 """An http(s) URL, or empty where the key is optional."""
 
@@ -236,6 +253,10 @@ class ServerSettings(Section):
 
     housekeeping_interval_s: Annotated[float, Field(ge=60, le=86400)] = 3600.0
     """How often dead sessions, throttle rows and abandoned registrations are deleted."""
+
+    def public_url(self) -> str:
+        """Where phones reach this server: ``public_base_url``, else the listening address."""
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @field_validator("sms_headers", "sms_body_template", mode="before")
     @classmethod
