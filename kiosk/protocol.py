@@ -322,6 +322,14 @@ class HeartbeatResponse(Reply):
     terminal_name: str
     lab: str
     supervised_session: SessionBanner | None = None
+    # Remote control from the live board (kiosk/protocol: TerminalControl), carried here
+    # because the terminal asks every 10 s anyway: no port is opened on a lab PC.
+    end_session: bool = False
+    """Log the student out and wipe, now (sent once)."""
+    locked: bool = False
+    """Show "请联系监考老师" over everything until a later answer says false."""
+    message: str | None = None
+    """A line from the proctor for the welcome screen."""
 
 
 def new_result_id() -> uuid.UUID:
@@ -807,3 +815,17 @@ class EnrolResponse(Reply):
     lab: str
     name: str
     terminal_key: str
+
+
+# --- remote control of a terminal from the live board ----------------------------------
+
+ControlAction = Literal["end_session", "lock", "unlock", "message"]
+
+
+class TerminalControl(Model):
+    """What a proctor or the registrar asks a terminal to do at its next heartbeat."""
+
+    action: ControlAction
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+        default="", description="For `message`: the line to show; empty clears it."
+    )

@@ -21,6 +21,7 @@ from server import (
     openapi,
     records,
     registration,
+    remote_control,
     staff,
     supervision,
     terminals,
@@ -135,7 +136,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
-        enrolment,
+        enrolment, remote_control,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

@@ -158,6 +158,10 @@ class Terminal(Base):
     student_masked: Mapped[str | None] = mapped_column(String(200))
     results_waiting: Mapped[int] = mapped_column(Integer, default=0)
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
+    # Remote control (server/remote_control.py), answered with the next heartbeat.
+    end_session_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice: Mapped[str | None] = mapped_column(String(200))
 
 
 class EnrolmentCode(Base):

@@ -49,9 +49,13 @@ async def heartbeat(
         terminal.student_masked = body.student_masked
         terminal.results_waiting = body.results_waiting
         terminal.dead_letters = body.dead_letters
+        end_session, terminal.end_session_pending = terminal.end_session_pending, False
         return HeartbeatResponse(
             server_time=now,
             terminal_name=terminal.name,
             lab=terminal.lab,
             supervised_session=await session_banner(session, terminal.lab),
+            end_session=end_session,
+            locked=terminal.locked,
+            message=terminal.notice,
         )

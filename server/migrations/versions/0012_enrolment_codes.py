@@ -1,4 +1,4 @@
-"""enrolment codes: new PCs join a lab with a short code instead of a copied key
+"""enrolment codes (new PCs join a lab with a code), remote control of terminals
 
 Revision ID: 0012
 Revises: 0006
@@ -35,7 +35,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_enrolment_codes")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_enrolment_codes_code_hash")),
     )
+    # Plain ALTER TABLE (no batch copy): other tables' foreign keys point at terminals.
+    op.add_column(
+        "terminals",
+        sa.Column("end_session_pending", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column(
+        "terminals", sa.Column("locked", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("terminals", sa.Column("notice", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    for column in ("notice", "locked", "end_session_pending"):
+        op.drop_column("terminals", column)
     op.drop_table("enrolment_codes")
