@@ -37,6 +37,7 @@ from kiosk.protocol import (
     StudentSearchResponse,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
+    TerminalControl,
 )
 
 log = logging.getLogger(__name__)
@@ -275,6 +276,16 @@ class StaffClient(BaseClient):
             f"{STAFF}/terminals/{terminal_id}/retire",
             what="retire terminal",
             authorized=True,
+        )
+
+    async def control_terminal(self, terminal_id: int, control: TerminalControl) -> None:
+        """End the session on, lock, unlock or send a message to a terminal (next heartbeat)."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/control",
+            what="control terminal",
+            authorized=True,
+            content=control.model_dump_json().encode(),
         )
 
     async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:

@@ -55,3 +55,28 @@ async def test_a_proctor_makes_a_code_a_pc_enrols_and_a_terminal_is_retired(
             raise AssertionError("the retired terminal's key still works")
         finally:
             await kiosk.aclose()
+
+
+async def test_the_proctor_locks_and_messages_the_highlighted_terminal(server: LiveServer) -> None:
+    app = server.console()
+    kiosk = server.kiosk(0)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await log_in(pilot, "proctor")
+            await pilot.press("f6")
+            await wait_for(pilot, lambda: isinstance(app.screen, EnrolmentScreen))
+            table = app.screen.query_one("#enrol-terminals", DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+            await pilot.press("k")
+            await wait_for(pilot, lambda: "已发送给 t01" in text(app, "#message"))
+            await pilot.press("m", *"请举手", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, EnrolmentScreen))
+            await app.workers.wait_for_complete()
+            answer = await kiosk.heartbeat(HeartbeatRequest(state="idle"))
+            assert (answer.locked, answer.message) == (True, "请举手")
+            await pilot.press("u")
+            await wait_for(pilot, lambda: "已发送给 t01" in text(app, "#message"))
+            await app.workers.wait_for_complete()
+            assert not (await kiosk.heartbeat(HeartbeatRequest(state="idle"))).locked
+    finally:
+        await kiosk.aclose()

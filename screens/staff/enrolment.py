@@ -1,7 +1,9 @@
-"""Terminals of a lab (F6): enrolment codes for new PCs, with their QR code, and retiring.
+"""Terminals of a lab (F6): enrolment codes for new PCs, with their QR code, retiring, and
+remote control of the highlighted terminal (end its session, lock, unlock, a message).
 
 A code is shown once, as the server answers it; the console keeps nothing of it after the
-screen closes. Retiring asks for the key twice, since the PC then needs a new code.
+screen closes. Retiring asks for the key twice, since the PC then needs a new code. Remote
+control reaches the terminal with its next heartbeat (within 10 s).
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import BoardTerminal, EnrolmentCodeCreate, EnrolmentCodeInfo
+from kiosk.protocol import (
+    BoardTerminal,
+    ControlAction,
+    EnrolmentCodeCreate,
+    EnrolmentCodeInfo,
+    TerminalControl,
+)
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffModal, StaffScreen
 from screens.widgets.i18n import KeyBar, KeyHint, Tr
@@ -42,6 +50,15 @@ RETIRE_AGAIN = Msg(
 )
 RETIRED = Msg("{name} 已停用。", "{name} is retired.")
 COLUMNS = (Msg("终端", "Terminal"), Msg("状态", "State"), Msg("最后联系", "Last seen"))
+KEY_END = Msg("结束登录", "End session")
+KEY_LOCK = Msg("锁定", "Lock")
+KEY_UNLOCK = Msg("解锁", "Unlock")
+KEY_MESSAGE = Msg("留言", "Message")
+CONTROL_SENT = Msg(
+    "已发送给 {name}，它下次联系服务器时（10 秒内）执行。",
+    "Sent to {name}; it acts on it at its next heartbeat (within 10 s).",
+)
+MESSAGE_TITLE = Msg("欢迎界面上的留言（留空则清除）", "A line on its welcome screen (empty clears)")
 DIALOG_TITLE = Msg("生成注册码（有效 1 小时）", "New enrolment code (valid 1 hour)")
 DIALOG_LAB = Msg("机房", "Lab")
 DIALOG_USES = Msg("电脑台数", "Number of PCs")
@@ -95,6 +112,31 @@ class EnrolmentCodeModal(StaffModal[EnrolmentCodeCreate | None]):
         self.dismiss(None)
 
 
+class MessageModal(StaffModal[str | None]):
+    """One line of text; Enter sends it (empty clears the message), Escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    AUTO_FOCUS = "#message-text"
+
+    def compose(self) -> ComposeResult:
+        """The input and the keys."""
+        with Vertical(id="message-dialog", classes="dialog"):
+            yield Tr(MESSAGE_TITLE, classes="dialog-title")
+            yield Input(id="message-text", max_length=200)
+            yield KeyBar(
+                [("Enter", T.KEY_CONFIRM, "screen.send"), ("Esc", T.KEY_CANCEL, "screen.cancel")]
+            )
+
+    @on(Input.Submitted)
+    def action_send(self) -> None:
+        """Hand the line back."""
+        self.dismiss(self.query_one("#message-text", Input).value.strip())
+
+    def action_cancel(self) -> None:
+        """Escape: nothing sent."""
+        self.dismiss(None)
+
+
 class EnrolmentScreen(StaffScreen):
     """The terminals of one lab, a new code on N, retiring the highlighted one on R."""
 
@@ -105,16 +147,25 @@ class EnrolmentScreen(StaffScreen):
     EnrolmentScreen #enrol-terminals { height: 1fr; }
     EnrolmentCodeModal #enrol-dialog { width: 60; height: auto; }
     EnrolmentCodeModal #enrol-grid { grid-size: 2; grid-columns: 16 1fr; height: auto; }
+    MessageModal #message-dialog { width: 64; height: auto; }
     """
     KEYS: ClassVar[tuple[KeyHint, ...]] = (
         ("N", KEY_NEW_CODE, "screen.new_code"),
         ("R", KEY_RETIRE, "screen.retire"),
+        ("E", KEY_END, "screen.control('end_session')"),
+        ("K", KEY_LOCK, "screen.control('lock')"),
+        ("U", KEY_UNLOCK, "screen.control('unlock')"),
+        ("M", KEY_MESSAGE, "screen.message"),
         ("L", T.KEY_NEXT_LAB, "screen.next_lab"),
         *NAVIGATION,
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new_code", show=False),
         Binding("r", "retire", show=False),
+        Binding("e", "control('end_session')", show=False),
+        Binding("k", "control('lock')", show=False),
+        Binding("u", "control('unlock')", show=False),
+        Binding("m", "message", show=False),
         Binding("l", "next_lab", show=False),
     ]
     AUTO_FOCUS = "#enrol-terminals"
@@ -211,12 +262,46 @@ class EnrolmentScreen(StaffScreen):
             await old.remove()
         await area.mount(QRCodeView(made.code, id="enrol-qr"))
 
-    def action_retire(self) -> None:
-        """R on the highlighted terminal, twice: retire it."""
+    def _highlighted(self) -> BoardTerminal | None:
         table = self.query_one("#enrol-terminals", DataTable)
         if not self._terminals or table.cursor_row >= len(self._terminals):
+            return None
+        return self._terminals[table.cursor_row]
+
+    def action_control(self, action: ControlAction) -> None:
+        """E, K, U on the highlighted terminal: end its session, lock, unlock."""
+        target = self._highlighted()
+        if target is not None:
+            self.control(target, TerminalControl(action=action))
+
+    def action_message(self) -> None:
+        """M: a line for the highlighted terminal's welcome screen."""
+        target = self._highlighted()
+        if target is not None:
+            self.app.push_screen(
+                MessageModal(),
+                lambda text: self._send_message(target, text),
+            )
+
+    def _send_message(self, target: BoardTerminal, text: str | None) -> None:
+        if text is not None:
+            self.control(target, TerminalControl(action="message", text=text))
+
+    @work(exclusive=True, group="enrolment")
+    async def control(self, target: BoardTerminal, control: TerminalControl) -> None:
+        """Ask the server; the terminal hears of it with its next heartbeat."""
+        try:
+            await self.client.control_terminal(target.id, control)
+        except ApiError as error:
+            self.fail(error)
             return
-        target = self._terminals[table.cursor_row]
+        self.say(CONTROL_SENT.fmt(name=target.name))
+
+    def action_retire(self) -> None:
+        """R on the highlighted terminal, twice: retire it."""
+        target = self._highlighted()
+        if target is None:
+            return
         if self._retiring != target.id:
             self._retiring = target.id
             self.say(RETIRE_AGAIN.fmt(name=target.name))
