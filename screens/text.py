@@ -267,3 +267,8 @@ ENDED_BY_PROCTOR = Msg(
     "监考老师结束了上一位同学的登录，其信息已清除。",
     "The proctor ended the last student's session; nothing of it is left on this terminal.",
 )
+
+# --- the photo on the terminal's own screen --------------------------------------------
+
+KEY_SHOW_PHOTO = Msg("看照片", "Photo")
+KEY_SHOW_CODE = Msg("二维码", "QR code")
