@@ -8,6 +8,7 @@ import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.outbox import Outbox
-from tests.e2e.serving import ROOT, free_port
+from tests.e2e.serving import ROOT, free_port, serving
 from tests.test_submission import pending
 
 pytestmark = [
@@ -121,7 +122,7 @@ def _assert_ends_on_sigterm_with_the_outbox_intact(pane: Pane, outbox_path: Path
     assert pane.dead()
     # Textual left the alternate screen and the kiosk cleared the rest: no trace on screen.
     left = [line for line in pane.screen().splitlines() if line.strip()]
-    assert len(left) == 1 and left[0].startswith("Pane is dead (status 0"), left  # tmux's note
+    assert all(line.startswith("Pane is dead (status 0") for line in left), left  # tmux's note
     with Outbox.open(outbox_path) as box:
         assert box.counts().waiting == 1
 
@@ -173,3 +174,45 @@ def test_kiosk_run_alone_ignores_the_keys_from_its_first_line(kiosk_env: dict[st
         _assert_ends_on_sigterm_with_the_outbox_intact(pane, outbox_path)
     finally:
         pane.close()
+
+
+def test_sigterm_with_a_student_logged_in_logs_them_out_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    """A shutdown in the middle of a check: the server hears the logout, the screen is empty."""
+    database = tmp_path / "server.db"
+    with serving(f"sqlite+aiosqlite:///{database}", "--demo") as server:
+        accounts = server.demo_accounts()
+        student = accounts["students"][0]
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[kiosk]\nserver_url = "{server.url}"\nterminal_key = "{accounts["terminal_key"]}"\n',
+            encoding="utf-8",
+        )
+        env = {
+            "KIOSK_CONFIG": str(config),
+            "KIOSK_KIOSK__OUTBOX_PATH": str(tmp_path / "state" / "outbox.sqlite3"),
+            "TERM": "xterm-256color",
+        }
+        pane = Pane([str(KIOSK), "run"], env)
+        try:
+            pane.wait_for(WELCOME)
+            for keys in (["Enter"], [student["username"]], ["Enter"], [student["password"]]):
+                subprocess.run(["tmux", "send-keys", "-t", pane.name, "-l", *keys]
+                               if keys != ["Enter"] else
+                               ["tmux", "send-keys", "-t", pane.name, "Enter"], check=True)  # fmt: skip
+                time.sleep(0.3)
+            subprocess.run(["tmux", "send-keys", "-t", pane.name, "Enter"], check=True)
+            pane.wait_for("剩余")  # the record is on screen
+            os.kill(pane.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not pane.dead():
+                time.sleep(0.2)
+            assert pane.dead()
+            left = [line for line in pane.screen().splitlines() if line.strip()]
+            assert all(line.startswith("Pane is dead (status 0") for line in left), left
+        finally:
+            pane.close()
+        with sqlite3.connect(database) as db:
+            actions = [row[0] for row in db.execute("SELECT action FROM audit_events")]
+    assert actions.count("login") == 1 and actions.count("logout") == 1
