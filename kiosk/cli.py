@@ -28,7 +28,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", help="start the kiosk on this lab terminal")
-    commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo = commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo.add_argument(
+        "--public-host",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="let phones on the network open the photo links: this address, or without one "
+        "this machine's LAN address (the demo server then listens on the network)",
+    )
+    enrol = commands.add_parser(
+        "enrol", help="join a lab with an enrolment code from the staff console; stores the key"
+    )
+    enrol.add_argument("code", help="the code the console shows, e.g. ABCD-EFGH-JKMN")
+    enrol.add_argument("--name", required=True, help="this PC's name in the lab, e.g. lab3-07")
+    enrol.add_argument("--server", help="the university server's URL (default: [kiosk] server_url)")
+    enrol.add_argument("--force", action="store_true", help="enrol again, replacing the old key")
     staff_console = commands.add_parser("staff", help="the staff console (live board, sessions)")
     staff_console.add_argument(
         "--server", help="the university server's URL (default: [kiosk] server_url)"
@@ -157,6 +172,18 @@ def _command(args: argparse.Namespace) -> int:
         from kiosk.outbox_cli import run_outbox_command
 
         return run_outbox_command(settings.kiosk.outbox_path, args.outbox_command)
+    if args.command == "enrol":
+        from kiosk.config import terminal_file
+        from kiosk.enrol import run_enrol
+
+        return run_enrol(
+            code=args.code,
+            name=args.name,
+            server_url=args.server or settings.kiosk.server_url,
+            target=terminal_file(),
+            force=args.force,
+            timeout_s=settings.kiosk.request_timeout_s,
+        )
     if args.command == "staff":
         from screens.staff.launch import launch
 
@@ -168,9 +195,13 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from screens.launch import run_demo
 
-        return run_demo(settings)
+        return run_demo(settings, public_host=args.public_host)
     raise AssertionError(args.command)  # argparse only lets known commands through
 
 
 if __name__ == "__main__":
+    # `python -m kiosk.cli run` locks down as the console script does (kiosk.entry).
+    from kiosk.lockdown import lock_down
+
+    lock_down(sys.argv[1:])
     sys.exit(main())

@@ -49,6 +49,27 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The university server does not accept this terminal (wrong key or terminal disabled). "
         "Please ask the proctor.",
     ),
+    # --- enrolment (kiosk enrol) --------------------------------------------------------
+    "enrolment_code_invalid": Msg(
+        "注册码不正确，请核对后重新输入（不区分大小写，短横线可省略）。",
+        "That enrolment code is not valid. Check it and type it again (case and dashes do "
+        "not matter).",
+    ),
+    "enrolment_code_expired": Msg(
+        "注册码已过期（有效期 1 小时），请让监考老师或学籍科重新生成。",
+        "The enrolment code has expired (it is valid for 1 hour). Ask the proctor or the "
+        "registrar for a new one.",
+    ),
+    "enrolment_code_used_up": Msg(
+        "注册码的使用次数已用完，请让监考老师或学籍科重新生成。",
+        "The enrolment code has been used as many times as allowed. Ask the proctor or the "
+        "registrar for a new one.",
+    ),
+    "terminal_name_taken": Msg(
+        "该机房已有同名的终端在用。请换一个名称，或先在控制台停用旧终端。",
+        "A terminal of this name is already active in the lab. Choose another name, or retire "
+        "the old terminal in the console first.",
+    ),
     # --- sessions ----------------------------------------------------------------------
     "unauthenticated": Msg(
         "您尚未登录或登录已失效，请重新登录。",

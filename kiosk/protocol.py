@@ -323,6 +323,14 @@ class HeartbeatResponse(Reply):
     terminal_name: str
     lab: str
     supervised_session: SessionBanner | None = None
+    # Remote control from the live board (kiosk/protocol: TerminalControl), carried here
+    # because the terminal asks every 10 s anyway: no port is opened on a lab PC.
+    end_session: bool = False
+    """Log the student out and wipe, now (sent once)."""
+    locked: bool = False
+    """Show "请联系监考老师" over everything until a later answer says false."""
+    message: str | None = None
+    """A line from the proctor for the welcome screen."""
 
 
 def new_result_id() -> uuid.UUID:
@@ -847,3 +855,62 @@ def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> s
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg")
 """The file names a photo import takes (the name's stem is the 学号 or ID number)."""
+
+
+# --- enrolment of lab terminals ---------------------------------------------------------
+
+TerminalName = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+]
+"""A terminal's name in its lab, e.g. ``lab3-07`` (letters, digits, ``.``, ``_``, ``-``)."""
+EnrolmentCodeText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+]
+"""An enrolment code as typed (case and dashes do not matter)."""
+
+
+class EnrolmentCodeCreate(Model):
+    """An enrolment code to make: which lab the new terminals join, and how many."""
+
+    lab: Label
+    uses: Annotated[int, Field(ge=1, le=500, description="How many PCs may enrol with it.")]
+
+
+class EnrolmentCodeInfo(Reply):
+    """A new enrolment code: shown once, then only its hash is kept."""
+
+    id: int
+    code: str = Field(description="``XXXX-XXXX-XXXX``; give it to `kiosk enrol CODE`.")
+    lab: str
+    uses: int
+    expires_at: dt.datetime
+
+
+class EnrolRequest(Model):
+    """``kiosk enrol``: a code and the new terminal's name."""
+
+    code: EnrolmentCodeText
+    name: TerminalName
+
+
+class EnrolResponse(Reply):
+    """The enrolled terminal and its key (shown this once; the server keeps a hash)."""
+
+    terminal_id: int
+    lab: str
+    name: str
+    terminal_key: str
+
+
+# --- remote control of a terminal from the live board ----------------------------------
+
+ControlAction = Literal["end_session", "lock", "unlock", "message"]
+
+
+class TerminalControl(Model):
+    """What a proctor or the registrar asks a terminal to do at its next heartbeat."""
+
+    action: ControlAction
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+        default="", description="For `message`: the line to show; empty clears it."
+    )

@@ -28,6 +28,8 @@ from kiosk.protocol import (
     CorrectionDetail,
     CorrectionList,
     CorrectionStep,
+    EnrolmentCodeCreate,
+    EnrolmentCodeInfo,
     LabInfo,
     Model,
     PhotoImportReport,
@@ -41,6 +43,7 @@ from kiosk.protocol import (
     SupervisedSessionCreate,
     SupervisedSessionInfo,
     SupervisedSessionUpdate,
+    TerminalControl,
 )
 
 log = logging.getLogger(__name__)
@@ -312,6 +315,32 @@ class StaffClient(BaseClient):
             content=content,
         )
         return self._parse(response, PhotoImportReport, "import photos")
+
+    async def create_enrolment_code(self, lab: str, uses: int) -> EnrolmentCodeInfo:
+        """A code that lets ``uses`` new PCs join ``lab`` within the hour (shown once)."""
+        body = EnrolmentCodeCreate(lab=lab, uses=uses)
+        return await self._post(
+            f"{STAFF}/enrolment-codes", body, EnrolmentCodeInfo, "create enrolment code"
+        )
+
+    async def retire_terminal(self, terminal_id: int) -> None:
+        """Retire a terminal: its key stops working at once."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/retire",
+            what="retire terminal",
+            authorized=True,
+        )
+
+    async def control_terminal(self, terminal_id: int, control: TerminalControl) -> None:
+        """End the session on, lock, unlock or send a message to a terminal (next heartbeat)."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/control",
+            what="control terminal",
+            authorized=True,
+            content=control.model_dump_json().encode(),
+        )
 
     async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:
         response = await self._request(

@@ -26,8 +26,16 @@ from textual.theme import Theme
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
+from kiosk.lockdown import keep_locked
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
-from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
+from kiosk.protocol import (
+    HeartbeatRequest,
+    HeartbeatResponse,
+    LoginResponse,
+    SessionBanner,
+    Step,
+    mask_name,
+)
 from screens import text as T
 from screens.base import KioskScreen, Relabelling
 from screens.idle_warning import IdleWarningModal
@@ -111,6 +119,8 @@ class KioskApp(App[None], inherit_bindings=False):
     """The lab's running supervised session, as the last heartbeat answered."""
     terminal_name: reactive[str] = reactive("")
     """This terminal's name (from the configuration, else from the server)."""
+    proctor_message: reactive[str | None] = reactive[str | None](None)
+    """A line from the proctor for the welcome screen, as the last heartbeat answered."""
 
     def __init__(
         self,
@@ -147,6 +157,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         """Theme, outbox, then the background rhythm: idle checks, heartbeats, health."""
+        keep_locked()  # Textual's driver has just made SIGTSTP suspend the app
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
         # Opened before anything else, so that results a crash left behind go out now; a
@@ -334,6 +345,22 @@ class KioskApp(App[None], inherit_bindings=False):
         if not self.terminal_name:
             self.terminal_name = answer.terminal_name
         self.supervised_session = answer.supervised_session
+        self.apply_remote(answer)
+
+    def apply_remote(self, answer: HeartbeatResponse) -> None:
+        """What the live board asked of this terminal, as the heartbeat's answer carries it."""
+        from screens.lock import LockScreen  # rarely needed: not before the first frame
+
+        self.proctor_message = answer.message
+        if answer.end_session and self.session is not None:
+            self.logout(T.ENDED_BY_PROCTOR)
+        if self._ending:
+            return  # a logout changes the screens now; it beats again, and the lock follows
+        shown = [screen for screen in self.screen_stack if isinstance(screen, LockScreen)]
+        if answer.locked and not shown:
+            self.push_screen(LockScreen())
+        elif not answer.locked and shown and self.screen is shown[-1]:
+            self.pop_screen()
 
     def check_health(self) -> None:
         """Refresh the server status (in a worker)."""

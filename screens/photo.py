@@ -1,4 +1,6 @@
-"""Step 4: the photo, seen on the student's phone through a QR code of a signed link."""
+"""Step 4: the photo, seen on the student's phone through a QR code of a signed link, and on
+the terminal itself where it can draw images: beside the code when the screen is wide enough,
+else on P instead of the code."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.style import Style
+from textual.widget import Widget
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from kiosk.client import ApiError
@@ -30,6 +33,10 @@ _VERDICT_KEYS: list[KeyHint] = [
     ("R", T.KEY_NEW_LINK, "screen.new_link"),
     ("Esc", T.KEY_BACK, "screen.back"),
 ]
+_PHOTO_KEY: KeyHint = ("P", T.KEY_SHOW_PHOTO, "screen.toggle_photo")
+_CODE_KEY: KeyHint = ("P", T.KEY_SHOW_CODE, "screen.toggle_photo")
+WIDE_ENOUGH = 100
+"""Columns from which the photo fits beside the QR code (80×24 keeps the room for the code)."""
 _EDITING_KEYS: list[KeyHint] = [
     ("Enter", T.KEY_SAVE, "screen.save"),
     ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
@@ -46,6 +53,7 @@ class PhotoScreen(KioskScreen[None]):
         Binding("y,Y,enter", "correct", show=False),
         Binding("n,N", "wrong", show=False),
         Binding("r,R", "new_link", show=False),
+        Binding("p,P", "toggle_photo", show=False),
         Binding("escape", "back", show=False),
     ]
 
@@ -53,6 +61,8 @@ class PhotoScreen(KioskScreen[None]):
         super().__init__()
         self.return_to_review = return_to_review
         self.editing = False
+        self._photo: Widget | None = None
+        """The photo drawn here, when the terminal can draw it (in memory only)."""
 
     def compose(self) -> ComposeResult:
         """The code on the left; link, expiry, question and the (hidden) reason editor."""
@@ -88,8 +98,10 @@ class PhotoScreen(KioskScreen[None]):
             self.query_one("#photo-message", Tr).show(T.PHOTO_NO_PHOTO)
         elif session.photo_link is not None and self._seconds_left(session.photo_link) > 0:
             self._show_link(session.photo_link)
+            self._fetch_photo()
         else:
             self._fetch_link()
+            self._fetch_photo()
 
     def relabel(self, lang: Lang) -> None:
         """The reason buttons in ``lang``, and the current verdict."""
@@ -127,8 +139,6 @@ class PhotoScreen(KioskScreen[None]):
             return
         self.session.photo_link = link
         self._show_link(link)
-        if can_show_images():
-            self._fetch_photo(link.url)
 
     def _show_link(self, link: PhotoLinkResponse) -> None:
         self.query_one("#photo-loading", Tr).show(None)
@@ -144,15 +154,35 @@ class PhotoScreen(KioskScreen[None]):
         self._tick()
 
     @work(exclusive=True, group="photo-image")
-    async def _fetch_photo(self, url: str) -> None:
-        """Only where images can be shown: the photo itself, beside the code."""
+    async def _fetch_photo(self) -> None:
+        """Only where images can be shown: the photo itself, with the student's token."""
+        if not can_show_images() or self._photo is not None:
+            return
         try:
-            jpeg = await self.kiosk.client.photo_bytes(url)
+            jpeg = await self.kiosk.client.photo()
         except ApiError:
             return  # the QR code still shows the photo; nothing to tell the student
         widget = photo_widget(jpeg)
-        if widget is not None:
-            await self.query_one("#photo-code").mount(widget)
+        if widget is None:
+            return
+        self._photo = widget
+        widget.display = self.app.size.width >= WIDE_ENOUGH
+        await self.query_one("#photo-body").mount(widget, after="#photo-code")
+        if not self.editing:
+            self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
+
+    def _verdict_keys(self) -> list[KeyHint]:
+        if self._photo is None or self.app.size.width >= WIDE_ENOUGH:
+            return _VERDICT_KEYS
+        return [_CODE_KEY if self._photo.display else _PHOTO_KEY, *_VERDICT_KEYS]
+
+    def action_toggle_photo(self) -> None:
+        """P where the screen is narrow: the photo instead of the QR code, and back."""
+        if self._photo is None or self.app.size.width >= WIDE_ENOUGH:
+            return
+        self._photo.display = not self._photo.display
+        self.query_one("#photo-code").display = not self._photo.display
+        self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
 
     def _tick(self) -> None:
         link = self.kiosk.session.photo_link if self.kiosk.session is not None else None
@@ -172,7 +202,7 @@ class PhotoScreen(KioskScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the reason is being given, letters are text, not verdicts."""
-        if action in ("correct", "wrong", "new_link"):
+        if action in ("correct", "wrong", "new_link", "toggle_photo"):
             return not self.editing
         if action == "save":
             return self.editing
@@ -225,7 +255,7 @@ class PhotoScreen(KioskScreen[None]):
         self.editing = False
         self.query_one("#photo-editor").display = False
         self.query_one("#photo-error", Tr).show(None)
-        self.query_one("#photo-keys", KeyBar).set_keys(_VERDICT_KEYS)
+        self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
         self.set_focus(None)
 
     def _next(self) -> None:

@@ -257,3 +257,19 @@ PHOTO_REASONS: dict[str, Msg] = {
     "other": REASON_OTHER,
 }
 """The reasons a photo can be wrong, keyed as the contract's ``PhotoReason``."""
+
+# --- remote control from the live board -------------------------------------------------
+
+LOCKED_TITLE = Msg("请联系监考老师", "Please contact the proctor")
+LOCKED_BODY = Msg(
+    "监考老师暂停了本终端的使用。", "The proctor has paused this terminal for the moment."
+)
+ENDED_BY_PROCTOR = Msg(
+    "监考老师结束了上一位同学的登录，其信息已清除。",
+    "The proctor ended the last student's session; nothing of it is left on this terminal.",
+)
+
+# --- the photo on the terminal's own screen --------------------------------------------
+
+KEY_SHOW_PHOTO = Msg("看照片", "Photo")
+KEY_SHOW_CODE = Msg("二维码", "QR code")

@@ -13,12 +13,14 @@ from server import (
     __version__,
     auth,
     corrections,
+    enrolment,
     health,
     imports,
     notify,
     openapi,
     records,
     registration,
+    remote_control,
     staff,
     supervision,
     terminals,
@@ -75,6 +77,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
+        enrolment, remote_control,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

@@ -37,8 +37,7 @@ class ServerContext:
 
     def public_base_url(self) -> str:
         """Where phones reach this server: configured, else the listening address."""
-        configured = self.settings.public_base_url.rstrip("/")
-        return configured or f"http://{self.settings.host}:{self.settings.port}"
+        return self.settings.public_url()
 
 
 def get_context(request: Request) -> ServerContext:

@@ -151,6 +151,29 @@ async def my_record(
         )
 
 
+@router.get(
+    f"{API_PREFIX}/me/photo",
+    summary="My photo itself, for the terminal's own screen",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}},
+        404: {"description": "`not_found`: no photo on file"},
+    },
+)
+async def my_photo(
+    ctx: Ctx, terminal_key: TerminalKey = None, credentials: Bearer = None
+) -> Response:
+    """The JPEG, for terminals that can draw images: the student's token, not a link, so it
+    works wherever the terminal reaches the server, whatever address phones use."""
+    async with ctx.db.sessions.begin() as session:
+        terminal = await authenticate_terminal(session, terminal_key)
+        current = await authenticate_student(session, ctx, credentials, terminal)
+        photo = await current_photo(session, current.student)
+        if photo is None:
+            raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+        return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)
+
+
 @router.post(
     f"{API_PREFIX}/me/photo-link",
     response_model=PhotoLinkResponse,

@@ -9,7 +9,7 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 
-from kiosk.config import ServerSettings, Settings
+from kiosk.config import ServerSettings, Settings, unreachable_from_phones
 from server.app import create_app
 from server.db import Database, is_sqlite
 from server.migrate import migrate
@@ -42,6 +42,16 @@ def serve(settings: Settings) -> int:
     if server.workers > 1 and is_sqlite(server.database_url):
         print(
             "Several workers need PostgreSQL; SQLite has one writer. / 多个工作进程需要 PostgreSQL。",
+            file=sys.stderr,
+        )
+        return 2
+    if not server.demo and unreachable_from_phones(server.public_url()):
+        print(
+            f"server.public_base_url: phones cannot open photo links at {server.public_url()} "
+            "(this machine only). Set [server] public_base_url (or KIOSK_SERVER__PUBLIC_BASE_URL) "
+            "to an address the lab's phones reach, e.g. http://192.168.1.10:8000; only --demo "
+            f"may run without. / server.public_base_url：手机无法打开 {server.public_url()} 上的"
+            "照片链接（仅本机可达）。请将其设为实验室手机可访问的地址。",
             file=sys.stderr,
         )
         return 2
