@@ -115,7 +115,23 @@ class H11Connection:
         self._http = h11.Connection(h11.CLIENT)
 
     async def exchange(self, request: Request) -> Response:
-        """Send ``request`` and read the whole answer."""
+        """Send ``request`` and read the whole answer.
+
+        A connection the server closed while it was idle (uvicorn after 5 s of keep-alive)
+        is opened again first, and a request on a reused connection that the server closed
+        before answering is sent once more on a new one, as httpx does.
+        """
+        reused = self._streams is not None and not self._streams[0].at_eof()
+        if not reused:
+            await self.close()
+        try:
+            return await self._exchange(request)
+        except ConnectionError:
+            if not reused:
+                raise
+            return await self._exchange(request)
+
+    async def _exchange(self, request: Request) -> Response:
         if self._streams is None:
             self._streams = await asyncio.open_connection(self.host, self.port)
             self._http = h11.Connection(h11.CLIENT)
