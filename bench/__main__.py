@@ -1,6 +1,7 @@
 """``make bench``: run every measurement, compare with DESIGN.md §7, write the report.
 
     python -m bench [--quick] [--skip-kiosk] [--skip-server] [--skip-lab-day] [--lab-day-only]
+                    [--skip-growth]
 
 Writes ``bench/report.json`` (every number) and ``bench/report.md`` (the budgets as PASS/MISS).
 PostgreSQL runs when ``KIOSK_BENCH_POSTGRES_URL`` names a database this run may wipe (its
@@ -293,6 +294,26 @@ def budgets(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             f"8 concurrent; server CPU {login['server_cpu_ms_per_request']} ms/login",
         ))  # fmt: skip
     rows += lab_day_rows(report.get("lab_day") or {})
+    rows += growth_rows(report.get("growth"))
+    return rows
+
+
+def growth_rows(growth: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """The corrections queue at two sizes: time ratio against the ratio of rows returned."""
+    if not growth:
+        return []
+    small, large = growth["sizes"][0], growth["sizes"][-1]
+    rows: list[tuple[str, str, str, str]] = []
+    for name, label in (("queue_first_page", "first page"), ("one_class", "one class")):
+        ratio = growth["ratios"][name]
+        rows.append((
+            f"corrections queue ({label}) grows no faster than its rows",
+            f"{small[name]['median_ms']} ms at {small['students']:,} students, "
+            f"{large[name]['median_ms']} ms at {large['students']:,}: ×{ratio['time_ratio']} "
+            f"for ×{ratio['rows_ratio']} rows (×{ratio['total_ratio']} counted)",
+            _verdict(ratio["time_ratio"] <= max(1.0, ratio["rows_ratio"]) * 1.2),
+            "in-process, SQLite, medians; the progress view (issue 15) does not exist yet",
+        ))  # fmt: skip
     return rows
 
 
@@ -384,9 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-server", action="store_true")
     parser.add_argument("--skip-lab-day", action="store_true")
     parser.add_argument("--lab-day-only", action="store_true", help="only the lab day")
+    parser.add_argument("--skip-growth", action="store_true")
     args = parser.parse_args(argv)
     if args.lab_day_only:
-        args.skip_kiosk = args.skip_server = True
+        args.skip_kiosk = args.skip_server = args.skip_growth = True
     started = time.monotonic()
     report: dict[str, Any] = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -405,6 +427,10 @@ def main(argv: list[str] | None = None) -> int:
             report["server"] = run_server(workdir, quick=args.quick)
         if not args.skip_lab_day:
             report["lab_day"] = run_lab_day(workdir, quick=args.quick)
+        if not args.skip_growth:
+            _progress("growth: the corrections queue at 5,000 and 50,000 students")
+            sizes = ["2000", "20000"] if args.quick else ["5000", "50000"]
+            report["growth"] = _python("bench.growth", "--sizes", *sizes, timeout=600)
     report["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     print(write_report(report))
