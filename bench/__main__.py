@@ -43,6 +43,8 @@ FLOW_MAX_MS = 2000.0
 PEAK_MAX_MIB = 80.0
 SUBMISSIONS_MIN_PER_S = 500.0
 SUBMISSION_P99_MAX_MS = 100.0
+SUBMISSION_CPU_MAX_RATIO = 2.0
+"""A submission's server CPU against /health's, in the same run (issue 17)."""
 # The lab day (issue 17).
 LAB_P99_MAX_MS = 150.0
 LAB_RSS_GROWTH_MAX = 0.10
@@ -286,6 +288,16 @@ def budgets(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             _verdict(ok),
             f"server CPU {submit['server_cpu_ms_per_request']} ms/submission, "
             f"{health['server_cpu_ms_per_request']} ms/health",
+        ))  # fmt: skip
+        cpu_ratio = submit["server_cpu_ms_per_request"] / max(
+            0.01, health["server_cpu_ms_per_request"]
+        )
+        rows.append((
+            f"submission server CPU ≤ {SUBMISSION_CPU_MAX_RATIO:g}× /health's ({label})",
+            f"{cpu_ratio:.1f}× ({submit['server_cpu_ms_per_request']} ms against "
+            f"{health['server_cpu_ms_per_request']} ms)",
+            _verdict(cpu_ratio <= SUBMISSION_CPU_MAX_RATIO),
+            "same run, from /proc",
         ))  # fmt: skip
         rows.append((
             f"logins/s, argon2-bound, reported only ({label})",

@@ -127,6 +127,7 @@ class H11Connection:
         try:
             return await self._exchange(request)
         except ConnectionError:
+            await self.close()  # a fresh socket and a fresh h11 state for the retry
             if not reused:
                 raise
             return await self._exchange(request)
