@@ -8,7 +8,6 @@ stays free of them.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,18 +131,7 @@ def _apply_server_options(settings: Settings, args: argparse.Namespace) -> Setti
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = _parser().parse_args(argv)
-    if args.command not in ("run", "demo"):
-        return _command(args)
-    # A kiosk's start creates some 90,000 objects that live as long as it does (pydantic,
-    # Textual, the screens); the garbage collector would walk them again and again while
-    # they pile up, ~80 ms of the time to the first frame. The app collects once and
-    # re-enables it after its first frame (screens.app.KioskApp.on_ready).
-    gc.disable()
-    try:
-        return _command(args)
-    finally:
-        gc.enable()
+    return _command(_parser().parse_args(argv))
 
 
 def _command(args: argparse.Namespace) -> int:

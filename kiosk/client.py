@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -148,11 +147,6 @@ class BaseClient:
         is sent after it.
         """
         if self._pool is None:
-            # httpx imports its command-line client when click is installed (the server
-            # brings it): click, rich's progress and syntax views, pygments, ~3 MiB and
-            # 50 ms that no terminal uses. httpx falls back to a stub when that import fails,
-            # as a None entry in sys.modules makes it.
-            sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
             import httpx
 
             self._pool = httpx.AsyncClient(

@@ -9,7 +9,6 @@ survives into the next (reference/textual.md §2.4).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -174,26 +173,12 @@ class KioskApp(App[None], inherit_bindings=False):
 
         Not on mount: their workers would run before the first frame, and the first request
         loads the HTTP stack (httpx, httpcore, anyio, the TLS context), ~250 ms.
-
-        Everything made until now (modules, styles, the welcome screen) lives as long as the
-        app, so after one collection it is moved out of the garbage collector's sight:
-        otherwise each full collection walks all of it again, and one (over 100 ms) would now
-        and then land between a key and its frame. Unfrozen on unmount. ``kiosk run`` starts
-        with the collector off (kiosk.cli), so it is switched on here.
         """
-        gc.collect()
-        gc.freeze()
-        gc.enable()
         self.send_heartbeat()
         self.check_health()
 
     async def on_unmount(self) -> None:
-        """Stop the sender and close the outbox; what is still waiting goes on the next start.
-
-        And hand what :meth:`on_ready` froze back to the garbage collector (a process may
-        run another app after this one, as the tests do).
-        """
-        gc.unfreeze()
+        """Stop the sender and close the outbox; what is still waiting goes on the next start."""
         if self.sender is not None:
             await self.sender.stop()
         if self.outbox is not None:

@@ -26,6 +26,7 @@ from screens.register import RegisterScreen
 from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
 from screens.welcome import WelcomeScreen
+from screens.widgets.field_marks import FieldMarks
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.qr import QRCodeView
 from tests.kiosk_fakes import (
@@ -152,6 +153,34 @@ async def test_three_fields_wrong_choice_date_text(client: FakeClient) -> None:
         "major": ("软件工程", "转专业"),
     }
     assert all(d.proposed is None for d in request.fields if d.verdict == "correct")
+
+
+async def test_side_list_shows_marks_follows_keys_and_jumps_on_a_click(
+    client: FakeClient,
+) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("y", "y")  # name, gender
+        await settle(pilot)
+        marks = app.screen.query_one(FieldMarks)
+        assert marks.highlighted == 2
+        rows = screen_text(app).splitlines()
+        assert rows[1].startswith(f" {MARK_CORRECT} 姓名")
+        assert rows[2].startswith(f" {MARK_CORRECT} 性别")
+        assert rows[3].startswith(f" {MARK_OPEN} 民族")
+        # The click lands on the 6th entry (学号), whose value the screen then shows.
+        await pilot.click(FieldMarks, offset=(3, 5))
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert app.screen.index == 5
+        assert marks.highlighted == 5
+        assert "学号" in shown_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        rows = screen_text(app).splitlines()
+        assert rows[2].startswith(f" {MARK_CORRECT} Gender")
+        assert rows[6].startswith(f" {MARK_OPEN} Student number")
 
 
 async def test_photo_wrong_with_reason(client: FakeClient) -> None:
