@@ -154,7 +154,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.outbox = Outbox.open(self.settings.outbox_path)
         self.sender = OutboxSender(self.outbox, self.client)
         self.sender.start()
-        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
+        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
 
@@ -219,14 +219,25 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self._last_activity = self.monotonic()
             # The student is back: the warning goes, and this key or click does nothing
-            # else, because the dialog is still on top when it arrives.
+            # else. It must not reach the screen below: dismissing pops the dialog at once,
+            # so passing it on would let "any key" mark a field or type into a box.
             warning, self._idle_warning = self._idle_warning, None
             if warning is not None:
                 warning.dismiss()
+                event.stop()
+                event.prevent_default()
+                return
         await super().on_event(event)
 
-    def check_idle(self) -> None:
-        """Warn after ``idle_timeout_s`` without input in the student's part; then log out."""
+    def check_idle_timeout(self) -> None:
+        """Warn after ``idle_timeout_s`` without input in the student's part; then log out.
+
+        Not named ``check_idle``: that is Textual's own ``MessagePump.check_idle``, which
+        wakes the app's message loop for callbacks queued with ``call_next`` (the end of
+        ``delay_update`` after every screen-mode switch among them). Overriding it left
+        those callbacks waiting for the next message, so after a logout the screen was
+        repainted only when a 10 s heartbeat's worker happened to post one.
+        """
         if self.current_mode != "student" or self._ending:
             return
         idle = self.monotonic() - self._last_activity
@@ -294,6 +305,8 @@ class KioskApp(App[None], inherit_bindings=False):
         else:
             self.client.forget_student()
         self.copy_to_clipboard("")
+        # The next student starts in the terminal's language, not the last one's choice.
+        self.lang = self.settings.language
         await self.switch_mode("welcome")
         await self.remove_mode("student")
         self.add_mode("student", partial(_login_screen, notice) if to_login else _login_screen)

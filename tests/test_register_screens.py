@@ -626,7 +626,7 @@ async def test_leaving_the_terminal_mid_registration_wipes_it(client: FakeClient
         await settle(pilot)
         if how == "idle":
             clock.advance(app.settings.idle_timeout_s + app.settings.idle_warning_s + 1)
-            app.check_idle()
+            app.check_idle_timeout()
         else:
             app.logout()
         await settle(pilot)

@@ -540,19 +540,19 @@ async def test_idle_warning_then_logout(client: FakeClient) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await to_fields(pilot)
         clock.advance(59)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert not isinstance(app.screen, IdleWarningModal)
         clock.advance(2)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, IdleWarningModal)
         clock.advance(4)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert "5 秒后" in shown_text(app)
         clock.advance(7)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         assert T.LOGGED_OUT_IDLE.zh in shown_text(app)
@@ -565,17 +565,54 @@ async def test_activity_cancels_the_idle_warning(client: FakeClient) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await to_fields(pilot)
         clock.advance(61)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, IdleWarningModal)
         await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
         clock.advance(30)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
         assert app.session is not None
+
+
+async def test_the_key_that_dismisses_the_idle_warning_does_nothing_else(
+    client: FakeClient,
+) -> None:
+    """ "按任意键继续": a student presses Y, which must not also mark the field correct."""
+    clock = FakeMonotonic()
+    app = build_app(client, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        screen = app.screen
+        assert isinstance(screen, FieldCheckScreen)
+        before = (screen.index, dict(app.session.decisions) if app.session else None)
+        clock.advance(61)
+        app.check_idle_timeout()
+        await settle(pilot)
+        assert isinstance(app.screen, IdleWarningModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert (app.screen.index, dict(app.session.decisions) if app.session else None) == before
+
+
+def test_the_app_shadows_no_textual_internals() -> None:
+    """A method named like one of Textual's replaces it: ``check_idle`` once did, and the
+    screen stopped repainting after the first logout. Only these overrides are meant."""
+    from textual.app import App
+
+    meant = {"open_url", "on_event", "on_mount", "on_ready", "on_unmount"}
+    shadowing = {
+        name
+        for name, value in vars(KioskApp).items()
+        if callable(value)
+        and not name.startswith("_")
+        and any(name in vars(base) for base in App.__mro__)
+    }
+    assert shadowing <= meant, shadowing - meant
 
 
 async def test_logout_leaves_nothing_of_the_student(client: FakeClient) -> None:
