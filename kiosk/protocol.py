@@ -306,6 +306,8 @@ class HeartbeatRequest(Model):
     results_waiting: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     dead_letters: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     app_version: ShortText | None = None
+    pin_failures: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
+    """Wrong staff PINs in a row at this terminal (kiosk.pin_throttle)."""
 
 
 class SessionBanner(Reply):
@@ -423,6 +425,8 @@ class BoardTerminal(Reply):
     results_waiting: int = 0
     dead_letters: int = 0
     last_seen_at: dt.datetime | None = None
+    pin_failures: int = 0
+    """Wrong staff PINs in a row, as the terminal's last heartbeat said ("PIN attempts")."""
 
 
 class RosterProgress(Reply):

@@ -27,6 +27,8 @@ from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
+from kiosk.pin_throttle import FILE_NAME as PIN_THROTTLE_FILE
+from kiosk.pin_throttle import PinThrottle
 from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
 from screens import text as T
 from screens.base import KioskScreen, Relabelling
@@ -137,6 +139,8 @@ class KioskApp(App[None], inherit_bindings=False):
         self.sender: OutboxSender | None = None
         """Sends the outbox in the background, also what an earlier run left."""
         self._last_activity = self.monotonic()
+        self.pin_throttle = PinThrottle(settings.outbox_path.with_name(PIN_THROTTLE_FILE))
+        """Wrong staff PINs; read from its file (next to the outbox) on mount."""
         self._idle_warning: IdleWarningModal | None = None
         self._ending = False
         self.set_reactive(KioskApp.lang, settings.language)
@@ -154,6 +158,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.outbox = Outbox.open(self.settings.outbox_path)
         self.sender = OutboxSender(self.outbox, self.client)
         self.sender.start()
+        self.pin_throttle = PinThrottle.open(self.settings.outbox_path.with_name(PIN_THROTTLE_FILE))
         self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
@@ -336,6 +341,7 @@ class KioskApp(App[None], inherit_bindings=False):
             student_masked=mask_name(session.login.student.name) if session else None,
             results_waiting=self.outbox_counts().waiting,
             dead_letters=self.outbox_counts().dead,
+            pin_failures=self.pin_throttle.failures,
         )
         self.run_worker(self._heartbeat(beat), group="heartbeat", exclusive=True)
 

@@ -238,6 +238,11 @@ KEY_FINISH = Msg("完成并退出", "Finish and log out")
 STAFF_TITLE = Msg("工作人员退出", "Staff exit")
 STAFF_PROMPT = Msg("请输入工作人员 PIN：", "Enter the staff PIN:")
 STAFF_WRONG = Msg("PIN 不正确。", "Wrong PIN.")
+STAFF_WAIT = Msg("PIN 错误次数过多，请 {n} 秒后再试。", "Too many wrong PINs: try again in {n} s.")
+STAFF_LOCKED = Msg(
+    "PIN 错误次数过多，已锁定，请 {n} 秒后再试。",
+    "Too many wrong PINs: locked, try again in {n} s.",
+)
 STAFF_CHECKING = Msg("正在验证……", "Checking…")
 STAFF_DISABLED = Msg(
     "本终端未设置工作人员 PIN，不能从键盘退出。",

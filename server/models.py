@@ -158,6 +158,8 @@ class Terminal(Base):
     student_masked: Mapped[str | None] = mapped_column(String(200))
     results_waiting: Mapped[int] = mapped_column(Integer, default=0)
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong staff PINs in a row at the terminal, from its last heartbeat."""
 
 
 class RateLimit(Base):

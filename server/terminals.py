@@ -42,6 +42,7 @@ async def heartbeat(
         terminal.student_masked = body.student_masked
         terminal.results_waiting = body.results_waiting
         terminal.dead_letters = body.dead_letters
+        terminal.pin_failures = body.pin_failures
         return HeartbeatResponse(
             server_time=now,
             terminal_name=terminal.name,

@@ -525,6 +525,32 @@ async def test_wrong_staff_pin_stays_and_right_pin_exits(client: FakeClient) -> 
         assert not app.is_running
 
 
+async def test_wrong_staff_pins_make_the_next_try_wait_even_after_a_restart(
+    client: FakeClient,
+) -> None:
+    pin_hash = _pin_hash("2468")
+    app = build_app(client, staff_pin_hash=pin_hash)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        for _ in range(3):
+            await pilot.press(*"1111", "enter")
+            await settle(pilot)
+        assert "5 秒后再试" in shown_text(app)
+        # While the wait lasts even the right PIN is not checked.
+        await pilot.press(*"2468", "enter")
+        await settle(pilot)
+        assert app.is_running and app.pin_throttle.failures == 3
+        assert client.heartbeats[-1].pin_failures == 3
+    again = build_app(client, staff_pin_hash=pin_hash, outbox_path=app.settings.outbox_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert "秒后再试" in shown_text(again)
+        assert again.pin_throttle.failures == 3
+
+
 async def test_theme_high_contrast_is_registered() -> None:
     app = build_app(theme="high-contrast")
     async with app.run_test(size=SIZE):
