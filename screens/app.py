@@ -48,6 +48,9 @@ HEALTH_INTERVAL_S = 10.0
 """How often the welcome screen's server status is refreshed."""
 IDLE_CHECK_INTERVAL_S = 1.0
 """How often idleness is checked (also the idle warning's countdown step)."""
+STEP_BEAT_INTERVAL_S = 1.0
+"""How often a changed step is reported: the board is at most this much behind, and a
+student racing through the fields costs the server at most one heartbeat a second."""
 
 
 def _login_screen(notice: Msg | None = None) -> Screen[Any]:
@@ -142,6 +145,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.pin_throttle = PinThrottle(settings.outbox_path.with_name(PIN_THROTTLE_FILE))
         """Wrong staff PINs; read from its file (next to the outbox) on mount."""
         self._idle_warning: IdleWarningModal | None = None
+        self._beaten_step: Step | None = None
         self._ending = False
         self.set_reactive(KioskApp.lang, settings.language)
         self.set_reactive(KioskApp.terminal_name, terminal_name)
@@ -161,6 +165,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.pin_throttle = PinThrottle.open(self.settings.outbox_path.with_name(PIN_THROTTLE_FILE))
         self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
+        self.set_interval(STEP_BEAT_INTERVAL_S, self.beat_if_step_changed)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
 
     def on_ready(self) -> None:
@@ -332,12 +337,18 @@ class KioskApp(App[None], inherit_bindings=False):
                 return screen.STEP
         return None
 
+    def beat_if_step_changed(self) -> None:
+        """Send a heartbeat if the step moved since the last one (called every second)."""
+        if self._step() != self._beaten_step:
+            self.send_heartbeat()
+
     def send_heartbeat(self) -> None:
         """Tell the live board what this terminal is doing (in a worker; failures ignored)."""
         session = self.session
+        self._beaten_step = step = self._step()
         beat = HeartbeatRequest(
             state="in_use" if session is not None else "idle",
-            step=self._step(),
+            step=step,
             student_masked=mask_name(session.login.student.name) if session else None,
             results_waiting=self.outbox_counts().waiting,
             dead_letters=self.outbox_counts().dead,

@@ -713,6 +713,26 @@ async def test_heartbeats_and_server_status(client: FakeClient) -> None:
         assert client.heartbeats[-1].step == "record"
 
 
+async def test_a_step_change_is_reported_within_a_second_once(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_login(pilot)
+        await log_in(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        sent = len(client.heartbeats)
+        app.beat_if_step_changed()  # what the app's one-second timer calls
+        await settle(pilot)
+        assert [beat.step for beat in client.heartbeats[sent:]] == ["fields"]
+        app.beat_if_step_changed()  # nothing moved: no beat
+        await settle(pilot)
+        assert len(client.heartbeats) == sent + 1
+        await pilot.press("escape")
+        await pilot.pause(1.5)  # the real timer
+        assert client.heartbeats[-1].step == "record"
+
+
 async def test_welcome_shows_the_labs_supervised_session(client: FakeClient) -> None:
     client.supervised_session = SessionBanner(
         title="计算机221 校对", ends_at=dt.datetime(2026, 6, 1, 11, 30, tzinfo=dt.UTC)
