@@ -122,6 +122,7 @@ KEY_WRONG = Msg("有误", "Wrong")
 KEY_PREV_NEXT = Msg("上一项/下一项", "Previous/next")
 KEY_SAVE = Msg("保存", "Save")
 KEY_NEXT_BOX = Msg("下一栏", "Next box")
+KEY_CHOOSE = Msg("选择", "Choose")
 ALL_FIELDS_FIRST = Msg("还有未核对的项目。", "Some fields are not checked yet.")
 
 # --- photo --------------------------------------------------------------------------------

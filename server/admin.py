@@ -15,20 +15,11 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
 from kiosk.protocol import ImportProblem
-from server.corrections import Actor
 from server.db import Database
-from server.imports import (
-    import_photos,
-    import_records,
-    photo_files_from_dir,
-    photo_files_from_zip,
-)
 from server.migrate import migrate
 from server.models import Account, utcnow
-from server.notify import delivery_failures, mailbox_messages
 from server.security import Passwords
 from server.seed import demo_accounts
-from server.terminals import add_terminal
 
 MIN_STAFF_PASSWORD = 12
 
@@ -42,6 +33,8 @@ def _read_secret(prompt: str, given: str | None) -> str:
 
 
 async def _add_terminal(settings: Settings, lab: str, name: str) -> int:
+    from server.terminals import add_terminal  # FastAPI's import: see _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:
@@ -117,6 +110,8 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
 
 
 async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
+    from server.notify import delivery_failures, mailbox_messages  # FastAPI: _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions() as session:
@@ -160,6 +155,10 @@ def _print_problems(problems: list[ImportProblem]) -> None:
 
 
 async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> int:
+    # The imports (openpyxl) and the web modules are loaded by the actions that use them:
+    # `kiosk admin demo-accounts`, run by every `kiosk demo`, took 4 s with them all.
+    from server.imports import import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:
@@ -181,6 +180,8 @@ async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> 
 
 
 def _photo_files(settings: Settings, source: Path) -> list[tuple[str, bytes | int]] | None:
+    from server.imports import photo_files_from_dir, photo_files_from_zip  # see _import_records
+
     limit = settings.server.photo_max_bytes
     try:
         if source.is_dir():
@@ -192,6 +193,9 @@ def _photo_files(settings: Settings, source: Path) -> list[tuple[str, bytes | in
 
 
 async def _import_photos(settings: Settings, files: list[tuple[str, bytes | int]]) -> int:
+    from server.corrections import Actor  # see _import_records
+    from server.imports import import_photos
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:

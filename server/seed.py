@@ -15,7 +15,6 @@ from server.db import Database
 from server.demo_data import DEMO_SEED, DemoStudent, draw_photo, generate_students
 from server.models import Account, Photo, Student, Terminal, utcnow
 from server.security import Passwords, demo_terminal_secret
-from server.terminals import add_terminal
 
 NEWCOMER_KEYS = ("name", "gender", "id_number", "birth_date", "student_no")
 NEWCOMERS_SHOWN = 5
@@ -71,6 +70,10 @@ async def seed_demo(
                         created_at=now,
                     )
                 )
+        # Here, not at the top: server.terminals brings FastAPI and the board (~1 s), which
+        # `kiosk admin demo-accounts` (run by every `kiosk demo`) does not need.
+        from server.terminals import add_terminal
+
         await add_terminal(
             session, DEMO_LAB, DEMO_TERMINAL, secret=demo_terminal_secret(settings.secret_key)
         )

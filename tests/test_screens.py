@@ -30,6 +30,7 @@ from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.qr import QRCodeView
 from tests.kiosk_fakes import (
     ID_NUMBER,
+    NOW,
     PHOTO_URL,
     RECEIPT_NO,
     STUDENT_NAME,
@@ -117,7 +118,12 @@ async def test_three_fields_wrong_choice_date_text(client: FakeClient) -> None:
         await settle(pilot)
         assert T.SAME_AS_CURRENT.zh not in shown_text(app)
         assert "不一致" in shown_text(app)  # the warning is shown ...
-        await pilot.press("enter")  # ... but does not block (focus is on the note now)
+        # ... but does not block: Tab to the note (the key bar says so), Enter there saves.
+        assert "选择" in shown_text(app)  # while the list has the cursor, Enter opens it
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.screen.query_one("#note", Input).has_focus and "保存" in shown_text(app)
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press(*["y"] * 13)  # ethnicity .. study_mode
         await settle(pilot)
@@ -167,10 +173,11 @@ async def test_photo_wrong_with_reason(client: FakeClient) -> None:
         assert app.screen.query_one("#photo-reason").has_focus
         await pilot.press("down", "down", "down", "enter")  # "other"
         await settle(pilot)
-        await pilot.press("enter")  # "other" needs a note
+        assert "选择" in shown_text(app)  # Enter in the list chooses; Tab goes to the note
+        await pilot.press("tab", "enter")  # "other" needs a note
         await settle(pilot)
         assert T.NOTE_NEEDED.zh in shown_text(app)
-        await pilot.press("shift+tab", "up", "up", "enter", *"blurry", "enter")  # "blurred"
+        await pilot.press("shift+tab", "up", "up", "enter", "tab", *"blurry", "enter")  # "blurred"
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert "模糊不清" in screen_text(app)
@@ -179,6 +186,23 @@ async def test_photo_wrong_with_reason(client: FakeClient) -> None:
     assert request.photo.verdict == "incorrect"
     assert request.photo.reason == "blurred"
     assert request.photo.note == "blurry"
+
+
+async def test_an_expired_photo_link_leaves_the_screen_until_r(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_photo(pilot)
+        screen = app.screen
+        assert isinstance(screen, PhotoScreen) and screen.query(QRCodeView)
+        app.clock = lambda: NOW + dt.timedelta(minutes=6)
+        await pilot.pause(1.3)  # the screen's one-second tick
+        assert not screen.query(QRCodeView)  # the old code would scan, to a 410 page
+        assert PHOTO_URL not in screen_text(app)
+        assert T.PHOTO_EXPIRED.zh in shown_text(app)
+        app.clock = lambda: NOW
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.query(QRCodeView) and T.PHOTO_EXPIRED.zh not in shown_text(app)
 
 
 async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
@@ -195,7 +219,7 @@ async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
         await pilot.press("n")
         app.screen.query_one("#proposed-choice", Select).value = "回族"
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # Enter in the note saves
         await settle(pilot)
         assert app.screen is review
         assert "有误 → 回族" in screen_text(app)
@@ -721,13 +745,12 @@ async def test_a_step_change_is_reported_within_a_second_once(client: FakeClient
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
+        await pilot.pause(1.5)  # the app's one-second timer
+        assert client.heartbeats[-1].step == "fields"
         sent = len(client.heartbeats)
-        app.beat_if_step_changed()  # what the app's one-second timer calls
-        await settle(pilot)
-        assert [beat.step for beat in client.heartbeats[sent:]] == ["fields"]
         app.beat_if_step_changed()  # nothing moved: no beat
         await settle(pilot)
-        assert len(client.heartbeats) == sent + 1
+        assert len(client.heartbeats) == sent
         await pilot.press("escape")
         await pilot.pause(1.5)  # the real timer
         assert client.heartbeats[-1].step == "record"
