@@ -173,6 +173,9 @@ class CorrectionSummary(Reply):
     proposed: str | None
     state: str
     updated_at: dt.datetime
+    comment: str | None = Field(
+        default=None, description="The latest reviewer's comment, e.g. why it was rejected."
+    )
 
 
 class RecordResponse(Reply):

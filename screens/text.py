@@ -95,6 +95,19 @@ STATE_PENDING = Msg("状态：更正审核中（{n} 项）", "State: corrections
 STATE_CHECK_AGAIN = Msg(
     "状态：档案已更新，请重新校对", "State: the record changed; please check it again"
 )
+YOUR_CORRECTIONS = Msg("你报告的更正：", "Corrections you reported:")
+CORRECTION_ITEM = Msg("{field}：{proposed}（{state}）", "{field}: {proposed} ({state})")
+CORRECTION_COMMENT = Msg("　审核意见：{comment}", "  Reviewer: {comment}")
+CORRECTION_STATES: dict[str, Msg] = {
+    "reported": Msg("等待学院审核", "waiting for the college"),
+    "college_accepted": Msg("学院已通过，等待学籍科", "accepted by the college"),
+    "college_rejected": Msg("学院未通过", "rejected by the college"),
+    "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
+    "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to the photo studio"),
+    "applied": Msg("已更正", "corrected"),
+}
+"""A correction's state as the student reads it on the record overview."""
 START_CHECK = Msg("开始校对", "Start the check")
 ALREADY_DONE = Msg(
     "已经提交过，无需再次校对。", "Already submitted; there is nothing more to check."

@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from textual.widgets import Input, OptionList, Select
 
 from kiosk.i18n import Msg
-from kiosk.protocol import SessionBanner
+from kiosk.protocol import CorrectionSummary, SessionBanner
 from screens import text as T
 from screens.app import HIGH_CONTRAST, KioskApp
 from screens.confirm import ConfirmModal
@@ -203,6 +203,35 @@ async def test_an_expired_photo_link_leaves_the_screen_until_r(client: FakeClien
         await pilot.press("r")
         await settle(pilot)
         assert screen.query(QRCodeView) and T.PHOTO_EXPIRED.zh not in shown_text(app)
+
+
+async def test_the_record_shows_each_correction_its_state_and_the_reviewers_comment(
+    client: FakeClient,
+) -> None:
+    client.record_response = make_record(
+        state="corrections_pending",
+        last_receipt_no=RECEIPT_NO,
+        corrections=[
+            CorrectionSummary(
+                id=1, field="ethnicity", proposed="回族", state="college_rejected",
+                updated_at=NOW, comment="请带户口本到教学办",
+            ),
+            CorrectionSummary(
+                id=2, field="photo", proposed="blurred", state="reported", updated_at=NOW
+            ),
+        ],
+    )  # fmt: skip
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_record(pilot)
+        shown = shown_text(app)
+        assert "民族：回族（学院未通过）" in shown and "请带户口本到教学办" in shown
+        assert "照片：模糊不清（等待学院审核）" in shown
+        # Nothing is left to check: the key bar does not offer it.
+        assert T.START_CHECK.zh not in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Ethnicity: 回族 (rejected by the college)" in shown_text(app)
 
 
 async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
