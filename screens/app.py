@@ -11,10 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
@@ -22,6 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
@@ -62,6 +64,21 @@ def _login_screen(notice: Msg | None = None) -> Screen[Any]:
     from screens.login import LoginScreen
 
     return LoginScreen(notice)
+
+
+def split_paste(text: str) -> list[tuple[str, Literal["next", "submit", ""]]]:
+    """``text`` cut at Tab and Enter (CR, LF, CR LF): each part with what follows it, "next"
+    for a Tab or an inner Enter, "submit" for an Enter at the end, "" for the last part.
+    Other control characters are dropped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = "".join(ch for ch in lines if ch in "\t\n" or ch.isprintable())
+    submit = cleaned.endswith("\n")
+    pieces = re.split(r"[\t\n]", cleaned.rstrip("\n") if submit else cleaned)
+    parts: list[tuple[str, Literal["next", "submit", ""]]] = [
+        (piece, "next") for piece in pieces[:-1]
+    ]
+    parts.append((pieces[-1], "submit" if submit else ""))
+    return parts
 
 
 HIGH_CONTRAST = Theme(
@@ -106,6 +123,11 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding("ctrl+q", "staff_exit", show=False, priority=True),
         Binding("ctrl+c", "noop", show=False, priority=True),
         Binding("f2", "toggle_language", show=False, priority=True),
+        # On forms, as a priority binding: the app routes each key to the box that has the
+        # cursor when the key arrives, and a Tab handled later by the box's own queue left
+        # the keys after it (a fast typist's, a card reader's) in the box before it.
+        Binding("tab", "form_next", show=False, priority=True),
+        Binding("shift+tab", "form_previous", show=False, priority=True),
     ]
 
     lang: reactive[Lang] = reactive[Lang]("zh")
@@ -209,6 +231,21 @@ class KioskApp(App[None], inherit_bindings=False):
         if not isinstance(self.screen, StaffPinModal):
             self.push_screen(StaffPinModal())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab and Shift+Tab are the app's own only on forms; elsewhere they pass on."""
+        if action in ("form_next", "form_previous"):
+            screen = self.screen
+            return isinstance(screen, KioskScreen) and screen.FORM
+        return True
+
+    def action_form_next(self) -> None:
+        """Tab on a form: the next box, at once."""
+        self.screen.focus_next()
+
+    def action_form_previous(self) -> None:
+        """Shift+Tab on a form: the previous box, at once."""
+        self.screen.focus_previous()
+
     def action_noop(self) -> None:
         """ctrl+c does nothing (it would copy, or hint at quitting)."""
 
@@ -237,7 +274,36 @@ class KioskApp(App[None], inherit_bindings=False):
                 event.stop()
                 event.prevent_default()
                 return
+        if isinstance(event, events.Paste) and await self._paste_as_keys(event.text):
+            return
         await super().on_event(event)
+
+    async def _paste_as_keys(self, text: str) -> bool:
+        """Split a paste with Tab or Enter in it at them, on a form; True if it was.
+
+        A terminal hands keys that arrive in one burst (a fast typist, a password manager, a
+        card reader) to Textual as one paste, and an input keeps only the paste's first line
+        and drops a Tab: ``user<Tab>password`` landed in the user-name box. Here each part
+        goes into the box that has the cursor, a Tab or Enter between parts moves to the
+        next box (as Enter does in these forms), and an Enter at the end submits the box.
+        The parts are placed synchronously: replayed as key events they would overtake one
+        another between the app's queue and the inputs' queues.
+        """
+        screen = self.screen
+        if not (isinstance(screen, KioskScreen) and screen.FORM):
+            return False
+        parts = split_paste(text)
+        if len(parts) == 1 and not parts[0][1]:
+            return False
+        for part, separator in parts:
+            box = screen.focused
+            if isinstance(box, Input) and part:
+                box.insert_text_at_cursor(part)
+            if separator == "next":
+                screen.focus_next()
+            elif separator == "submit" and isinstance(box, Input):
+                await box.action_submit()
+        return True
 
     def check_idle_timeout(self) -> None:
         """Warn after ``idle_timeout_s`` without input in the student's part; then log out.

@@ -115,6 +115,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
 
     CSS_PATH = "register.tcss"
     STEP = "register"
+    FORM = True
     AUTO_FOCUS = "#email"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", show=False),

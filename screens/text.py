@@ -43,7 +43,8 @@ TERMINAL = Msg("终端：{name}", "Terminal: {name}")
 TERMINAL_UNNAMED = Msg("终端：未命名", "Terminal: unnamed")
 SERVER_ONLINE = Msg("服务器：在线", "Server: online")
 SERVER_OFFLINE = Msg(
-    "服务器：离线（可以继续，结果稍后发送）", "Server: offline (results are sent later)"
+    "服务器：离线（暂时无法登录，请稍候或联系监考老师）",
+    "Server: offline (logging in is not possible now; wait or ask the proctor)",
 )
 SERVER_CHECKING = Msg("服务器：检查中……", "Server: checking…")
 SUPERVISED_SESSION = Msg(
@@ -192,6 +193,10 @@ CONFIRM_SUBMIT_BODY = Msg(
     "After submitting, this result cannot be changed. The {n} reported errors go to your "
     "college teaching office for review.",
 )
+CONFIRM_SUBMIT_ALL_CORRECT = Msg(
+    "提交后本次结果不能再修改。你确认全部内容正确。",
+    "After submitting, this result cannot be changed. You confirm that everything is correct.",
+)
 SUBMITTING = Msg("正在提交……", "Submitting…")
 NOT_SAVED = Msg(
     "结果未能保存在本终端（存储故障）。请按 R 重试；仍不行请联系监考老师。",
@@ -222,20 +227,23 @@ RECEIPT_NO = Msg("回执号：{no}", "Receipt number: {no}")
 RECEIPT_TIME = Msg("提交时间：{when}", "Submitted at: {when}")
 NEXT_ALL_CORRECT = Msg("全部正确，无需其他操作。", "Everything is correct; nothing more to do.")
 NEXT_FIELDS = Msg(
-    "报告有误的{n}项已交学院教学办，审核后由教务处学籍管理科确认，结果会通知你。",
-    "Your {n} reported errors go to the college teaching office, then to the registrar for "
+    "报告有误的{n}项已交{office}，审核后由教务处学籍管理科确认，结果会通知你。",
+    "Your {n} reported errors go to the {office}, then to the registrar for "
     "confirmation; you will be told the outcome.",
 )
-NEXT_IDENTITY = Msg(
-    "身份信息（{fields}）的更正需要证明材料：请带身份证、户口本到学院教学办。",
-    "Corrections to identity fields ({fields}) need proof: bring your ID card and household "
-    "register to the college teaching office.",
-)
+OFFICE = Msg("{college}教学办", "{college} teaching office")
+OFFICE_AT = Msg("{college}教学办（{place}）", "{college} teaching office ({place})")
+OFFICE_UNKNOWN = Msg("学院教学办", "college teaching office")
+NEXT_PROOF = Msg("{field}：请带{proof}到{office}。", "{field}: bring {proof} to the {office}.")
 NEXT_PHOTO = Msg(
     "照片有误：学院会安排重新拍摄，请留意通知。",
     "Photo reported wrong: the college will arrange a new photo; watch for the notice.",
 )
 SAVED_TITLE = Msg("已保存，谢谢！", "Saved, thank you!")
+SAVED_DELIVERED = Msg(
+    "已送达学校服务器，回执号：{no}（以后登录也能在学籍档案中看到）",
+    "Delivered to the university server, receipt number {no} (shown on your record next time)",
+)
 SAVED_BODY = Msg(
     "暂时连不上学校服务器。你的结果已安全保存在本终端，联网后会自动发送，无需重新校对。",
     "The university server cannot be reached right now. Your result is saved safely on this "

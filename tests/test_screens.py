@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from rich.cells import cell_len
+from textual import events
 from textual.widgets import Input, OptionList, Select
 
 from kiosk.i18n import Msg
 from kiosk.protocol import CorrectionSummary, SessionBanner
 from screens import text as T
-from screens.app import HIGH_CONTRAST, KioskApp
+from screens.app import HIGH_CONTRAST, KioskApp, split_paste
 from screens.confirm import ConfirmModal
 from screens.field_check import FieldCheckScreen
 from screens.idle_warning import IdleWarningModal
@@ -232,6 +233,49 @@ async def test_the_record_shows_each_correction_its_state_and_the_reviewers_comm
         await pilot.press("f2")
         await settle(pilot)
         assert "Ethnicity: 回族 (rejected by the college)" in shown_text(app)
+
+
+async def test_review_and_receipt_agree_name_the_office_and_the_proof(
+    client: FakeClient,
+) -> None:
+    app = build_app(client, college_offices={"信息工程学院": "行政楼 305"})
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("y", "y", "n")  # ethnicity wrong
+        app.screen.query_one("#proposed-choice", Select).value = "回族"
+        await settle(pilot)
+        await pilot.press("tab", "enter", *["y"] * 14)
+        await settle(pilot)
+        await pilot.press("n", "down", "enter", "tab", "enter")  # the photo: blurred
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert "▐ ▌" in screen_text(app)  # unticked is blank, not an X in another colour
+        await pilot.press("s")
+        await settle(pilot)
+        assert T.DECLARE_FIRST.zh in shown_text(app)
+        await pilot.press("space")
+        await settle(pilot)
+        assert "▐X▌" in screen_text(app) and T.DECLARE_FIRST.zh not in shown_text(app)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "报告有误的2项" in shown_text(app)  # the ethnicity and the photo
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        shown = shown_text(app)
+        assert "报告有误的2项已交信息工程学院教学办（行政楼 305）" in shown
+        assert "民族：请带户口本到信息工程学院教学办（行政楼 305）。" in shown
+        assert T.NEXT_PHOTO.zh in shown
+
+
+async def test_nothing_reported_the_dialog_does_not_count_zero(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_review(pilot)
+        await pilot.press("space", "s")
+        await settle(pilot)
+        assert T.CONFIRM_SUBMIT_ALL_CORRECT.zh in shown_text(app)
+        assert "0项" not in shown_text(app)
 
 
 async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
@@ -499,6 +543,25 @@ async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -
     assert len({body for _request, _key, body in client.submissions}) == 1
 
 
+async def test_a_result_saved_offline_shows_its_receipt_once_delivered(
+    client: FakeClient,
+) -> None:
+    client.fail("submit", unreachable())
+    client.submit_gate.clear()
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_review(pilot)
+        await submit(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        assert RECEIPT_NO not in shown_text(app)
+        client.submit_gate.set()
+        for _ in range(40):  # the sender retries by itself; the screen ticks each second
+            await pilot.pause(0.1)
+            if RECEIPT_NO in shown_text(app):
+                break
+        assert T.SAVED_DELIVERED.fmt(no=RECEIPT_NO).zh in shown_text(app)
+
+
 async def test_refused_result_is_kept_as_a_dead_letter(client: FakeClient) -> None:
     client.fail("submit", api_error("ticket_invalid", 403))
     app = build_app(client)
@@ -604,6 +667,23 @@ async def test_wrong_staff_pins_make_the_next_try_wait_even_after_a_restart(
         assert again.pin_throttle.failures == 3
 
 
+def test_a_paste_is_split_at_tab_and_enter() -> None:
+    assert split_paste("ab\tc\r\nd\x1b") == [("ab", "next"), ("c", "next"), ("d", "")]
+    assert split_paste("user\tpw\r") == [("user", "next"), ("pw", "submit")]
+    assert split_paste("plain") == [("plain", "")]
+
+
+async def test_a_pasted_tab_and_enter_on_the_login_form_act_as_keys(client: FakeClient) -> None:
+    """A password manager or a fast typist: ``user<Tab>password<Enter>`` in one burst."""
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_login(pilot)
+        app.post_message(events.Paste("2021010203\tpw\r"))
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen), screen_text(app)
+        assert client.logins[-1] == ("2021010203", "pw")
+
+
 async def test_theme_high_contrast_is_registered() -> None:
     app = build_app(theme="high-contrast")
     async with app.run_test(size=SIZE):
@@ -683,7 +763,7 @@ def test_the_app_shadows_no_textual_internals() -> None:
     screen stopped repainting after the first logout. Only these overrides are meant."""
     from textual.app import App
 
-    meant = {"open_url", "on_event", "on_mount", "on_ready", "on_unmount"}
+    meant = {"open_url", "on_event", "on_mount", "on_ready", "on_unmount", "check_action"}
     shadowing = {
         name
         for name, value in vars(KioskApp).items()

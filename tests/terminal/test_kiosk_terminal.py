@@ -85,6 +85,18 @@ def test_the_language_is_reset_for_the_next_student(start_kiosk: StartKiosk) -> 
     assert "Press Enter to start" not in screen
 
 
+def test_user_tab_password_enter_in_one_burst_logs_in(
+    start_kiosk: StartKiosk, demo: tuple[RunningServer, dict[str, Any]]
+) -> None:
+    """What a password manager or a card reader sends: one write, Tab and Enter inside."""
+    terminal = start_kiosk()
+    terminal.keys("Enter")
+    terminal.wait_for(LOGIN)
+    username, password = account(demo, 4)
+    terminal.paste(f"{username}\t{password}\r")
+    terminal.wait_for(RECORD, timeout_s=20)
+
+
 def test_the_staff_pin_is_throttled_across_a_restart(start_kiosk: StartKiosk) -> None:
     terminal = start_kiosk()
     terminal.keys("C-q")
