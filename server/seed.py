@@ -54,6 +54,9 @@ async def seed_demo(
         if (await session.execute(select(func.count(Student.id)))).scalar_one():
             return False
         window = dt.timedelta(hours=settings.verification_window_hours)
+        # The demo accounts share one password, so they share its hash too (as the staff's
+        # do): one argon2 hash instead of one per account on every `kiosk demo` start.
+        hashes: dict[str, str] = {}
         for item in demo:
             student = Student(**item.values, record_version=1, photo_version=0, updated_at=now)
             session.add(student)
@@ -61,10 +64,13 @@ async def seed_demo(
             await add_photo(session, student, draw_photo(item))
             if item.account is not None:
                 student.window_closes_at = now + window
+                password = item.account.password
+                if password not in hashes:
+                    hashes[password] = passwords.hash_sync(password)
                 session.add(
                     Account(
                         username=item.account.email.casefold(),
-                        password_hash=passwords.hash_sync(item.account.password),
+                        password_hash=hashes[password],
                         role="student",
                         student_id=student.id,
                         created_at=now,
