@@ -737,6 +737,25 @@ async def test_activity_cancels_the_idle_warning(client: FakeClient) -> None:
         assert app.session is not None
 
 
+async def test_enter_marks_nothing_correct_on_the_field_and_photo_screens(
+    client: FakeClient,
+) -> None:
+    """Y is 正确, as the key bar says; Enter pressed to "go on" once marked 16 fields."""
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press(*["enter"] * 17)
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert app.session is not None and app.session.decisions == {}
+        await pilot.press(*["y"] * 17)
+        await settle(pilot)
+        assert isinstance(app.screen, PhotoScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PhotoScreen) and app.session.photo is None
+
+
 async def test_the_key_that_dismisses_the_idle_warning_does_nothing_else(
     client: FakeClient,
 ) -> None:
