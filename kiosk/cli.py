@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--database-url")
     serve.add_argument("--workers", type=int)
+    serve.add_argument(
+        "--demo-accounts-to",
+        type=Path,
+        metavar="FILE",
+        help="with --demo: also write what `admin demo-accounts --json` prints to FILE",
+    )
 
     admin = commands.add_parser("admin", help="administration of the server's database")
     admin.add_argument(
@@ -151,7 +157,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from server.runner import serve
 
-        return serve(settings)
+        return serve(settings, demo_accounts_to=args.demo_accounts_to)
     if args.command == "admin":
         from server.admin import run_admin
 

@@ -108,6 +108,12 @@ class KioskSettings(Section):
     outbox_path: Path = Path("var/outbox.sqlite3")
     """Where results wait until the server has them."""
 
+    college_offices: dict[
+        Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]
+    ] = {}
+    """Where each college's teaching office (教学办) is, by the 分院 of the record, e.g.
+    ``"信息工程学院" = "行政楼 305"``; the receipt names the student's office and, if listed, its place."""
+
 
 class ServerSettings(Section):
     """The ``[server]`` section: the university server."""

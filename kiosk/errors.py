@@ -32,9 +32,10 @@ from kiosk.i18n import Msg
 from kiosk.protocol import ProblemDetails
 
 # What a student can do when the server or the network fails.
+# Said at login as well as at submission, so it speaks of what was typed, not of answers.
 _KEPT = Msg(
-    "您的答案仍保留在本屏幕上，请重试；如仍不行，请联系监考老师。",
-    "Your answers are kept on this screen; please try again, or ask the proctor.",
+    "你填写的内容仍保留在本屏幕上，请重试；如仍不行，请联系监考老师。",
+    "What you typed is kept on this screen; please try again, or ask the proctor.",
 )
 
 ERROR_MESSAGES: dict[str, Msg] = {
@@ -72,7 +73,7 @@ ERROR_MESSAGES: dict[str, Msg] = {
     ),
     # --- sessions ----------------------------------------------------------------------
     "unauthenticated": Msg(
-        "您尚未登录或登录已失效，请重新登录。",
+        "你尚未登录或登录已失效，请重新登录。",
         "You are not logged in, or your login is no longer valid. Please log in again.",
     ),
     "session_expired": Msg(
@@ -88,12 +89,12 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "Too many wrong passwords: the account is locked for a while. Please try again later.",
     ),
     "window_closed": Msg(
-        "您的校对时间已结束（或尚未开始），无法在终端上校对。请联系所在学院的学院教学办。",
+        "你的校对时间已结束（或尚未开始），无法在终端上校对。请联系所在学院的学院教学办。",
         "Your verification window has ended (or has not started), so you cannot check your "
         "record here. Please contact your college teaching office (学院教学办).",
     ),
     "forbidden": Msg(
-        "您没有权限进行此操作。",
+        "你没有权限进行此操作。",
         "You are not allowed to do this.",
     ),
     # --- the record and the submission -------------------------------------------------
@@ -107,7 +108,7 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The university server could not find what was asked for. Please ask the proctor.",
     ),
     "record_changed": Msg(
-        "您的学籍档案在显示之后已被更新。校对将按新的档案重新开始。",
+        "你的学籍档案在显示之后已被更新。校对将按新的档案重新开始。",
         "Your record was updated after it was shown to you. The check starts again "
         "with the new record.",
     ),

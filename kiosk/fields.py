@@ -157,7 +157,8 @@ M_UNCHANGED = Msg(
 )
 
 HINT_IDENTITY = Msg(
-    "这是身份信息：更正需要提供证明材料（如身份证、户口本）。",
+    # Short enough for one line at 80 columns: a longer one left "。" alone on the next.
+    "身份信息：更正需要证明材料（身份证、户口本）",
     "This is an identity field: a correction needs proof documents (ID card, household register).",
 )
 
@@ -349,6 +350,18 @@ KEY_FIELD_KEYS: frozenset[str] = frozenset(
     spec.key for spec in FIELDS if spec.identity or spec.key_field
 )
 """The fields whose correction one registrar confirms and another applies (four eyes)."""
+
+_ID_CARD_AND_HUKOU = Msg("身份证和户口本", "your ID card and household register")
+IDENTITY_PROOF: dict[str, Msg] = {
+    "name": _ID_CARD_AND_HUKOU,
+    "gender": _ID_CARD_AND_HUKOU,
+    "ethnicity": Msg("户口本", "your household register"),
+    "birth_date": Msg(
+        "身份证和户口本（或出生证明）", "your ID card and household register (or birth certificate)"
+    ),
+    "id_number": _ID_CARD_AND_HUKOU,
+}
+"""The proof a correction of each identity field needs, brought to the college office."""
 
 
 def validate_field(

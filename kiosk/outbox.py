@@ -269,6 +269,14 @@ class Outbox:
                 (error.status, error.code, retry_at, str(result_id)),
             )
 
+    def receipt_of(self, result_id: uuid.UUID) -> str | None:
+        """The server's receipt number of a delivered entry, else None."""
+        row = self._db.execute(
+            "SELECT receipt_no FROM outbox WHERE result_id = ? AND state = 'delivered'",
+            (str(result_id),),
+        ).fetchone()
+        return None if row is None else row[0]
+
     def mark_delivered(self, result_id: uuid.UUID, receipt_no: str) -> None:
         """The server has the result: erase the body, keep the receipt number for a while."""
         now = self.clock()

@@ -174,6 +174,9 @@ class CorrectionSummary(Reply):
     proposed: str | None
     state: str
     updated_at: dt.datetime
+    comment: str | None = Field(
+        default=None, description="The latest reviewer's comment, e.g. why it was rejected."
+    )
 
 
 class RecordResponse(Reply):
@@ -307,6 +310,8 @@ class HeartbeatRequest(Model):
     results_waiting: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     dead_letters: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     app_version: ShortText | None = None
+    pin_failures: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
+    """Wrong staff PINs in a row at this terminal (kiosk.pin_throttle)."""
 
 
 class SessionBanner(Reply):
@@ -450,6 +455,8 @@ class BoardTerminal(Reply):
     results_waiting: int = 0
     dead_letters: int = 0
     last_seen_at: dt.datetime | None = None
+    pin_failures: int = 0
+    """Wrong staff PINs in a row, as the terminal's last heartbeat said ("PIN attempts")."""
 
 
 class RosterProgress(Reply):

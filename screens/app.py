@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
@@ -21,12 +22,15 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
 from kiosk.lockdown import keep_locked
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
+from kiosk.pin_throttle import FILE_NAME as PIN_THROTTLE_FILE
+from kiosk.pin_throttle import PinThrottle
 from kiosk.protocol import (
     HeartbeatRequest,
     HeartbeatResponse,
@@ -53,6 +57,9 @@ HEALTH_INTERVAL_S = 10.0
 """How often the welcome screen's server status is refreshed."""
 IDLE_CHECK_INTERVAL_S = 1.0
 """How often idleness is checked (also the idle warning's countdown step)."""
+STEP_BEAT_INTERVAL_S = 1.0
+"""How often a changed step is reported: the board is at most this much behind, and a
+student racing through the fields costs the server at most one heartbeat a second."""
 
 
 def _login_screen(notice: Msg | None = None) -> Screen[Any]:
@@ -64,6 +71,21 @@ def _login_screen(notice: Msg | None = None) -> Screen[Any]:
     from screens.login import LoginScreen
 
     return LoginScreen(notice)
+
+
+def split_paste(text: str) -> list[tuple[str, Literal["next", "submit", ""]]]:
+    """``text`` cut at Tab and Enter (CR, LF, CR LF): each part with what follows it, "next"
+    for a Tab or an inner Enter, "submit" for an Enter at the end, "" for the last part.
+    Other control characters are dropped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = "".join(ch for ch in lines if ch in "\t\n" or ch.isprintable())
+    submit = cleaned.endswith("\n")
+    pieces = re.split(r"[\t\n]", cleaned.rstrip("\n") if submit else cleaned)
+    parts: list[tuple[str, Literal["next", "submit", ""]]] = [
+        (piece, "next") for piece in pieces[:-1]
+    ]
+    parts.append((pieces[-1], "submit" if submit else ""))
+    return parts
 
 
 HIGH_CONTRAST = Theme(
@@ -108,6 +130,11 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding("ctrl+q", "staff_exit", show=False, priority=True),
         Binding("ctrl+c", "noop", show=False, priority=True),
         Binding("f2", "toggle_language", show=False, priority=True),
+        # On forms, as a priority binding: the app routes each key to the box that has the
+        # cursor when the key arrives, and a Tab handled later by the box's own queue left
+        # the keys after it (a fast typist's, a card reader's) in the box before it.
+        Binding("tab", "form_next", show=False, priority=True),
+        Binding("shift+tab", "form_previous", show=False, priority=True),
     ]
 
     lang: reactive[Lang] = reactive[Lang]("zh")
@@ -146,7 +173,10 @@ class KioskApp(App[None], inherit_bindings=False):
         self.sender: OutboxSender | None = None
         """Sends the outbox in the background, also what an earlier run left."""
         self._last_activity = self.monotonic()
+        self.pin_throttle = PinThrottle(settings.outbox_path.with_name(PIN_THROTTLE_FILE))
+        """Wrong staff PINs; read from its file (next to the outbox) on mount."""
         self._idle_warning: IdleWarningModal | None = None
+        self._beaten_step: Step | None = None
         self._ending = False
         self.set_reactive(KioskApp.lang, settings.language)
         self.set_reactive(KioskApp.terminal_name, terminal_name)
@@ -164,8 +194,10 @@ class KioskApp(App[None], inherit_bindings=False):
         self.outbox = Outbox.open(self.settings.outbox_path)
         self.sender = OutboxSender(self.outbox, self.client)
         self.sender.start()
-        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
+        self.pin_throttle = PinThrottle.open(self.settings.outbox_path.with_name(PIN_THROTTLE_FILE))
+        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
+        self.set_interval(STEP_BEAT_INTERVAL_S, self.beat_if_step_changed)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
 
     def on_ready(self) -> None:
@@ -195,6 +227,21 @@ class KioskApp(App[None], inherit_bindings=False):
         if not isinstance(self.screen, StaffPinModal):
             self.push_screen(StaffPinModal())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab and Shift+Tab are the app's own only on forms; elsewhere they pass on."""
+        if action in ("form_next", "form_previous"):
+            screen = self.screen
+            return isinstance(screen, KioskScreen) and screen.FORM
+        return True
+
+    def action_form_next(self) -> None:
+        """Tab on a form: the next box, at once."""
+        self.screen.focus_next()
+
+    def action_form_previous(self) -> None:
+        """Shift+Tab on a form: the previous box, at once."""
+        self.screen.focus_previous()
+
     def action_noop(self) -> None:
         """ctrl+c does nothing (it would copy, or hint at quitting)."""
 
@@ -215,14 +262,54 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self._last_activity = self.monotonic()
             # The student is back: the warning goes, and this key or click does nothing
-            # else, because the dialog is still on top when it arrives.
+            # else. It must not reach the screen below: dismissing pops the dialog at once,
+            # so passing it on would let "any key" mark a field or type into a box.
             warning, self._idle_warning = self._idle_warning, None
             if warning is not None:
                 warning.dismiss()
+                event.stop()
+                event.prevent_default()
+                return
+        if isinstance(event, events.Paste) and await self._paste_as_keys(event.text):
+            return
         await super().on_event(event)
 
-    def check_idle(self) -> None:
-        """Warn after ``idle_timeout_s`` without input in the student's part; then log out."""
+    async def _paste_as_keys(self, text: str) -> bool:
+        """Split a paste with Tab or Enter in it at them, on a form; True if it was.
+
+        A terminal hands keys that arrive in one burst (a fast typist, a password manager, a
+        card reader) to Textual as one paste, and an input keeps only the paste's first line
+        and drops a Tab: ``user<Tab>password`` landed in the user-name box. Here each part
+        goes into the box that has the cursor, a Tab or Enter between parts moves to the
+        next box (as Enter does in these forms), and an Enter at the end submits the box.
+        The parts are placed synchronously: replayed as key events they would overtake one
+        another between the app's queue and the inputs' queues.
+        """
+        screen = self.screen
+        if not (isinstance(screen, KioskScreen) and screen.FORM):
+            return False
+        parts = split_paste(text)
+        if len(parts) == 1 and not parts[0][1]:
+            return False
+        for part, separator in parts:
+            box = screen.focused
+            if isinstance(box, Input) and part:
+                box.insert_text_at_cursor(part)
+            if separator == "next":
+                screen.focus_next()
+            elif separator == "submit" and isinstance(box, Input):
+                await box.action_submit()
+        return True
+
+    def check_idle_timeout(self) -> None:
+        """Warn after ``idle_timeout_s`` without input in the student's part; then log out.
+
+        Not named ``check_idle``: that is Textual's own ``MessagePump.check_idle``, which
+        wakes the app's message loop for callbacks queued with ``call_next`` (the end of
+        ``delay_update`` after every screen-mode switch among them). Overriding it left
+        those callbacks waiting for the next message, so after a logout the screen was
+        repainted only when a 10 s heartbeat's worker happened to post one.
+        """
         if self.current_mode != "student" or self._ending:
             return
         idle = self.monotonic() - self._last_activity
@@ -290,6 +377,8 @@ class KioskApp(App[None], inherit_bindings=False):
         else:
             self.client.forget_student()
         self.copy_to_clipboard("")
+        # The next student starts in the terminal's language, not the last one's choice.
+        self.lang = self.settings.language
         await self.switch_mode("welcome")
         await self.remove_mode("student")
         self.add_mode("student", partial(_login_screen, notice) if to_login else _login_screen)
@@ -310,15 +399,22 @@ class KioskApp(App[None], inherit_bindings=False):
                 return screen.STEP
         return None
 
+    def beat_if_step_changed(self) -> None:
+        """Send a heartbeat if the step moved since the last one (called every second)."""
+        if self._step() != self._beaten_step:
+            self.send_heartbeat()
+
     def send_heartbeat(self) -> None:
         """Tell the live board what this terminal is doing (in a worker; failures ignored)."""
         session = self.session
+        self._beaten_step = step = self._step()
         beat = HeartbeatRequest(
             state="in_use" if session is not None else "idle",
-            step=self._step(),
+            step=step,
             student_masked=mask_name(session.login.student.name) if session else None,
             results_waiting=self.outbox_counts().waiting,
             dead_letters=self.outbox_counts().dead,
+            pin_failures=self.pin_throttle.failures,
         )
         self.run_worker(self._heartbeat(beat), group="heartbeat", exclusive=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -31,10 +32,15 @@ _EDITING_KEYS: list[KeyHint] = [
     ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
     ("Esc", T.KEY_CANCEL, "screen.back"),
 ]
+_CHOOSING_KEYS: list[KeyHint] = [
+    ("Enter", T.KEY_CHOOSE, "app.noop"),
+    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
+    ("Esc", T.KEY_CANCEL, "screen.back"),
+]
 
 
 class FieldCheckScreen(KioskScreen[None]):
-    """Label, value and progress of one field; Y/Enter correct, N wrong, ←/→ move.
+    """Label, value and progress of one field; Y correct, N wrong, ←/→ move.
 
     Opened from the record overview it walks through the fields and then to the photo;
     opened from the review (``return_to_review``) it closes once the field is decided.
@@ -43,7 +49,8 @@ class FieldCheckScreen(KioskScreen[None]):
     CSS_PATH = "check.tcss"
     STEP = "fields"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,Y,enter", "correct", show=False),
+        # Not Enter: pressed to go on, it marked field after field correct unread.
+        Binding("y,Y", "correct", show=False),
         Binding("n,N", "wrong", show=False),
         Binding("left", "move(-1)", show=False),
         Binding("right", "move(1)", show=False),
@@ -259,10 +266,18 @@ class FieldCheckScreen(KioskScreen[None]):
             self._validate(report_empty=False)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """A choice was made: validate it and go on to the note."""
+        """A choice was made: validate it. Tab goes on to the note, as the key bar says
+        (a cursor that jumped there by itself made that Tab leave the note)."""
         if self.editing and isinstance(event.value, str):
             self._validate(report_empty=False)
-            self.query_one("#note", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The key bar tells what Enter does in the box that has the cursor."""
+        if self.editing:
+            opens = isinstance(event.widget, Select) or isinstance(event.widget.parent, Select)
+            self.query_one("#field-keys", KeyBar).set_keys(
+                _CHOOSING_KEYS if opens else _EDITING_KEYS
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the correction or the note saves."""

@@ -152,12 +152,13 @@ def run_demo(settings: Settings, public_host: str | None = None) -> int:
             env["KIOSK_SERVER__PUBLIC_BASE_URL"] = f"http://{public_host}:{port}"
             print(f"Photo links: http://{public_host}:{port} / 照片链接地址", flush=True)
         log_path = Path(workdir) / "server.log"
+        accounts_path = Path(workdir) / "demo-accounts.json"
         cli = [sys.executable, "-m", "kiosk.cli"]
         print(f"Starting the demo server on {url} … / 正在启动演示服务器 …", flush=True)
         with log_path.open("wb") as log:
             server = subprocess.Popen(
                 [*cli, "serve", "--demo", "--host", listen, "--port", str(port),
-                 "--database-url", database_url],
+                 "--database-url", database_url, "--demo-accounts-to", str(accounts_path)],
                 env=env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         try:
@@ -165,14 +166,12 @@ def run_demo(settings: Settings, public_host: str | None = None) -> int:
                 print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
                 print("The demo server did not start. / 演示服务器未能启动。", file=sys.stderr)
                 return 1
-            listed = subprocess.run(
-                [*cli, "admin", "--database-url", database_url, "demo-accounts", "--json"],
-                env=env, capture_output=True, text=True, check=True, timeout=60,
-            )  # fmt: skip
-            demo = json.loads(listed.stdout)
+            # Written by the server before it listens, so it is complete once /health answers.
+            demo = json.loads(accounts_path.read_text(encoding="utf-8"))
+            # The 学号 is a user name too (login takes either), and short: with the e-mail
+            # address the table ran past 80 columns and cut the note mid-name.
             accounts = [
-                (row["username"], row["password"], f"{row['name']} · {row['student_no']}")
-                for row in demo["students"]
+                (row["student_no"], row["password"], row["name"]) for row in demo["students"]
             ]
             # The outbox lives and dies with the demo: results signed for this throw-away
             # server must never be delivered to the next one.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -42,6 +42,11 @@ _EDITING_KEYS: list[KeyHint] = [
     ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
     ("Esc", T.KEY_CANCEL, "screen.back"),
 ]
+_CHOOSING_KEYS: list[KeyHint] = [
+    ("Enter", T.KEY_CHOOSE, "app.noop"),
+    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
+    ("Esc", T.KEY_CANCEL, "screen.back"),
+]
 
 
 class PhotoScreen(KioskScreen[None]):
@@ -50,7 +55,8 @@ class PhotoScreen(KioskScreen[None]):
     CSS_PATH = "check.tcss"
     STEP = "photo"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,Y,enter", "correct", show=False),
+        # Not Enter: pressed to go on, it marked the photo correct unseen.
+        Binding("y,Y", "correct", show=False),
         Binding("n,N", "wrong", show=False),
         Binding("r,R", "new_link", show=False),
         Binding("p,P", "toggle_photo", show=False),
@@ -141,7 +147,9 @@ class PhotoScreen(KioskScreen[None]):
         self._show_link(link)
 
     def _show_link(self, link: PhotoLinkResponse) -> None:
-        self.query_one("#photo-loading", Tr).show(None)
+        loading = self.query_one("#photo-loading", Tr)
+        loading.show(None)
+        loading.set_class(False, "-error")
         codes = self.query(QRCodeView)
         if codes:
             codes.first().set_data(link.url)
@@ -191,8 +199,23 @@ class PhotoScreen(KioskScreen[None]):
             expiry.show(None)
             return
         left = self._seconds_left(link)
-        expiry.show(T.PHOTO_EXPIRES.fmt(left=remaining(left)) if left > 0 else T.PHOTO_EXPIRED)
-        expiry.set_class(left <= 0, "-error")
+        if left > 0:
+            expiry.show(T.PHOTO_EXPIRES.fmt(left=remaining(left)))
+        else:
+            expiry.show(None)
+            self._withdraw_link()
+
+    def _withdraw_link(self) -> None:
+        """An expired link leaves the screen: its code would still scan, to a 410 page.
+
+        The message takes its place until R fetches a new one (``_show_link`` mounts it).
+        """
+        for code in self.query(QRCodeView):
+            code.remove()
+        self.query_one("#photo-url", Static).update("")
+        notice = self.query_one("#photo-loading", Tr)
+        notice.show(T.PHOTO_EXPIRED)
+        notice.set_class(True, "-error")
 
     def action_new_link(self) -> None:
         """A fresh link (the old one expired, or the phone could not open it)."""
@@ -225,9 +248,17 @@ class PhotoScreen(KioskScreen[None]):
         self.query_one(RadioSet).focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        """A reason was chosen: on to the note."""
+        """A reason was chosen. Tab goes on to the note, as the key bar says (a cursor
+        that jumped there by itself made that Tab leave the note)."""
         self.query_one("#photo-error", Tr).show(None)
-        self.query_one("#photo-note", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The key bar tells what Enter does in the box that has the cursor."""
+        if self.editing:
+            choosing = isinstance(event.widget, RadioSet)
+            self.query_one("#photo-keys", KeyBar).set_keys(
+                _CHOOSING_KEYS if choosing else _EDITING_KEYS
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the note saves."""

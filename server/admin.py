@@ -10,29 +10,21 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
 from kiosk.protocol import ImportProblem
-from server.corrections import Actor
 from server.db import Database
-from server.imports import (
-    PhotoFile,
-    Unreadable,
-    folder_photos,
-    import_photos,
-    import_records,
-    zip_photos,
-)
 from server.migrate import migrate
 from server.models import Account, utcnow
-from server.notify import delivery_failures, mailbox_messages
 from server.security import Passwords
 from server.seed import demo_accounts
-from server.terminals import add_terminal
+
+if TYPE_CHECKING:
+    from server.imports import PhotoFile
 
 MIN_STAFF_PASSWORD = 12
 
@@ -68,6 +60,8 @@ def terminal_names(lab: str, pattern: str, count: int, start: int = 1) -> list[s
 async def _add_terminals(settings: Settings, lab: str, names: list[str]) -> int:
     """Register every terminal of ``names`` in one transaction (all or none), in one process:
     the start-up of the command, not the key, was what cost seconds per terminal."""
+    from server.terminals import add_terminal  # FastAPI's import: see _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:
@@ -165,6 +159,8 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
 
 
 async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
+    from server.notify import delivery_failures, mailbox_messages  # FastAPI: _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions() as session:
@@ -208,6 +204,10 @@ def _print_problems(problems: list[ImportProblem]) -> None:
 
 
 async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) -> int:
+    # The imports (openpyxl) and the web modules are loaded by the actions that use them:
+    # `kiosk admin demo-accounts`, run by every `kiosk demo`, took 4 s with them all.
+    from server.imports import import_records
+
     db = Database(settings.server.database_url)
     try:
         report = await import_records(db, source, settings.server, utcnow(), dry_run=dry_run)
@@ -234,6 +234,8 @@ async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) 
 
 
 def _photo_import(settings: Settings, source: Path) -> int:
+    from server.imports import Unreadable, folder_photos, zip_photos  # see _import_records
+
     try:
         with contextlib.ExitStack() as stack:
             if source.is_dir():
@@ -247,6 +249,9 @@ def _photo_import(settings: Settings, source: Path) -> int:
 
 
 async def _import_photos(settings: Settings, files: Iterator[PhotoFile]) -> int:
+    from server.corrections import Actor  # see _import_records
+    from server.imports import import_photos
+
     db = Database(settings.server.database_url)
     try:
         report = await import_photos(db, files, settings.server, utcnow(), Actor("admin:cli"))

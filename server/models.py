@@ -162,6 +162,8 @@ class Terminal(Base):
     end_session_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     notice: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong staff PINs in a row at the terminal, from its last heartbeat."""
 
 
 class EnrolmentCode(Base):

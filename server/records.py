@@ -102,7 +102,12 @@ async def _state(
     )
     summaries = [
         CorrectionSummary(
-            id=c.id, field=c.field, proposed=c.proposed, state=c.state, updated_at=c.updated_at
+            id=c.id,
+            field=c.field,
+            proposed=c.proposed,
+            state=c.state,
+            updated_at=c.updated_at,
+            comment=c.comment,
         )
         for c in corrections
     ]

@@ -487,6 +487,7 @@ def _board_terminal(terminal: Terminal, now: dt.datetime) -> BoardTerminal:
         results_waiting=terminal.results_waiting,
         dead_letters=terminal.dead_letters,
         last_seen_at=seen,
+        pin_failures=terminal.pin_failures,
     )
 
 

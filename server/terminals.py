@@ -50,6 +50,7 @@ async def heartbeat(
         terminal.results_waiting = body.results_waiting
         terminal.dead_letters = body.dead_letters
         end_session, terminal.end_session_pending = terminal.end_session_pending, False
+        terminal.pin_failures = body.pin_failures
         return HeartbeatResponse(
             server_time=now,
             terminal_name=terminal.name,

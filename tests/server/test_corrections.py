@@ -69,6 +69,9 @@ async def test_a_field_correction_from_report_to_applied(world: World) -> None:
         world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "同意"}
     )
     assert confirmed.json()["correction"]["state"] == "registrar_confirmed"
+    # The student sees where it stands and the reviewer's latest comment.
+    [summary] = (await _my_record(world, 1))["corrections"]
+    assert (summary["state"], summary["comment"]) == ("registrar_confirmed", "同意")
     applied = await _post(world, "registrar2", f"{cid}/apply", {})
     assert applied.status_code == 200, applied.text
     history = applied.json()["history"]

@@ -57,6 +57,21 @@ def plan(**overrides: Any) -> dict[str, Any]:
     return body | overrides
 
 
+async def test_the_board_shows_wrong_staff_pins_from_the_heartbeat(
+    world: World, proctor: dict[str, str]
+) -> None:
+    await beat(world, pin_failures=4)
+    assert (await board(world, proctor))["terminals"][0]["pin_failures"] == 4
+    await beat(world)  # the right PIN starts the count over; the kiosk then sends 0
+    assert (await board(world, proctor))["terminals"][0]["pin_failures"] == 0
+    response = await world.client.post(
+        "/api/v1/terminals/heartbeat",
+        json={"state": "idle", "pin_failures": -1},
+        headers={TERMINAL_KEY_HEADER: world.terminal_key},
+    )
+    assert response.status_code == 422
+
+
 async def test_heartbeats_move_a_terminal_idle_in_use_offline(
     world: World, proctor: dict[str, str]
 ) -> None:
