@@ -867,7 +867,10 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg")
 # --- enrolment of lab terminals ---------------------------------------------------------
 
 TerminalName = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+    ),
 ]
 """A terminal's name in its lab, e.g. ``lab3-07`` (letters, digits, ``.``, ``_``, ``-``)."""
 EnrolmentCodeText = Annotated[
