@@ -19,7 +19,25 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 ENV_FILE = "KIOSK_CONFIG"
 ENV_PREFIX = "KIOSK_"
-DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
+# Values that were once shipped as examples: anyone who read the repository knows them.
+EXAMPLE_SECRETS = frozenset({"demo-secret-change-me-in-production"})
+MIN_SECRET_BYTES = 32
+SECRET_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign tickets and photo links, or None when it can.
+
+    Checked when the server starts, not when the file is read: the demo and the tests build
+    settings without a secret and give them one of their own.
+    """
+    if not secret:
+        return "is not set"
+    if secret in EXAMPLE_SECRETS:
+        return "is the published example value"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
 
 
 def _http_url(value: str) -> str:
@@ -107,8 +125,10 @@ class ServerSettings(Section):
     public_base_url: UrlOrEmpty = ""
     """Base URL phones use to open photo links; empty means ``http://host:port``."""
 
-    secret_key: str = DEMO_SECRET
-    """Signs photo links and submission tickets. Set ``KIOSK_SERVER__SECRET_KEY`` in production."""
+    secret_key: str = ""
+    """Signs photo links and submission tickets: at least 32 random bytes, from
+    ``KIOSK_SERVER__SECRET_KEY``. ``kiosk serve`` refuses to start without one (the demo
+    makes a fresh one per run)."""
 
     photo_link_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 300
     """How long a photo preview link works."""

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -85,7 +86,8 @@ def run_demo(settings: Settings) -> int:
         database_url = f"sqlite+aiosqlite:///{Path(workdir) / 'demo.db'}"
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, KIOSK_SERVER__SECRET_KEY=settings.server.secret_key)
+        # A fresh secret per run: tickets and links of one demo never work against another.
+        env = dict(os.environ, KIOSK_SERVER__SECRET_KEY=secrets.token_urlsafe(48))
         log_path = Path(workdir) / "server.log"
         cli = [sys.executable, "-m", "kiosk.cli"]
         print(f"Starting the demo server on {url} … / 正在启动演示服务器 …", flush=True)

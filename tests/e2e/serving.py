@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -67,17 +68,20 @@ def serving(
     *extra: str,
     timeout_s: float = 90,
     settings: Mapping[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Start ``kiosk serve`` on a free port, wait for ``/health``, stop it afterwards.
 
-    ``settings`` are more ``KIOSK_…`` environment variables for the server.
+    ``settings`` are more ``KIOSK_…`` environment variables for the server; ``log``, if
+    given, receives its stdout and stderr.
     """
     port = free_port()
-    env = dict(os.environ, KIOSK_SERVER__SECRET_KEY="e2e-secret", **(settings or {}))
-    process = subprocess.Popen(
-        kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    env = {**os.environ, "KIOSK_SERVER__SECRET_KEY": secrets.token_urlsafe(48), **(settings or {})}
+    with log.open("ab") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(
+            kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, timeout_s)

@@ -25,7 +25,7 @@ from kiosk.submission import PendingResult, prepare_result
 from tests.e2e.serving import ROOT, free_port, kiosk_command
 
 # Tickets are signed with it, so every server process of one test database must share it.
-SECRET_KEY = "faults-secret"
+SECRET_KEY = "faults-secret-of-at-least-32-bytes-for-kiosk-serve"
 POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 EXTRA_TERMINALS = 4
 
