@@ -22,7 +22,7 @@ ENV_PREFIX = "KIOSK_"
 # Values that were once shipped as examples: anyone who read the repository knows them.
 EXAMPLE_SECRETS = frozenset({"demo-secret-change-me-in-production"})
 MIN_SECRET_BYTES = 32
-SECRET_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+SECRET_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105
 
 
 def secret_problem(secret: str) -> str | None:
