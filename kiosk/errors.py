@@ -81,6 +81,11 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The submission ticket is not valid or has expired, so the result was not accepted. "
         "Please log in and check your record again.",
     ),
+    "ticket_used": Msg(
+        "这张提交凭证已用于另一份校对结果，本结果未被接收。请重新登录后再校对一次。",
+        "This submission ticket has already been used for another result, so this one was not "
+        "accepted. Please log in and check your record again.",
+    ),
     "not_found": Msg(
         "学校服务器上找不到所需的内容。请联系监考老师。",
         "The university server could not find what was asked for. Please ask the proctor.",

@@ -191,8 +191,12 @@ class RecordResponse(Reply):
         description="With state `check_again`: the field keys (and `photo`) changed since the "
         "last submission, which the student checks again.",
     )
-    ticket: str = Field(description="Signed; authorises one submission for this record version.")
-    ticket_expires_at: dt.datetime
+    ticket: str | None = Field(
+        default=None,
+        description="Signed; authorises exactly one result for this record version. Only while "
+        "the window is open; a new one comes with every `GET /me/record`.",
+    )
+    ticket_expires_at: dt.datetime | None = None
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""

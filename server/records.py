@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import secrets
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse
@@ -32,7 +34,7 @@ from server.auth import (
 from server.context import Ctx, ServerContext
 from server.models import Account, Correction, Photo, SessionToken, Student, Verification
 from server.problems import ApiProblem
-from server.security import LinkExpired, LinkInvalid
+from server.security import LinkExpired, LinkInvalid, digest
 
 router = APIRouter(tags=["record"])
 
@@ -61,18 +63,32 @@ async def current_photo(session: AsyncSession, student: Student) -> Photo | None
 
 
 def issue_ticket(ctx: ServerContext, student: Student) -> tuple[str, dt.datetime]:
-    """A signed ticket for one submission of this record version, and when it expires."""
+    """A signed ticket for one submission of this record version, and when it expires.
+
+    The random part makes every ticket distinct, so that spending one (a ticket authorises
+    exactly one result) leaves the next ``GET /me/record``'s ticket good.
+    """
     expires = ctx.now() + dt.timedelta(days=ctx.settings.ticket_days)
-    return ctx.tickets.sign((student.id, student.record_version), expires), expires
+    nonce = secrets.randbits(48)
+    return ctx.tickets.sign((student.id, student.record_version, nonce), expires), expires
 
 
-def read_ticket(ctx: ServerContext, ticket: str) -> tuple[int, int]:
-    """The (student id, record version) a ticket was issued for, or 403 ``ticket_invalid``."""
+@dataclass(frozen=True)
+class Ticket:
+    """What a valid ticket says: whose record, which version, and its digest (to spend it)."""
+
+    student_id: int
+    record_version: int
+    digest: str
+
+
+def read_ticket(ctx: ServerContext, ticket: str) -> Ticket:
+    """The ticket's content, or 403 ``ticket_invalid``."""
     try:
-        student_id, version = ctx.tickets.load(ticket, ctx.now(), size=2)
+        student_id, version, _nonce = ctx.tickets.load(ticket, ctx.now(), size=3)
     except (LinkExpired, LinkInvalid):
         raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.") from None
-    return student_id, version
+    return Ticket(student_id, version, digest(ticket))
 
 
 async def _state(
@@ -122,8 +138,11 @@ async def my_record(
         student = current.student
         photo = await current_photo(session, student)
         state, receipt_no, corrections = await _state(session, student)
-        ticket, ticket_expires = issue_ticket(ctx, student)
         closes = student.window_closes_at
+        is_open = closes is not None and closes > ctx.now()
+        # Only while the window is open: a closed window authorises no new result (one
+        # saved before it closed is delivered on the ticket it was saved with).
+        ticket, ticket_expires = issue_ticket(ctx, student) if is_open else (None, None)
         return RecordResponse(
             student_no=student.student_no,
             fields=[FieldValue(key=k, value=v) for k, v in record_values(student).items()],
@@ -136,9 +155,7 @@ async def my_record(
             )
             if photo
             else None,
-            window=VerificationWindow(
-                closes_at=closes, is_open=closes is not None and closes > ctx.now()
-            ),
+            window=VerificationWindow(closes_at=closes, is_open=is_open),
             state=state,
             last_receipt_no=receipt_no,
             corrections=corrections,
