@@ -44,6 +44,15 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+# The page itself: nothing but its own photo and inline style, and never inside a frame
+# (another site could frame it to make a student's photo look like its own content).
+PAGE_HEADERS = PRIVATE_HEADERS | {
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
+    "style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+# The students and the staff are in China; a phone may be set to any zone, the page is not.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 OPEN_CORRECTION_STATES = ("reported", "college_accepted", "registrar_confirmed", "sent_to_vendor")
 
 
@@ -210,9 +219,9 @@ _INVALID = _PageProblem(
 )
 
 
-async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
+async def _photo_for_link(ctx: ServerContext, token: str) -> tuple[Photo, dt.datetime]:
     try:
-        session_id, version = ctx.photo_links.load(token, ctx.now(), size=2)
+        (session_id, version), expires = ctx.photo_links.load_with_expiry(token, ctx.now(), size=2)
     except LinkExpired:
         raise _EXPIRED from None
     except LinkInvalid:
@@ -236,7 +245,7 @@ async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
     login, photo = found
     if not session_is_live(ctx, login) or photo.version != version:
         raise _EXPIRED
-    return photo
+    return photo, expires
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -253,7 +262,7 @@ img {{ max-width: 100%; height: auto; border: 1px solid #999; background: #fff; 
 p {{ line-height: 1.5; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>{body}</body></html>"""
-    return HTMLResponse(document, status_code=status, headers=PRIVATE_HEADERS)
+    return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)
 
 
 @router.get(
@@ -265,13 +274,16 @@ p {{ line-height: 1.5; }}
 async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
     """A small mobile-friendly page with the photo at full size."""
     try:
-        photo = await _photo_for_link(ctx, token)
+        photo, expires = await _photo_for_link(ctx, token)
     except _PageProblem as problem:
         return _page(problem.title, f"<p>{problem.text}</p>", problem.status)
+    until = expires.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="照片 / photo">'
     note = (
         "<p>请核对：是否本人、是否清晰、背景是否符合要求。然后回到终端作答。<br>"
         "Check: is it you, is it sharp, is the background right? Then answer at the terminal.</p>"
+        f'<p id="expires">此链接有效至北京时间 {until}<br>This link works until {until} '
+        "Beijing time (UTC+8).</p>"
     )
     return _page("学历照片 / Graduation photo", image + note)
 
@@ -285,7 +297,7 @@ async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
 async def photo_image(token: str, ctx: Ctx) -> Response:
     """The JPEG, with the same checks and headers as the page."""
     try:
-        photo = await _photo_for_link(ctx, token)
+        photo, _expires = await _photo_for_link(ctx, token)
     except _PageProblem as problem:
         return Response(status_code=problem.status, headers=PRIVATE_HEADERS)
     return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)
