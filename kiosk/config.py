@@ -8,6 +8,7 @@ raises :class:`ConfigError`, whose message names the key and the problem.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -121,6 +122,11 @@ class ServerSettings(Section):
 
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     """uvicorn worker processes; more than one needs PostgreSQL."""
+
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=64)
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse proxies whose
+    ``X-Forwarded-For`` names the client. Empty: the header is ignored, the peer address is
+    the client. From the environment: comma-separated, ``KIOSK_SERVER__TRUSTED_PROXIES=…``."""
 
     public_base_url: UrlOrEmpty = ""
     """Base URL phones use to open photo links; empty means ``http://host:port``."""
@@ -251,6 +257,24 @@ class ServerSettings(Section):
 
     housekeeping_interval_s: Annotated[float, Field(ge=60, le=86400)] = 3600.0
     """How often dead sessions, throttle rows and abandoned registrations are deleted."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # A typo here would silently trust nobody, or, worse, a name: only addresses pass.
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
     @field_validator("sms_headers", "sms_body_template", mode="before")
     @classmethod

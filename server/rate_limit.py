@@ -8,8 +8,8 @@ and registrations per one-minute window, and each client address
 answered 429 ``rate_limited`` with ``Retry-After``, before any hashing. The per-account
 lockout still applies on top. The counts live in the database, so all workers share them.
 
-Behind a reverse proxy on the same machine, uvicorn takes the client address from
-``X-Forwarded-For`` (it trusts 127.0.0.1 by default).
+The client address is the peer's, unless the peer is listed in ``server.trusted_proxies``:
+only then does uvicorn take it from ``X-Forwarded-For`` (``server/runner.py``).
 """
 
 from __future__ import annotations

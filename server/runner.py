@@ -90,6 +90,9 @@ def serve(settings: Settings) -> int:
         workers=server.workers,
         # Access logs would record photo-link tokens (they are in the path).
         access_log=False,
+        # X-Forwarded-For only from the configured proxies; without any, never.
+        proxy_headers=bool(server.trusted_proxies),
+        forwarded_allow_ips=list(server.trusted_proxies) or None,
         log_level="info",
     )
     return 0
