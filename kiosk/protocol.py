@@ -22,8 +22,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from kiosk.fields import BY_KEY, FIELD_KEYS
+from kiosk.fields import BY_KEY, FIELD_KEYS, text_rule
 from kiosk.i18n import Msg
 
 API_PREFIX = "/api/v1"
@@ -59,8 +60,21 @@ FieldKey = Literal[
 RecordState = Literal["not_checked", "submitted", "corrections_pending", "check_again"]
 TerminalState = Literal["idle", "in_use", "offline"]
 Step = Literal["welcome", "login", "record", "fields", "photo", "review", "receipt", "register"]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-Note = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _text_rule(value: str) -> str:
+    # The error's type is the problem's per-field code, so a refusal reads like the kiosk's.
+    checked = text_rule(value)
+    if not checked.ok:
+        problem = checked.errors[0]
+        raise PydanticCustomError(problem.code, problem.msg.both())
+    return checked.value
+
+
+TextRule = AfterValidator(_text_rule)
+"""kiosk.fields.text_rule on a request's free text: NFC, no invisible characters (issue 12)."""
+ShortText = Annotated[str, StringConstraints(max_length=200), TextRule]
+Note = Annotated[str, StringConstraints(max_length=500), TextRule]
 
 
 class Model(BaseModel):
@@ -218,7 +232,7 @@ class FieldDecision(Model):
 
     key: FieldKey
     verdict: Verdict
-    proposed: Annotated[str, StringConstraints(max_length=200)] | None = None
+    proposed: Annotated[str, StringConstraints(max_length=200), TextRule] | None = None
     note: Note | None = None
 
     @model_validator(mode="after")
@@ -355,7 +369,9 @@ StaffRole = Literal["proctor", "college_office", "registrar"]
 STAFF_ROLES: tuple[StaffRole, ...] = ("proctor", "college_office", "registrar")
 SupervisedState = Literal["planned", "running", "ended"]
 RosterStatus = Literal["not_started", "in_progress", "all_correct", "corrections_reported"]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), TextRule
+]
 StudentNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
@@ -526,13 +542,13 @@ class RegistrationRequest(Model):
     id_type: Literal["身份证"] = Field(
         default="身份证", description="证件类型: only the resident ID card (身份证) is accepted."
     )
-    name: Annotated[str, StringConstraints(max_length=60)]
+    name: Annotated[str, StringConstraints(max_length=60), TextRule]
     gender: Annotated[str, StringConstraints(max_length=8)] = Field(description="男 or 女.")
     id_number: Annotated[str, StringConstraints(max_length=40)]
     birth_date: Annotated[str, StringConstraints(max_length=20)] = Field(
         description="YYYY-MM-DD; must agree with the ID number."
     )
-    region: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+    region: Annotated[str, StringConstraints(max_length=100), TextRule] | None = Field(
         default=None, description="Free text, optional."
     )
     mobile: Annotated[str, StringConstraints(max_length=30)] = Field(
@@ -623,7 +639,9 @@ CORRECTION_STATES: tuple[CorrectionState, ...] = (
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
     "registrar_rejected", "sent_to_vendor", "applied",
 )  # fmt: skip
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Comment = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TextRule
+]
 
 
 class CorrectionRow(Reply):
@@ -678,7 +696,9 @@ class CollegeDecision(Model):
 
     decision: Literal["accept", "reject"]
     comment: Comment
-    proof: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    proof: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TextRule] | None
+    ) = None
 
 
 class RegistrarDecision(Model):
@@ -691,7 +711,9 @@ class RegistrarDecision(Model):
 class CorrectionStep(Model):
     """Apply a confirmed correction, or send a photo to the vendor; the comment is optional."""
 
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TextRule] | None
+    ) = None
 
 
 BulkAction = Literal["confirm", "apply"]
