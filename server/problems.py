@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.protocol import PROBLEM_MEDIA_TYPE, FieldError, ProblemDetails
+from server.logs import exception_summary
 
 log = logging.getLogger(__name__)
 
@@ -117,8 +118,8 @@ def install_handlers(app: FastAPI) -> None:
         return ApiProblem(exc.status_code, code, headers=exc.headers).response()
 
     async def on_crash(_request: Request, exc: Exception) -> JSONResponse:
-        # The exception type only: messages can carry request data, which may be personal.
-        log.error("unhandled %s", type(exc).__name__)
+        # Type and location only: messages can carry request data, which may be personal.
+        log.error("unhandled %s", exception_summary(exc))
         return ApiProblem(500, "internal_error").response()
 
     app.add_exception_handler(ApiProblem, on_problem)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from kiosk.config import SECRET_HOWTO, ServerSettings, Settings, secret_problem
 from server.app import create_app
 from server.db import Database, is_sqlite
+from server.logs import LOG_CONFIG
 from server.migrate import migrate
 from server.seed import demo_accounts, seed_demo
 
@@ -90,6 +91,7 @@ def serve(settings: Settings) -> int:
         workers=server.workers,
         # Access logs would record photo-link tokens (they are in the path).
         access_log=False,
+        log_config=LOG_CONFIG,
         # X-Forwarded-For only from the configured proxies; without any, never.
         proxy_headers=bool(server.trusted_proxies),
         forwarded_allow_ips=list(server.trusted_proxies) or None,
