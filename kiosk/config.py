@@ -158,13 +158,21 @@ class ServerSettings(Section):
     """Staff logins one client address may attempt per minute; more get 429."""
 
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
-    """Wrong passwords in a row before the account locks."""
+    """Wrong passwords in a row at one place (terminal, or staff client address) before the
+    account locks *there*; elsewhere it stays open."""
 
     lockout_base_s: Annotated[int, Field(ge=1, le=3600)] = 30
     """First lock's length; it doubles with every further wrong password."""
 
     lockout_max_s: Annotated[int, Field(ge=1, le=86400)] = 3600
     """Longest lock."""
+
+    account_failures_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 50
+    """Wrong passwords an account may take an hour from all places together; past that every
+    attempt waits ``account_slowdown_s``, and places that failed are refused 429."""
+
+    account_slowdown_s: Annotated[float, Field(ge=0, le=30)] = 3.0
+    """The wait of every login attempt at an account past its hourly ceiling."""
 
     argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 2
     """argon2id iterations (OWASP floor: 2 with 19 MiB)."""

@@ -132,6 +132,12 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "本终端的请求过于频繁，请稍等片刻再试。",
         "This terminal has sent too many requests. Please wait a moment and try again.",
     ),
+    "login_slowed": Msg(
+        "这个账户近一小时内密码输错过多，在此处暂时不能登录，请稍后再试；"
+        "在其他终端仍可登录。如非本人所为，请告知监考老师。",
+        "This account has had too many wrong passwords this hour, so it cannot log in from "
+        "here for a while; other terminals still work. If this was not you, tell the proctor.",
+    ),
     # --- staff ---------------------------------------------------------------------------
     "session_state": Msg(
         "该场次当前状态下不能这样操作。", "The session's state does not allow this."

@@ -11,8 +11,8 @@ A round of :func:`prune` deletes:
 - login throttle rows that no wrong password or login changed for a day and that were not
   locked in that day, so failures are forgotten after a quiet day (a lock lasts at most
   ``lockout_max_s``, an hour or less);
-- send-throttle rows whose 24-hour window ended a day ago, and rate-limit rows whose minute
-  did (such rows limit nothing);
+- send-throttle rows whose 24-hour window ended a day ago, and rate-limit rows a day after
+  their minute (or an account's hour of failures) began (such rows limit nothing);
 - local-mailbox messages once their code has expired (``code_ttl_minutes`` after they were
   delivered to the mailbox): no grace here, a code is the one thing that must not linger;
 - outgoing mail and SMS a day after they were sent or failed for good (their bodies, with

@@ -63,3 +63,31 @@ async def spend_address_attempt(
     address = request.client.host if request.client is not None else "unknown"
     limit = ctx.settings.staff_login_attempts_per_minute
     await _spend(session, ctx, f"address:{address[:64]}", limit)
+
+
+ACCOUNT_WINDOW = dt.timedelta(hours=1)
+
+
+async def account_failures(
+    session: AsyncSession, ctx: ServerContext, account_key: str
+) -> tuple[int, dt.datetime]:
+    """Wrong passwords for an account from every place in its current hour, and its end."""
+    row = await session.get(RateLimit, f"failures:{account_key}")
+    now = ctx.now()
+    if row is None or now - row.window_started_at >= ACCOUNT_WINDOW:
+        return 0, now + ACCOUNT_WINDOW
+    return row.attempts, row.window_started_at + ACCOUNT_WINDOW
+
+
+async def count_account_failure(session: AsyncSession, ctx: ServerContext, account_key: str) -> int:
+    """Count one more wrong password for the account (every place together); the new count."""
+    now = ctx.now()
+    row = await locked_row(
+        session, RateLimit,
+        {"key": f"failures:{account_key}", "window_started_at": now, "attempts": 0},
+    )  # fmt: skip
+    if now - row.window_started_at >= ACCOUNT_WINDOW:
+        row.window_started_at = now
+        row.attempts = 0
+    row.attempts += 1
+    return row.attempts

@@ -40,6 +40,7 @@ from server.auth import (
     end_session,
     open_session,
     password_login,
+    place_of_address,
 )
 from server.context import Ctx, RowId, ServerContext, get_context
 from server.models import Account, AuditEvent, Correction, SessionToken, Student, Verification
@@ -177,7 +178,11 @@ async def staff_login(body: LoginRequest, ctx: Ctx, request: Request) -> StaffLo
         token, expires = open_session(session, ctx, account, now, terminal_id=None)
         return StaffLoginResponse(token=token, expires_at=expires, staff=_summary(account))
 
-    return await password_login(ctx, body, _find_staff_account, finish, terminal_id=None)
+    address = request.client.host if request.client is not None else "unknown"
+    return await password_login(
+        ctx, body, _find_staff_account, finish,
+        terminal_id=None, place=place_of_address(address),
+    )  # fmt: skip
 
 
 @router.delete(

@@ -138,11 +138,12 @@ async def test_rate_limit_rows_go_a_day_after_their_minute(world: World) -> None
     await world.client.post(
         "/api/v1/staff/sessions", json={"username": "nobody@test", "password": "x" * 8}
     )
-    assert await count(world, RateLimit) == 2  # the terminal's and the address's
+    # The terminal's and the address's minutes, and both names' hours of failures.
+    assert await count(world, RateLimit) == 4
     world.clock.advance(days=1, minutes=1)
     assert (await prune(world.ctx)).rate_limits == 0
     world.clock.advance(seconds=1)
-    assert (await prune(world.ctx)).rate_limits == 2
+    assert (await prune(world.ctx)).rate_limits == 4
 
 
 async def test_the_server_prunes_in_the_background_from_its_start(
