@@ -463,6 +463,20 @@ class BoardResponse(Reply):
     session: SupervisedSessionInfo | None = None
     terminals: list[BoardTerminal]
     progress: RosterProgress | None = None
+    accounts_under_attack: int = Field(
+        default=0,
+        description="Accounts with `lockout_threshold` or more wrong passwords this hour, "
+        "all places together (`GET /staff/accounts-under-attack` lists them).",
+    )
+
+
+class AccountUnderAttack(Reply):
+    """An account with many wrong passwords this hour: who, how many, until when counted."""
+
+    username: str
+    role: str
+    failures: int
+    window_ends_at: dt.datetime
 
 
 class ReportRow(Reply):

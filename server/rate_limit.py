@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.context import ServerContext
@@ -91,3 +92,25 @@ async def count_account_failure(session: AsyncSession, ctx: ServerContext, accou
         row.attempts = 0
     row.attempts += 1
     return row.attempts
+
+
+async def accounts_under_attack(
+    session: AsyncSession, ctx: ServerContext
+) -> list[tuple[int, int, dt.datetime]]:
+    """(account id, wrong passwords, hour ends) of accounts at or past the lockout threshold
+    this hour, from all places together; most failures first. Unknown names are left out."""
+    now = ctx.now()
+    rows = (
+        await session.execute(
+            select(RateLimit).where(
+                RateLimit.key.startswith("failures:account:"),
+                RateLimit.window_started_at > now - ACCOUNT_WINDOW,
+                RateLimit.attempts >= ctx.settings.lockout_threshold,
+            )
+        )
+    ).scalars()
+    found = [
+        (int(row.key.rsplit(":", 1)[1]), row.attempts, row.window_started_at + ACCOUNT_WINDOW)
+        for row in rows
+    ]
+    return sorted(found, key=lambda item: -item[1])

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.protocol import (
     API_PREFIX,
     STAFF_ROLES,
+    AccountUnderAttack,
     HistoryEvent,
     LoginRequest,
     RecordState,
@@ -45,7 +46,7 @@ from server.auth import (
 from server.context import Ctx, RowId, ServerContext, get_context
 from server.models import Account, AuditEvent, Correction, SessionToken, Student, Verification
 from server.problems import ApiProblem
-from server.rate_limit import spend_address_attempt
+from server.rate_limit import accounts_under_attack, spend_address_attempt
 from server.records import OPEN_CORRECTION_STATES
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff", tags=["staff"])
@@ -201,6 +202,37 @@ async def staff_logout(ctx: Ctx, staff: AnyStaff) -> Response:
 async def whoami(staff: AnyStaff) -> StaffSummary:
     """The staff member's user name, role and college."""
     return staff.summary()
+
+
+@router.get(
+    "/accounts-under-attack",
+    response_model=list[AccountUnderAttack],
+    summary="Accounts with many wrong passwords this hour",
+)
+async def under_attack(ctx: Ctx, _staff: Supervisor) -> list[AccountUnderAttack]:
+    """Accounts past ``lockout_threshold`` wrong passwords this hour from all places together.
+
+    Each place is locked on its own, so these owners can still log in elsewhere; the list
+    tells proctors and the registrar whom to warn, and the board shows how many there are.
+    """
+    async with ctx.db.sessions() as session:
+        found = await accounts_under_attack(session, ctx)
+        accounts = {
+            account.id: account
+            for account in (
+                await session.execute(
+                    select(Account).where(Account.id.in_([item[0] for item in found]))
+                )
+            ).scalars()
+        }
+    return [
+        AccountUnderAttack(
+            username=accounts[ident].username, role=accounts[ident].role,
+            failures=failures, window_ends_at=ends,
+        )
+        for ident, failures, ends in found
+        if ident in accounts
+    ]  # fmt: skip
 
 
 # --- students -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from server.models import AuditEvent
 from server.terminals import add_terminal
 from tests.server.conftest import World, make_world
+from tests.server.staff_world import add_staff, staff_login
 
 EMAIL = "zhang.wei@stu.example.edu.cn"
 CEILING = 6
@@ -76,3 +77,25 @@ async def test_refusals_are_audited_once_a_minute_with_a_count(world: World) -> 
     world.clock.advance(minutes=1)
     await world.login(EMAIL, "wrong")
     assert len(await refusals(world)) == 3  # a new minute, a new row
+
+
+async def test_staff_see_the_accounts_under_attack(world: World) -> None:
+    await world.add_student(1, email=EMAIL)
+    await add_staff(world)
+    for _ in range(world.ctx.settings.lockout_threshold):
+        await world.login(EMAIL, "wrong")
+    token = (await staff_login(world, "proctor")).json()["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    listed = await world.client.get("/api/v1/staff/accounts-under-attack", headers=auth)
+    assert listed.status_code == 200
+    assert [(a["username"], a["failures"]) for a in listed.json()] == [
+        (EMAIL, world.ctx.settings.lockout_threshold)
+    ]
+    board = await world.client.get("/api/v1/staff/board", params={"lab": "A101"}, headers=auth)
+    assert board.json()["accounts_under_attack"] == 1
+    # A college office may not see it.
+    office = (await staff_login(world, "office")).json()["token"]
+    refused = await world.client.get(
+        "/api/v1/staff/accounts-under-attack", headers={"Authorization": f"Bearer {office}"}
+    )
+    assert refused.status_code == 403
