@@ -19,6 +19,14 @@ def rows(server: RunningServer, table: str, where: str = "1=1") -> int:
         return int(db.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
 
 
+def refusals_counted(server: RunningServer) -> int:
+    """The refusals the audit log counts, summed over its rows."""
+    path = server.database_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        query = "SELECT sum(json_extract(details, '$.count')) FROM audit_events"
+        return int(db.execute(f"{query} WHERE action = 'refused'").fetchone()[0] or 0)
+
+
 class Student:
     """A demo student logged in at the demo terminal."""
 
