@@ -8,6 +8,7 @@ errors that reject it and the warnings that only inform. Validators never raise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -184,6 +185,45 @@ def is_noncharacter(ch: str) -> bool:
     """True for Unicode's 66 non-characters: U+FDD0..U+FDEF and the last two of each plane."""
     point = ord(ch)
     return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
+
+
+def _refused_ranges() -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x110000):
+        ch = chr(point)
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES or is_noncharacter(ch):
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return ranges
+
+
+def _escape(point: int) -> str:
+    # Beyond the BMP the character itself: Python reads ``\U0001xxxx`` and ECMA-262 (the
+    # schema's dialect) ``\u{1xxxx}``, and neither reads the other's; both read the literal.
+    return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+
+@functools.cache
+def text_rule_pattern() -> str:
+    """The text rule's refusals as a regular expression (Python syntax), for API schemas.
+
+    Built from this interpreter's Unicode tables, so it agrees with :func:`text_rule`; only
+    the schema uses it (NFC and the refusal itself are :func:`text_rule`'s). Built on first
+    use: scanning all of Unicode takes half a second, which the kiosk's start must not pay.
+    """
+    # Lone surrogates (Cs) are left out: schema tools built on Rust or UTF-8 cannot even hold
+    # them in a pattern, and would drop the whole pattern; the server still refuses them.
+    ranges = [
+        (max(lo, 0xE000), hi) if lo <= 0xDFFF <= hi else (lo, hi)
+        for lo, hi in _refused_ranges()
+        if not (0xD800 <= lo and hi <= 0xDFFF)
+    ]
+    parts = "".join(
+        _escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges
+    )
+    return f"^[^{parts}]*$"
 
 
 def text_rule(value: str) -> Check:

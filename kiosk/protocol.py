@@ -18,13 +18,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     field_validator,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
-from kiosk.fields import BY_KEY, FIELD_KEYS, text_rule
+from kiosk.fields import BY_KEY, FIELD_KEYS, text_rule, text_rule_pattern
 from kiosk.i18n import Msg
 
 API_PREFIX = "/api/v1"
@@ -71,7 +73,18 @@ def _text_rule(value: str) -> str:
     return checked.value
 
 
-TextRule = AfterValidator(_text_rule)
+class _TextRule(AfterValidator):
+    """kiosk.fields.text_rule on a request's free text, and its pattern in the JSON schema."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = text_rule_pattern()
+        return schema
+
+
+TextRule = _TextRule(_text_rule)
 """kiosk.fields.text_rule on a request's free text: NFC, no invisible characters (issue 12)."""
 ShortText = Annotated[str, StringConstraints(max_length=200), TextRule]
 Note = Annotated[str, StringConstraints(max_length=500), TextRule]
