@@ -218,7 +218,7 @@ def text_rule_pattern() -> str:
     ranges = [
         (max(lo, 0xE000), hi) if lo <= 0xDFFF <= hi else (lo, hi)
         for lo, hi in _refused_ranges()
-        if not (0xD800 <= lo and hi <= 0xDFFF)
+        if not (lo >= 0xD800 and hi <= 0xDFFF)
     ]
     parts = "".join(
         _escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges
