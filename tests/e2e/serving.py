@@ -18,6 +18,9 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = secrets.token_urlsafe(48)
+"""The servers' secret: random, and shared by the servers of one test run (two servers on one
+database must accept each other's tickets)."""
 
 
 def free_port() -> int:
@@ -76,7 +79,7 @@ def serving(
     given, receives its stdout and stderr.
     """
     port = free_port()
-    env = {**os.environ, "KIOSK_SERVER__SECRET_KEY": secrets.token_urlsafe(48), **(settings or {})}
+    env = {**os.environ, "KIOSK_SERVER__SECRET_KEY": SECRET_KEY, **(settings or {})}
     with log.open("ab") if log else open(os.devnull, "wb") as output:
         process = subprocess.Popen(
             kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
