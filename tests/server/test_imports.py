@@ -255,3 +255,13 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     archive = tmp_path / "photos.zip"
     archive.write_bytes(_zip({f"{record(2)['id_number']}.jpg": spec_jpeg()}))
     assert main([*base, "import-photos", str(archive)]) == 0
+
+
+async def test_imported_values_pass_the_text_rule(world: World) -> None:
+    await add_staff(world)
+    rows = [record(1, college=record(1)["college"] + "\u200b"), record(2, name="张\u202e三")]
+    report = await _import(world, csv_file(rows))
+    assert not report["applied"]
+    found = {(p["line"], p["column"], p["code"]) for p in report["problems"]}
+    assert {(2, "分院", "control_characters"), (3, "姓名", "control_characters")} <= found
+    assert await _students(world) == {}
