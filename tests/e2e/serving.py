@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import secrets
@@ -17,10 +18,25 @@ from typing import Any
 
 import httpx
 
+from server.security import TICKET_SALT, Signer
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = secrets.token_urlsafe(48)
 """The servers' secret: random, and shared by the servers of one test run (two servers on one
 database must accept each other's tickets)."""
+
+
+def another_ticket(ticket: str, secret_key: str) -> str:
+    """A new ticket for the student, record version and expiry of ``ticket``.
+
+    A ticket authorises exactly one result; load tests and fault tests send many results for
+    one student, so they sign tickets as the server does, with the secret they gave it.
+    """
+    payload = ticket.rsplit(".", 1)[0]
+    student_id, version, _nonce, expires = (int(part, 16) for part in payload.split("."))
+    return Signer(secret_key, TICKET_SALT).sign(
+        (student_id, version, secrets.randbits(48)), dt.datetime.fromtimestamp(expires, dt.UTC)
+    )
 
 
 def free_port() -> int:
