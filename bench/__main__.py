@@ -89,7 +89,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _student_ticket(server: RunningServer, accounts: dict[str, Any]) -> tuple[str, int]:
-    """Log one demo student in once; their ticket authorises every submission of the run."""
+    """Log one demo student in once; the run signs a ticket per submission like this one."""
     student = accounts["students"][0]
     headers = {"Terminal-Key": accounts["terminal_key"]}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
@@ -127,6 +127,7 @@ def _server_suite(server: RunningServer, *, quick: bool) -> dict[str, Any]:
     submit = _load(
         server, "submit", concurrency=64, count=int(4000 * scale), duration=20 * scale,
         terminal_key=key, ticket=ticket, record_version=version,
+        secret_key=server.env["KIOSK_SERVER__SECRET_KEY"],
     )  # fmt: skip
     logins = [[s["username"], s["password"]] for s in accounts["students"]]
     login = _load(
@@ -143,7 +144,10 @@ def _import_load(server: RunningServer) -> dict[str, Any]:
     _progress(f"server {server.url}: /health and submissions during a large import")
     accounts = server.demo_accounts()
     ticket, version = _student_ticket(server, accounts)
-    submit = {"terminal_key": accounts["terminal_key"], "ticket": ticket, "record_version": version}
+    submit = {
+        "terminal_key": accounts["terminal_key"], "ticket": ticket, "record_version": version,
+        "secret_key": server.env["KIOSK_SERVER__SECRET_KEY"],
+    }  # fmt: skip
     return import_load.measure(server, _load, accounts, submit)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import statistics
 import sys
 import time
@@ -32,6 +33,8 @@ from urllib.parse import urlsplit
 
 import h11
 import httpx
+
+from tests.e2e.serving import another_ticket
 
 FIELD_KEYS = (
     "name", "gender", "ethnicity", "birth_date", "id_number", "student_no", "institution",
@@ -185,16 +188,21 @@ class H11Connection:
             self._streams = None
 
 
-def submission_body(ticket: str, record_version: int) -> Callable[[], bytes]:
-    """A factory of all-correct results, each with a new ``result_id``.
+def submission_body(
+    ticket: str, record_version: int, secret_key: str | None = None
+) -> Callable[[], bytes]:
+    """A factory of all-correct results, each with a new ``result_id``. A ticket authorises
+    one result: given the server's ``secret_key``, each result gets a ticket of its own signed
+    from ``ticket``; without it, every result carries ``ticket`` (for one result, as the lab
+    day sends, with a ticket fresh from ``GET /me/record``).
 
-    The JSON around the id is serialised once; only the UUID changes per request, which
-    keeps the generator's CPU share small.
+    The JSON around the id and ticket is serialised once; only they change per request,
+    which keeps the generator's CPU share small.
     """
     template = json.dumps(
         {
             "result_id": "@@ID@@",
-            "ticket": ticket,
+            "ticket": "@@TICKET@@",
             "record_version": record_version,
             "fields": [{"key": key, "verdict": "correct"} for key in FIELD_KEYS],
             "photo": {"verdict": "correct"},
@@ -202,10 +210,11 @@ def submission_body(ticket: str, record_version: int) -> Callable[[], bytes]:
             "finished_at": "2026-06-01T08:04:00Z",
         }
     )
-    head, tail = template.split("@@ID@@")
+    head, middle, tail = re.split("@@ID@@|@@TICKET@@", template)
 
     def make() -> bytes:
-        return f"{head}{uuid.uuid4()}{tail}".encode()
+        signed = ticket if secret_key is None else another_ticket(ticket, secret_key)
+        return f"{head}{uuid.uuid4()}{middle}{signed}{tail}".encode()
 
     return make
 
@@ -215,7 +224,7 @@ def request_maker(args: argparse.Namespace) -> RequestMaker:
     if args.mode == "health":
         return lambda _n: Request("GET", "/health", {})
     if args.mode == "submit":
-        body = submission_body(args.ticket, args.record_version)
+        body = submission_body(args.ticket, args.record_version, args.secret_key)
 
         def submit(_n: int) -> Request:
             headers = {
@@ -330,6 +339,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--terminal-key", default="")
     parser.add_argument("--ticket", default="")
+    parser.add_argument("--secret-key", default="", help="the server's, to sign tickets")
     parser.add_argument("--record-version", type=int, default=1)
     parser.add_argument("--accounts", default="[]")
     parser.add_argument("--client", choices=["h11", "httpx"], default="h11")

@@ -26,6 +26,7 @@ from kiosk.fields import FIELD_KEYS
 from server.app import create_app
 from server.migrate import migrate
 from server.terminals import add_terminal
+from tests.e2e.serving import another_ticket
 from tests.server.conftest import Clock, World, test_settings
 
 EMAIL = "bench@example.edu.cn"
@@ -49,7 +50,7 @@ async def _submissions(database_url: str, count: int, html: Path | None) -> dict
             async def submit() -> None:
                 body = {
                     "result_id": str(uuid.uuid4()),
-                    "ticket": record["ticket"],
+                    "ticket": another_ticket(record["ticket"], app.state.ctx.settings.secret_key),
                     "record_version": record["record_version"],
                     "fields": [{"key": k, "verdict": "correct"} for k in FIELD_KEYS],
                     "photo": {"verdict": "correct"},

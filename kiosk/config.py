@@ -9,6 +9,7 @@ raises :class:`ConfigError`, whose message names the key and the problem.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -22,7 +23,25 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 ENV_FILE = "KIOSK_CONFIG"
 ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
 ENV_PREFIX = "KIOSK_"
-DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
+# Values that were once shipped as examples: anyone who read the repository knows them.
+EXAMPLE_SECRETS = frozenset({"demo-secret-change-me-in-production"})
+MIN_SECRET_BYTES = 32
+SECRET_HOWTO = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'  # noqa: S105
+
+
+def secret_problem(secret: str) -> str | None:
+    """Why ``secret`` cannot sign tickets and photo links, or None when it can.
+
+    Checked when the server starts, not when the file is read: the demo and the tests build
+    settings without a secret and give them one of their own.
+    """
+    if not secret:
+        return "is not set"
+    if secret in EXAMPLE_SECRETS:
+        return "is the published example value"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
 
 
 def _http_url(value: str) -> str:
@@ -130,11 +149,18 @@ class ServerSettings(Section):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     """uvicorn worker processes; more than one needs PostgreSQL."""
 
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=64)
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse proxies whose
+    ``X-Forwarded-For`` names the client. Empty: the header is ignored, the peer address is
+    the client. From the environment: comma-separated, ``KIOSK_SERVER__TRUSTED_PROXIES=…``."""
+
     public_base_url: UrlOrEmpty = ""
     """Base URL phones use to open photo links; empty means ``http://host:port``."""
 
-    secret_key: str = DEMO_SECRET
-    """Signs photo links and submission tickets. Set ``KIOSK_SERVER__SECRET_KEY`` in production."""
+    secret_key: str = ""
+    """Signs photo links and submission tickets: at least 32 random bytes, from
+    ``KIOSK_SERVER__SECRET_KEY``. ``kiosk serve`` refuses to start without one (the demo
+    makes a fresh one per run)."""
 
     photo_link_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 300
     """How long a photo preview link works."""
@@ -161,13 +187,21 @@ class ServerSettings(Section):
     """Terminal enrolments (``kiosk enrol``) one client address may attempt per minute."""
 
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
-    """Wrong passwords in a row before the account locks."""
+    """Wrong passwords in a row at one place (terminal, or staff client address) before the
+    account locks *there*; elsewhere it stays open."""
 
     lockout_base_s: Annotated[int, Field(ge=1, le=3600)] = 30
     """First lock's length; it doubles with every further wrong password."""
 
     lockout_max_s: Annotated[int, Field(ge=1, le=86400)] = 3600
     """Longest lock."""
+
+    account_failures_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 50
+    """Wrong passwords an account may take an hour from all places together; past that every
+    attempt waits ``account_slowdown_s``, and places that failed are refused 429."""
+
+    account_slowdown_s: Annotated[float, Field(ge=0, le=30)] = 3.0
+    """The wait of every login attempt at an account past its hourly ceiling."""
 
     argon2_time_cost: Annotated[int, Field(ge=1, le=10)] = 2
     """argon2id iterations (OWASP floor: 2 with 19 MiB)."""
@@ -298,6 +332,24 @@ class ServerSettings(Section):
     def public_url(self) -> str:
         """Where phones reach this server: ``public_base_url``, else the listening address."""
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        # A typo here would silently trust nobody, or, worse, a name: only addresses pass.
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
     @field_validator("sms_headers", "sms_body_template", mode="before")
     @classmethod

@@ -103,6 +103,11 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The submission ticket is not valid or has expired, so the result was not accepted. "
         "Please log in and check your record again.",
     ),
+    "ticket_used": Msg(
+        "这张提交凭证已用于另一份校对结果，本结果未被接收。请重新登录后再校对一次。",
+        "This submission ticket has already been used for another result, so this one was not "
+        "accepted. Please log in and check your record again.",
+    ),
     "not_found": Msg(
         "学校服务器上找不到所需的内容。请联系监考老师。",
         "The university server could not find what was asked for. Please ask the proctor.",
@@ -148,6 +153,12 @@ ERROR_MESSAGES: dict[str, Msg] = {
     "rate_limited": Msg(
         "本终端的请求过于频繁，请稍等片刻再试。",
         "This terminal has sent too many requests. Please wait a moment and try again.",
+    ),
+    "login_slowed": Msg(
+        "这个账户近一小时内密码输错过多，在此处暂时不能登录，请稍后再试；"
+        "在其他终端仍可登录。如非本人所为，请告知监考老师。",
+        "This account has had too many wrong passwords this hour, so it cannot log in from "
+        "here for a while; other terminals still work. If this was not you, tell the proctor.",
     ),
     # --- staff ---------------------------------------------------------------------------
     "session_state": Msg(

@@ -8,6 +8,7 @@ errors that reject it and the warnings that only inform. Validators never raise.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -106,7 +107,10 @@ class FieldSpec:
 
 M_REQUIRED = Msg("请填写正确的值。", "Please enter the correct value.")
 M_TOO_LONG = Msg("太长了：最多 {n} 个字符。", "Too long: at most {n} characters.")
-M_CONTROL = Msg("含有不可见的控制字符。", "Contains invisible control characters.")
+M_CONTROL = Msg(
+    "含有不可见或不允许的字符（如控制符、零宽字符、文字方向符）。",
+    "Contains invisible or disallowed characters (control, zero-width or text-direction marks).",
+)
 M_NAME_CHARS = Msg(
     "姓名只能包含汉字、字母、间隔号“·”和空格。",
     "A name may contain only Chinese characters, letters, the middle dot '·' and spaces.",
@@ -172,6 +176,73 @@ _STUDENT_NO_RE = re.compile(r"^[A-Za-z0-9]{4,20}$")
 _DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
 # ASCII only: str.isdigit() and int() also take Arabic-Indic and other digits, which NFKC keeps.
 _ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+
+
+# The text rule (issue 12). Cc: control characters. Cf: format characters, invisible on every
+# screen: U+200B beside 信息工程学院 made another college that looked the same, and bidi
+# overrides reorder what staff read. Cs: lone surrogates, not text at all. Co: private use,
+# which shows as whatever a font puts there. ZWJ (U+200D, Cf) is refused too: it joins emoji
+# and Indic or Arabic letter forms, while a name on a Chinese student record is written in
+# Han characters, Latin letters, '·' and spaces (see _NAME_RE), none of which needs it.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co"})
+TEXT_RULE_CODE = "control_characters"
+
+
+def is_noncharacter(ch: str) -> bool:
+    """True for Unicode's 66 non-characters: U+FDD0..U+FDEF and the last two of each plane."""
+    point = ord(ch)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
+
+
+def _refused_ranges() -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for point in range(0x110000):
+        ch = chr(point)
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES or is_noncharacter(ch):
+            if ranges and ranges[-1][1] == point - 1:
+                ranges[-1] = (ranges[-1][0], point)
+            else:
+                ranges.append((point, point))
+    return ranges
+
+
+def _escape(point: int) -> str:
+    # Beyond the BMP the character itself: Python reads ``\U0001xxxx`` and ECMA-262 (the
+    # schema's dialect) ``\u{1xxxx}``, and neither reads the other's; both read the literal.
+    return f"\\u{point:04x}" if point <= 0xFFFF else chr(point)
+
+
+@functools.cache
+def text_rule_pattern() -> str:
+    """The text rule's refusals as a regular expression (Python syntax), for API schemas.
+
+    Built from this interpreter's Unicode tables, so it agrees with :func:`text_rule`; only
+    the schema uses it (NFC and the refusal itself are :func:`text_rule`'s). Built on first
+    use: scanning all of Unicode takes half a second, which the kiosk's start must not pay.
+    """
+    # Lone surrogates (Cs) are left out: schema tools built on Rust or UTF-8 cannot even hold
+    # them in a pattern, and would drop the whole pattern; the server still refuses them.
+    ranges = [
+        (max(lo, 0xE000), hi) if lo <= 0xDFFF <= hi else (lo, hi)
+        for lo, hi in _refused_ranges()
+        if not (lo >= 0xD800 and hi <= 0xDFFF)
+    ]
+    parts = "".join(
+        _escape(lo) if lo == hi else f"{_escape(lo)}-{_escape(hi)}" for lo, hi in ranges
+    )
+    return f"^[^{parts}]*$"
+
+
+def text_rule(value: str) -> Check:
+    """The one rule for free text, names and notes: NFC, and no invisible or unassigned use.
+
+    The value comes back NFC-normalised (what is compared and stored); it is refused with
+    ``control_characters`` if it holds a character of category Cc, Cf, Cs or Co or a
+    non-character. The kiosk, the server's request models and the imports all call this.
+    """
+    if any(unicodedata.category(ch) in _REFUSED_CATEGORIES or is_noncharacter(ch) for ch in value):
+        return Check(value, (Problem(TEXT_RULE_CODE, M_CONTROL),))
+    return Check(unicodedata.normalize("NFC", value))
 
 
 def normalise_text(value: str) -> str:
@@ -258,8 +329,10 @@ def parse_date(value: str) -> dt.date | None:
 
 
 def _validate(spec: FieldSpec, raw: str, context: Mapping[str, str], today: dt.date) -> Check:
-    if any(unicodedata.category(ch) == "Cc" for ch in raw):
-        return Check(raw, (Problem("control_characters", M_CONTROL),))
+    checked = text_rule(raw)
+    if not checked.ok:
+        return checked
+    raw = checked.value
     code_like = spec.kind in (Kind.DATE, Kind.ID_NUMBER, Kind.STUDENT_NO)
     value = normalise_code(raw) if code_like else normalise_text(raw)
     if spec.kind is Kind.CHOICE:

@@ -19,12 +19,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
-from kiosk.fields import BY_KEY, FIELD_KEYS
+from kiosk.fields import BY_KEY, FIELD_KEYS, text_rule, text_rule_pattern
 from kiosk.i18n import Lang, Msg
 
 API_PREFIX = "/api/v1"
@@ -60,8 +63,32 @@ FieldKey = Literal[
 RecordState = Literal["not_checked", "submitted", "corrections_pending", "check_again"]
 TerminalState = Literal["idle", "in_use", "offline"]
 Step = Literal["welcome", "login", "record", "fields", "photo", "review", "receipt", "register"]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
-Note = Annotated[str, StringConstraints(max_length=500)]
+
+
+def _text_rule(value: str) -> str:
+    # The error's type is the problem's per-field code, so a refusal reads like the kiosk's.
+    checked = text_rule(value)
+    if not checked.ok:
+        problem = checked.errors[0]
+        raise PydanticCustomError(problem.code, problem.msg.both())
+    return checked.value
+
+
+class _TextRule(AfterValidator):
+    """kiosk.fields.text_rule on a request's free text, and its pattern in the JSON schema."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = text_rule_pattern()
+        return schema
+
+
+TextRule = _TextRule(_text_rule)
+"""kiosk.fields.text_rule on a request's free text: NFC, no invisible characters (issue 12)."""
+ShortText = Annotated[str, StringConstraints(max_length=200), TextRule]
+Note = Annotated[str, StringConstraints(max_length=500), TextRule]
 
 
 class Model(BaseModel):
@@ -195,8 +222,12 @@ class RecordResponse(Reply):
         description="With state `check_again`: the field keys (and `photo`) changed since the "
         "last submission, which the student checks again.",
     )
-    ticket: str = Field(description="Signed; authorises one submission for this record version.")
-    ticket_expires_at: dt.datetime
+    ticket: str | None = Field(
+        default=None,
+        description="Signed; authorises exactly one result for this record version. Only while "
+        "the window is open; a new one comes with every `GET /me/record`.",
+    )
+    ticket_expires_at: dt.datetime | None = None
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""
@@ -218,7 +249,7 @@ class FieldDecision(Model):
 
     key: FieldKey
     verdict: Verdict
-    proposed: Annotated[str, StringConstraints(max_length=200)] | None = None
+    proposed: Annotated[str, StringConstraints(max_length=200), TextRule] | None = None
     note: Note | None = None
 
     @model_validator(mode="after")
@@ -365,7 +396,9 @@ StaffRole = Literal["proctor", "college_office", "registrar"]
 STAFF_ROLES: tuple[StaffRole, ...] = ("proctor", "college_office", "registrar")
 SupervisedState = Literal["planned", "running", "ended"]
 RosterStatus = Literal["not_started", "in_progress", "all_correct", "corrections_reported"]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), TextRule
+]
 StudentNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
 
 
@@ -477,6 +510,20 @@ class BoardResponse(Reply):
     session: SupervisedSessionInfo | None = None
     terminals: list[BoardTerminal]
     progress: RosterProgress | None = None
+    accounts_under_attack: int = Field(
+        default=0,
+        description="Accounts with `lockout_threshold` or more wrong passwords this hour, "
+        "all places together (`GET /staff/accounts-under-attack` lists them).",
+    )
+
+
+class AccountUnderAttack(Reply):
+    """An account with many wrong passwords this hour: who, how many, until when counted."""
+
+    username: str
+    role: str
+    failures: int
+    window_ends_at: dt.datetime
 
 
 class ReportRow(Reply):
@@ -557,13 +604,13 @@ class RegistrationRequest(Model):
     id_type: Literal["身份证"] = Field(
         default="身份证", description="证件类型: only the resident ID card (身份证) is accepted."
     )
-    name: Annotated[str, StringConstraints(max_length=60)]
+    name: Annotated[str, StringConstraints(max_length=60), TextRule]
     gender: Annotated[str, StringConstraints(max_length=8)] = Field(description="男 or 女.")
     id_number: Annotated[str, StringConstraints(max_length=40)]
     birth_date: Annotated[str, StringConstraints(max_length=20)] = Field(
         description="YYYY-MM-DD; must agree with the ID number."
     )
-    region: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+    region: Annotated[str, StringConstraints(max_length=100), TextRule] | None = Field(
         default=None, description="Free text, optional."
     )
     mobile: Annotated[str, StringConstraints(max_length=30)] = Field(
@@ -654,7 +701,9 @@ CORRECTION_STATES: tuple[CorrectionState, ...] = (
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
     "registrar_rejected", "sent_to_vendor", "applied",
 )  # fmt: skip
-Comment = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Comment = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TextRule
+]
 
 
 class CorrectionRow(Reply):
@@ -715,7 +764,9 @@ class CollegeDecision(Model):
 
     decision: Literal["accept", "reject"]
     comment: Comment
-    proof: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    proof: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TextRule] | None
+    ) = None
 
 
 class RegistrarDecision(Model):
@@ -728,7 +779,9 @@ class RegistrarDecision(Model):
 class CorrectionStep(Model):
     """Apply a confirmed correction, or send a photo to the vendor; the comment is optional."""
 
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    comment: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TextRule] | None
+    ) = None
 
 
 BulkAction = Literal["confirm", "apply"]

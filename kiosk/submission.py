@@ -56,6 +56,8 @@ def prepare_result(
     """
     if started_at.tzinfo is None or finished_at.tzinfo is None:
         raise ValueError("started_at and finished_at must be timezone-aware")
+    if record.ticket is None:
+        raise ValueError("the window is closed: the record came without a ticket")
     request = VerificationRequest(
         result_id=new_result_id(),
         ticket=record.ticket,

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, ProgressBar, Select, Static
 
-from kiosk.fields import BY_KEY, FIELDS, HINT_IDENTITY, Check, FieldSpec, Kind
+from kiosk.fields import BY_KEY, FIELDS, HINT_IDENTITY, Check, FieldSpec, Kind, text_rule
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import FieldDecision, FieldKey
 from screens import text as T
@@ -220,6 +220,16 @@ class FieldCheckScreen(KioskScreen[None]):
             self._proposal_widget().focus()
             return
         note = self.query_one("#note", Input).value.strip() or None
+        if note is not None:
+            # The note goes to staff screens too: the same text rule as the correction.
+            checked = text_rule(note)
+            if not checked.ok:
+                shown = self.query_one("#field-check", Tr)
+                shown.show([problem.msg for problem in checked.errors])
+                shown.set_class(True, "-error")
+                self.query_one("#note", Input).focus()
+                return
+            note = checked.value
         key = cast(FieldKey, self.spec.key)
         self._stop_editing()
         self._decide(FieldDecision(key=key, verdict="incorrect", proposed=check.value, note=note))

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -147,7 +148,8 @@ def run_demo(settings: Settings, public_host: str | None = None) -> int:
         database_url = f"sqlite+aiosqlite:///{Path(workdir) / 'demo.db'}"
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, KIOSK_SERVER__SECRET_KEY=settings.server.secret_key)
+        # A fresh secret per run: tickets and links of one demo never work against another.
+        env = dict(os.environ, KIOSK_SERVER__SECRET_KEY=secrets.token_urlsafe(48))
         if public_host is not None:
             env["KIOSK_SERVER__PUBLIC_BASE_URL"] = f"http://{public_host}:{port}"
             print(f"Photo links: http://{public_host}:{port} / 照片链接地址", flush=True)

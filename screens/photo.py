@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from kiosk.client import ApiError
+from kiosk.fields import text_rule
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import PhotoDecision, PhotoLinkResponse, PhotoReason
 from screens import text as T
@@ -275,6 +276,13 @@ class PhotoScreen(KioskScreen[None]):
             return
         reason = cast(PhotoReason, pressed.id.removeprefix("reason-"))
         note = self.query_one("#photo-note", Input).value.strip() or None
+        if note is not None:
+            checked = text_rule(note)
+            if not checked.ok:
+                error.show([problem.msg for problem in checked.errors])
+                self.query_one("#photo-note", Input).focus()
+                return
+            note = checked.value
         if reason == "other" and note is None:
             error.show(T.NOTE_NEEDED)
             return

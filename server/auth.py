@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
+import anyio
 from fastapi import APIRouter, Header, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import or_, select, update
@@ -24,8 +25,8 @@ from server.audit import audit
 from server.context import Ctx, ServerContext
 from server.db import insert_ignoring_conflict, locked_row
 from server.models import Account, LoginThrottle, SessionToken, Student, Terminal
-from server.problems import ApiProblem
-from server.rate_limit import spend_terminal_attempt
+from server.problems import ApiProblem, retry_problem
+from server.rate_limit import account_failures, count_account_failure, spend_terminal_attempt
 from server.security import digest, new_token, same_digest
 
 TerminalKey = Annotated[
@@ -142,10 +143,24 @@ async def authenticate_student(
     return StudentContext(token, account, student)
 
 
-def _throttle_key(account: Account | None, username: str) -> str:
+def _account_key(account: Account | None, username: str) -> str:
     if account is not None:
         return f"account:{account.id}"
-    return "name:" + hashlib.sha256(username.casefold().encode()).hexdigest()
+    return "name:" + hashlib.sha256(username.casefold().encode()).hexdigest()[:32]
+
+
+def _place_key(account_key: str, place: str) -> str:
+    """Failures of one account at one place: a terminal, or a staff client's address.
+
+    Wrong passwords typed at one place lock only that place out; the owner elsewhere is
+    not (issue 12). The address is hashed to fit the column, whatever its length.
+    """
+    return f"{account_key}@{place}"
+
+
+def place_of_address(address: str) -> str:
+    """The place of a staff login: its client address, hashed to a fixed width."""
+    return "address:" + hashlib.sha256(address.encode()).hexdigest()[:16]
 
 
 def _lock_length(ctx: ServerContext, failures: int) -> dt.timedelta:
@@ -219,34 +234,65 @@ async def password_login(
     finish: LoginOutcome[ResultT],
     *,
     terminal_id: int | None,
+    place: str,
 ) -> ResultT:
     """Check a password with lockout; the one login path of students and staff alike.
 
+    Failures count per account *and* place (``terminal:<id>`` for students, the client
+    address for staff): that place locks for a doubling time, the account's owner at
+    another place does not. Across all places an account may fail
+    ``account_failures_per_hour`` times an hour; past that every attempt waits
+    ``account_slowdown_s`` first, and a place that has already failed is refused 429
+    ``login_slowed`` until the hour is over: guessing slows to a crawl, the owner at a
+    clean place still logs in.
+
     The answer never tells whether the user name exists: unknown names are throttled and
     answered exactly like wrong passwords. argon2id runs in a thread, outside any
-    transaction, so a slow hash holds no database lock.
+    transaction, so a slow hash holds no database lock. Refusals are audited by the
+    problem handler, at most one row per account, code and minute (``server/audit.py``).
     """
     async with ctx.db.sessions.begin() as session:
         account = await find(session, body.username)
-        key = _throttle_key(account, body.username)
+        account_key = _account_key(account, body.username)
+        key = _place_key(account_key, place)
+        actor = f"account:{account.id}" if account is not None else "unknown"
         throttle = await locked_row(session, LoginThrottle, _new_throttle(key, ctx.now()))
         if throttle.locked_until is not None and throttle.locked_until > ctx.now():
-            raise _locked_problem(throttle.locked_until)
+            raise _audited(_locked_problem(throttle.locked_until), actor)
+        failures, window_ends = await account_failures(session, ctx, account_key)
+    over_ceiling = failures >= ctx.settings.account_failures_per_hour
+    if over_ceiling:
+        if throttle.failures > 0:
+            raise _audited(
+                retry_problem(
+                    "login_slowed",
+                    "This account is under attack; from here, try again later.",
+                    window_ends - ctx.now(),
+                ),
+                actor,
+            )
+        await anyio.sleep(ctx.settings.account_slowdown_s)
     stored_hash = account.password_hash if account is not None else None
     matched = await ctx.passwords.verify(stored_hash, body.password)
-    actor = f"account:{account.id}" if account is not None else "unknown"
     async with ctx.db.sessions.begin() as session:
         now = ctx.now()
         if not matched or account is None:
-            outcome: ResultT | ApiProblem = await _record_failure(session, ctx, key)
-            audit(session, "login", actor=actor, at=now, terminal_id=terminal_id, outcome="denied")
+            await count_account_failure(session, ctx, account_key)
+            outcome: ResultT | ApiProblem = _audited(
+                await _record_failure(session, ctx, key), actor
+            )
         else:
             await _clear_failures(session, key, now)
             outcome = await finish(session, account, now)
-    # Raised only now, so that the failure count and the audit row are committed.
+    # Raised only now, so that the failure counts are committed.
     if isinstance(outcome, ApiProblem):
         raise outcome
     return outcome
+
+
+def _audited(problem: ApiProblem, actor: str) -> ApiProblem:
+    problem.audit_actor = actor
+    return problem
 
 
 def open_session(
@@ -323,7 +369,10 @@ async def login(body: LoginRequest, ctx: Ctx, terminal_key: TerminalKey = None) 
         )
         return LoginResponse(token=token, expires_at=expires, student=summary)
 
-    return await password_login(ctx, body, _find_student_account, finish, terminal_id=terminal.id)
+    return await password_login(
+        ctx, body, _find_student_account, finish,
+        terminal_id=terminal.id, place=f"terminal:{terminal.id}",
+    )  # fmt: skip
 
 
 async def _clear_failures(session: AsyncSession, key: str, now: dt.datetime) -> None:

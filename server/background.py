@@ -12,6 +12,8 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 
+from server.logs import exception_summary
+
 log = logging.getLogger(__name__)
 
 _LONG_NUMBER = re.compile(r"\d{6,}")
@@ -19,7 +21,10 @@ _ADDRESS = re.compile(r"\S+@\S+")
 
 
 def safe_error(exc: BaseException) -> str:
-    """An error for a table or the log: no codes, numbers or addresses, at most 300 chars."""
+    """An error for a table staff read: no codes, numbers or addresses, at most 300 chars.
+
+    Logs get :func:`server.logs.exception_summary` instead: no message at all.
+    """
     text = f"{type(exc).__name__}: {exc}"
     text = _ADDRESS.sub("<address>", _LONG_NUMBER.sub("<number>", text))
     return text[:300]
@@ -66,6 +71,6 @@ class Periodic:
                 while await self._round():
                     pass
             except Exception as exc:
-                log.error("%s round failed: %s", self.name, safe_error(exc))
+                log.error("%s round failed: %s", self.name, exception_summary(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval_s())

@@ -11,8 +11,12 @@ A round of :func:`prune` deletes:
 - login throttle rows that no wrong password or login changed for a day and that were not
   locked in that day, so failures are forgotten after a quiet day (a lock lasts at most
   ``lockout_max_s``, an hour or less);
-- send-throttle rows whose 24-hour window ended a day ago, and rate-limit rows whose minute
-  did (such rows limit nothing).
+- send-throttle rows whose 24-hour window ended a day ago, and rate-limit rows a day after
+  their minute (or an account's hour of failures) began (such rows limit nothing);
+- local-mailbox messages once their code has expired (``code_ttl_minutes`` after they were
+  delivered to the mailbox): no grace here, a code is the one thing that must not linger;
+- outgoing mail and SMS a day after they were sent or failed for good (their bodies, with
+  the codes, were already cleared then; the day keeps the address for `kiosk admin mailbox`).
 
 The day of grace keeps the answers that depend on a dead row, such as 410
 ``registration_expired`` for a kiosk that comes back late. Every worker runs the round;
@@ -30,7 +34,15 @@ from sqlalchemy import CursorResult, delete, or_
 
 from server.background import Periodic
 from server.context import ServerContext
-from server.models import LoginThrottle, RateLimit, Registration, SendThrottle, SessionToken
+from server.models import (
+    LoginThrottle,
+    MailboxEntry,
+    OutgoingMessage,
+    RateLimit,
+    Registration,
+    SendThrottle,
+    SessionToken,
+)
 from server.rate_limit import WINDOW as RATE_WINDOW
 from server.registration import SEND_WINDOW
 
@@ -48,6 +60,8 @@ class Pruned:
     login_throttle: int = 0
     send_throttle: int = 0
     rate_limits: int = 0
+    mailbox: int = 0
+    outgoing_messages: int = 0
 
 
 async def prune(ctx: ServerContext) -> Pruned:
@@ -73,6 +87,13 @@ async def prune(ctx: ServerContext) -> Pruned:
             SendThrottle.window_started_at < before - SEND_WINDOW
         ),
         "rate_limits": delete(RateLimit).where(RateLimit.window_started_at < before - RATE_WINDOW),
+        "mailbox": delete(MailboxEntry).where(
+            MailboxEntry.created_at
+            < ctx.now() - dt.timedelta(minutes=ctx.settings.code_ttl_minutes)
+        ),
+        "outgoing_messages": delete(OutgoingMessage).where(
+            OutgoingMessage.status.in_(("sent", "failed")), OutgoingMessage.created_at < before
+        ),
     }
     counts: dict[str, int] = {}
     async with ctx.db.sessions.begin() as session:

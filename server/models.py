@@ -226,6 +226,8 @@ class Verification(Base):
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # SHA-256 of the ticket that authorised this result: a ticket authorises one result.
+    ticket_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class VerificationField(Base):

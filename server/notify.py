@@ -34,6 +34,7 @@ from kiosk.protocol import API_PREFIX, Channel, MailboxMessage, MailboxResponse
 from server.background import Periodic, safe_error
 from server.context import Ctx, ServerContext
 from server.db import Database
+from server.logs import exception_summary
 from server.models import MailboxEntry
 from server.models import OutgoingMessage as OutgoingRow
 
@@ -285,19 +286,21 @@ class Delivery:
         settings = self.ctx.settings
         notifier = self.notifiers.get(item.message.channel)
         error: str | None = None
+        logged = ""
         try:
             if notifier is None:
                 raise DeliveryError(f"no notifier for channel {item.message.channel!r}")
             await notifier.send(item.message)
         except Exception as exc:
             error = safe_error(exc)
+            logged = exception_summary(exc)
         now = self.ctx.now()
         values: dict[str, Any]
         if error is None:
             values = {"status": "sent", "body": None, "sent_at": now, "last_error": None}
         elif item.attempts >= settings.delivery_max_attempts:
             values = {"status": "failed", "body": None, "last_error": error}
-            log.error("message %d (%s) failed for good: %s", item.id, item.message.channel, error)
+            log.error("message %d (%s) failed for good: %s", item.id, item.message.channel, logged)
         else:
             wait = settings.delivery_retry_base_s * 2 ** (item.attempts - 1)
             values = {
@@ -307,7 +310,7 @@ class Delivery:
             }
             log.warning(
                 "message %d (%s) not delivered, try %d: %s",
-                item.id, item.message.channel, item.attempts, error,
+                item.id, item.message.channel, item.attempts, logged,
             )  # fmt: skip
         async with self.ctx.db.sessions.begin() as session:
             await session.execute(

@@ -13,6 +13,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.protocol import PROBLEM_MEDIA_TYPE, FieldError, ProblemDetails
+from server.audit import AUDITED_REFUSALS, audit_refusal
+from server.logs import exception_summary
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ class ApiProblem(Exception):
         self.errors = errors or []
         self.headers = headers
         self.extensions = extensions
+        # Who a 401, 423 or 429 is audited against (``account:<id>``); None: the client address.
+        self.audit_actor: str | None = None
 
     def document(self) -> ProblemDetails:
         """The problem as the contract model."""
@@ -96,11 +100,25 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+async def _audit(request: Request, problem: ApiProblem) -> None:
+    address = request.client.host if request.client is not None else "unknown"
+    actor = problem.audit_actor or f"address:{address[:50]}"
+    ctx = request.app.state.ctx
+    try:
+        await audit_refusal(
+            ctx.db, ctx.now(), actor=actor, status=problem.status, code=problem.code
+        )
+    except Exception as exc:  # the refusal stands even if its audit row cannot be written
+        log.error("refusal not audited: %s", exception_summary(exc))
+
+
 def install_handlers(app: FastAPI) -> None:
     """Make every error the app can raise a problem document."""
 
-    async def on_problem(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
+        if exc.status in AUDITED_REFUSALS:
+            await _audit(request, exc)
         return exc.response()
 
     async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
@@ -117,8 +135,8 @@ def install_handlers(app: FastAPI) -> None:
         return ApiProblem(exc.status_code, code, headers=exc.headers).response()
 
     async def on_crash(_request: Request, exc: Exception) -> JSONResponse:
-        # The exception type only: messages can carry request data, which may be personal.
-        log.error("unhandled %s", type(exc).__name__)
+        # Type and location only: messages can carry request data, which may be personal.
+        log.error("unhandled %s", exception_summary(exc))
         return ApiProblem(500, "internal_error").response()
 
     app.add_exception_handler(ApiProblem, on_problem)

@@ -8,8 +8,8 @@ and registrations per one-minute window, and each client address
 answered 429 ``rate_limited`` with ``Retry-After``, before any hashing. The per-account
 lockout still applies on top. The counts live in the database, so all workers share them.
 
-Behind a reverse proxy on the same machine, uvicorn takes the client address from
-``X-Forwarded-For`` (it trusts 127.0.0.1 by default).
+The client address is the peer's, unless the peer is listed in ``server.trusted_proxies``:
+only then does uvicorn take it from ``X-Forwarded-For`` (``server/runner.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.context import ServerContext
@@ -78,3 +79,53 @@ async def spend_enrolment_attempt(
     """
     limit = ctx.settings.enrolment_attempts_per_minute
     await _spend(session, ctx, f"enrol:{_address(request)}", limit)
+
+
+ACCOUNT_WINDOW = dt.timedelta(hours=1)
+
+
+async def account_failures(
+    session: AsyncSession, ctx: ServerContext, account_key: str
+) -> tuple[int, dt.datetime]:
+    """Wrong passwords for an account from every place in its current hour, and its end."""
+    row = await session.get(RateLimit, f"failures:{account_key}")
+    now = ctx.now()
+    if row is None or now - row.window_started_at >= ACCOUNT_WINDOW:
+        return 0, now + ACCOUNT_WINDOW
+    return row.attempts, row.window_started_at + ACCOUNT_WINDOW
+
+
+async def count_account_failure(session: AsyncSession, ctx: ServerContext, account_key: str) -> int:
+    """Count one more wrong password for the account (every place together); the new count."""
+    now = ctx.now()
+    row = await locked_row(
+        session, RateLimit,
+        {"key": f"failures:{account_key}", "window_started_at": now, "attempts": 0},
+    )  # fmt: skip
+    if now - row.window_started_at >= ACCOUNT_WINDOW:
+        row.window_started_at = now
+        row.attempts = 0
+    row.attempts += 1
+    return row.attempts
+
+
+async def accounts_under_attack(
+    session: AsyncSession, ctx: ServerContext
+) -> list[tuple[int, int, dt.datetime]]:
+    """(account id, wrong passwords, hour ends) of accounts at or past the lockout threshold
+    this hour, from all places together; most failures first. Unknown names are left out."""
+    now = ctx.now()
+    rows = (
+        await session.execute(
+            select(RateLimit).where(
+                RateLimit.key.startswith("failures:account:"),
+                RateLimit.window_started_at > now - ACCOUNT_WINDOW,
+                RateLimit.attempts >= ctx.settings.lockout_threshold,
+            )
+        )
+    ).scalars()
+    found = [
+        (int(row.key.rsplit(":", 1)[1]), row.attempts, row.window_started_at + ACCOUNT_WINDOW)
+        for row in rows
+    ]
+    return sorted(found, key=lambda item: -item[1])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -33,7 +35,7 @@ from server.auth import (
 from server.context import Ctx, ServerContext
 from server.models import Account, Correction, Photo, SessionToken, Student, Verification
 from server.problems import ApiProblem
-from server.security import LinkExpired, LinkInvalid
+from server.security import LinkExpired, LinkInvalid, digest
 
 router = APIRouter(tags=["record"])
 LinkToken = Annotated[str, Path(max_length=1000)]
@@ -45,6 +47,15 @@ PRIVATE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+# The page itself: nothing but its own photo and inline style, and never inside a frame
+# (another site could frame it to make a student's photo look like its own content).
+PAGE_HEADERS = PRIVATE_HEADERS | {
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; "
+    "style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+}
+# The students and the staff are in China; a phone may be set to any zone, the page is not.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
 OPEN_CORRECTION_STATES = ("reported", "college_accepted", "registrar_confirmed", "sent_to_vendor")
 
 
@@ -64,18 +75,32 @@ async def current_photo(session: AsyncSession, student: Student) -> Photo | None
 
 
 def issue_ticket(ctx: ServerContext, student: Student) -> tuple[str, dt.datetime]:
-    """A signed ticket for one submission of this record version, and when it expires."""
+    """A signed ticket for one submission of this record version, and when it expires.
+
+    The random part makes every ticket distinct, so that spending one (a ticket authorises
+    exactly one result) leaves the next ``GET /me/record``'s ticket good.
+    """
     expires = ctx.now() + dt.timedelta(days=ctx.settings.ticket_days)
-    return ctx.tickets.sign((student.id, student.record_version), expires), expires
+    nonce = secrets.randbits(48)
+    return ctx.tickets.sign((student.id, student.record_version, nonce), expires), expires
 
 
-def read_ticket(ctx: ServerContext, ticket: str) -> tuple[int, int]:
-    """The (student id, record version) a ticket was issued for, or 403 ``ticket_invalid``."""
+@dataclass(frozen=True)
+class Ticket:
+    """What a valid ticket says: whose record, which version, and its digest (to spend it)."""
+
+    student_id: int
+    record_version: int
+    digest: str
+
+
+def read_ticket(ctx: ServerContext, ticket: str) -> Ticket:
+    """The ticket's content, or 403 ``ticket_invalid``."""
     try:
-        student_id, version = ctx.tickets.load(ticket, ctx.now(), size=2)
+        student_id, version, _nonce = ctx.tickets.load(ticket, ctx.now(), size=3)
     except (LinkExpired, LinkInvalid):
         raise ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.") from None
-    return student_id, version
+    return Ticket(student_id, version, digest(ticket))
 
 
 async def _state(
@@ -130,8 +155,11 @@ async def my_record(
         student = current.student
         photo = await current_photo(session, student)
         state, receipt_no, corrections = await _state(session, student)
-        ticket, ticket_expires = issue_ticket(ctx, student)
         closes = student.window_closes_at
+        is_open = closes is not None and closes > ctx.now()
+        # Only while the window is open: a closed window authorises no new result (one
+        # saved before it closed is delivered on the ticket it was saved with).
+        ticket, ticket_expires = issue_ticket(ctx, student) if is_open else (None, None)
         return RecordResponse(
             student_no=student.student_no,
             fields=[FieldValue(key=k, value=v) for k, v in record_values(student).items()],
@@ -144,9 +172,7 @@ async def my_record(
             )
             if photo
             else None,
-            window=VerificationWindow(
-                closes_at=closes, is_open=closes is not None and closes > ctx.now()
-            ),
+            window=VerificationWindow(closes_at=closes, is_open=is_open),
             state=state,
             last_receipt_no=receipt_no,
             corrections=corrections,
@@ -224,9 +250,9 @@ _INVALID = _PageProblem(
 )
 
 
-async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
+async def _photo_for_link(ctx: ServerContext, token: str) -> tuple[Photo, dt.datetime]:
     try:
-        session_id, version = ctx.photo_links.load(token, ctx.now(), size=2)
+        (session_id, version), expires = ctx.photo_links.load_with_expiry(token, ctx.now(), size=2)
     except LinkExpired:
         raise _EXPIRED from None
     except LinkInvalid:
@@ -250,7 +276,7 @@ async def _photo_for_link(ctx: ServerContext, token: str) -> Photo:
     login, photo = found
     if not session_is_live(ctx, login) or photo.version != version:
         raise _EXPIRED
-    return photo
+    return photo, expires
 
 
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -267,7 +293,7 @@ img {{ max-width: 100%; height: auto; border: 1px solid #999; background: #fff; 
 p {{ line-height: 1.5; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>{body}</body></html>"""
-    return HTMLResponse(document, status_code=status, headers=PRIVATE_HEADERS)
+    return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)
 
 
 @router.get(
@@ -279,13 +305,16 @@ p {{ line-height: 1.5; }}
 async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
     """A small mobile-friendly page with the photo at full size."""
     try:
-        photo = await _photo_for_link(ctx, token)
+        photo, expires = await _photo_for_link(ctx, token)
     except _PageProblem as problem:
         return _page(problem.title, f"<p>{problem.text}</p>", problem.status)
+    until = expires.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="照片 / photo">'
     note = (
         "<p>请核对：是否本人、是否清晰、背景是否符合要求。然后回到终端作答。<br>"
         "Check: is it you, is it sharp, is the background right? Then answer at the terminal.</p>"
+        f'<p id="expires">此链接有效至北京时间 {until}<br>This link works until {until} '
+        "Beijing time (UTC+8).</p>"
     )
     return _page("学历照片 / Graduation photo", image + note)
 
@@ -299,7 +328,7 @@ async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
 async def photo_image(token: LinkToken, ctx: Ctx) -> Response:
     """The JPEG, with the same checks and headers as the page."""
     try:
-        photo = await _photo_for_link(ctx, token)
+        photo, _expires = await _photo_for_link(ctx, token)
     except _PageProblem as problem:
         return Response(status_code=problem.status, headers=PRIVATE_HEADERS)
     return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)

@@ -104,6 +104,12 @@ class Signer:
 
     def load(self, token: str, now: dt.datetime, size: int) -> tuple[int, ...]:
         """The ``size`` values, or :class:`LinkExpired` / :class:`LinkInvalid`."""
+        return self.load_with_expiry(token, now, size)[0]
+
+    def load_with_expiry(
+        self, token: str, now: dt.datetime, size: int
+    ) -> tuple[tuple[int, ...], dt.datetime]:
+        """The ``size`` values and when the token stops working (errors as :meth:`load`)."""
         try:
             payload = self._signer.unsign(token)
             parts = [int(part, 16) for part in payload.decode().split(".")]
@@ -117,7 +123,7 @@ class Signer:
             raise LinkInvalid
         if now.timestamp() >= parts[-1]:
             raise LinkExpired
-        return tuple(parts[:-1])
+        return tuple(parts[:-1]), dt.datetime.fromtimestamp(parts[-1], dt.UTC)
 
 
 def demo_terminal_secret(secret_key: str) -> str:

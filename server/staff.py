@@ -22,6 +22,7 @@ from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     STAFF_ROLES,
+    AccountUnderAttack,
     HistoryEvent,
     LoginRequest,
     RecordState,
@@ -41,11 +42,12 @@ from server.auth import (
     end_session,
     open_session,
     password_login,
+    place_of_address,
 )
 from server.context import Ctx, RowId, ServerContext, get_context
 from server.models import Account, AuditEvent, Correction, SessionToken, Student, Verification
 from server.problems import ApiProblem
-from server.rate_limit import spend_address_attempt
+from server.rate_limit import accounts_under_attack, spend_address_attempt
 from server.records import OPEN_CORRECTION_STATES
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff", tags=["staff"])
@@ -191,7 +193,11 @@ async def staff_login(body: LoginRequest, ctx: Ctx, request: Request) -> StaffLo
         token, expires = open_session(session, ctx, account, now, terminal_id=None)
         return StaffLoginResponse(token=token, expires_at=expires, staff=_summary(account))
 
-    return await password_login(ctx, body, _find_staff_account, finish, terminal_id=None)
+    address = request.client.host if request.client is not None else "unknown"
+    return await password_login(
+        ctx, body, _find_staff_account, finish,
+        terminal_id=None, place=place_of_address(address),
+    )  # fmt: skip
 
 
 @router.delete(
@@ -210,6 +216,37 @@ async def staff_logout(ctx: Ctx, staff: AnyStaff) -> Response:
 async def whoami(staff: AnyStaff) -> StaffSummary:
     """The staff member's user name, role and college."""
     return staff.summary()
+
+
+@router.get(
+    "/accounts-under-attack",
+    response_model=list[AccountUnderAttack],
+    summary="Accounts with many wrong passwords this hour",
+)
+async def under_attack(ctx: Ctx, _staff: Supervisor) -> list[AccountUnderAttack]:
+    """Accounts past ``lockout_threshold`` wrong passwords this hour from all places together.
+
+    Each place is locked on its own, so these owners can still log in elsewhere; the list
+    tells proctors and the registrar whom to warn, and the board shows how many there are.
+    """
+    async with ctx.db.sessions() as session:
+        found = await accounts_under_attack(session, ctx)
+        accounts = {
+            account.id: account
+            for account in (
+                await session.execute(
+                    select(Account).where(Account.id.in_([item[0] for item in found]))
+                )
+            ).scalars()
+        }
+    return [
+        AccountUnderAttack(
+            username=accounts[ident].username, role=accounts[ident].role,
+            failures=failures, window_ends_at=ends,
+        )
+        for ident, failures, ends in found
+        if ident in accounts
+    ]  # fmt: skip
 
 
 # --- students -----------------------------------------------------------------------------

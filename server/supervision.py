@@ -63,6 +63,7 @@ from server.models import (
     Verification,
 )
 from server.problems import ApiProblem, validation_problem
+from server.rate_limit import accounts_under_attack
 from server.staff import StaffContext, Supervisor
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff", tags=["supervision"])
@@ -539,6 +540,7 @@ async def board(
             "session": await _info(session, item) if item else None,
             "terminals": [_board_terminal(t, now) for t in terminals],
             "progress": (await roster_facts(session, item, now)).progress() if item else None,
+            "accounts_under_attack": len(await accounts_under_attack(session, ctx)),
         }
     version = hashlib.sha256(
         BoardResponse(version="", **content).model_dump_json().encode()

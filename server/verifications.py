@@ -44,7 +44,7 @@ from server.models import (
     VerificationField,
 )
 from server.problems import ApiProblem, validation_problem
-from server.records import read_ticket, record_values
+from server.records import Ticket, read_ticket, record_values
 
 router = APIRouter(prefix=API_PREFIX, tags=["verifications"])
 
@@ -103,6 +103,7 @@ async def _write_result(
     student: Student,
     current: dict[str, str],
     terminal: Terminal,
+    ticket: Ticket,
 ) -> VerificationReceipt:
     # Core statements, not ORM objects: this is the hottest write of the server, and the
     # unit of work sent the 17 decisions as 17 statements (26 statements per submission
@@ -123,6 +124,7 @@ async def _write_result(
                 "started_at": body.started_at,
                 "finished_at": body.finished_at,
                 "submitted_at": now,
+                "ticket_digest": ticket.digest,
             },
         )
     ).scalar_one()
@@ -223,13 +225,13 @@ class _KeyTaken(Exception):
 
 
 def _refusal(
-    ticket: tuple[int, int] | None,
+    ticket: Ticket | None,
     body: VerificationRequest,
     student: Student | None,
     current: dict[str, str],
 ) -> ApiProblem | None:
     """Why this result cannot be recorded against ``student``, if it cannot."""
-    if student is None or ticket is None or ticket[1] != body.record_version:
+    if student is None or ticket is None or ticket.record_version != body.record_version:
         return ApiProblem(403, "ticket_invalid", "The submission ticket is not valid.")
     if student.record_version != body.record_version:
         return ApiProblem(
@@ -253,7 +255,8 @@ def _refusal(
               "model": VerificationReceipt},
         400: {"description": "`idempotency_key_missing` or `idempotency_key_invalid`"},
         403: {"description": "`ticket_invalid`: tampered, expired, or for another student or version"},
-        409: {"description": "`record_changed`, `request_in_progress` or `result_conflict`"},
+        409: {"description": "`record_changed`, `ticket_used`, `request_in_progress` or "
+              "`result_conflict`"},
         422: {"description": "`validation_failed`, or `idempotency_key_reused` (same key, other body)"},
     },
 )  # fmt: skip
@@ -277,7 +280,7 @@ async def submit_verification(
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     terminal_id, secret = parse_terminal_key(terminal_key)
     try:
-        ticket: tuple[int, int] | None = read_ticket(ctx, body.ticket)
+        ticket: Ticket | None = read_ticket(ctx, body.ticket)
     except ApiProblem:
         ticket = None
     key: str | None = None
@@ -286,7 +289,7 @@ async def submit_verification(
             found = (
                 await session.execute(
                     select(Terminal, Student)
-                    .outerjoin(Student, Student.id == (ticket[0] if ticket else None))
+                    .outerjoin(Student, Student.id == (ticket.student_id if ticket else None))
                     .where(Terminal.id == terminal_id)
                 )
             ).one_or_none()
@@ -297,8 +300,9 @@ async def submit_verification(
             current = record_values(student) if student is not None else {}
             if refusal := _refusal(ticket, body, student, current):
                 raise refusal
-            assert student is not None  # _refusal is None only with a student
-            receipt = await _write_result(session, ctx, body, student, current, terminal)
+            assert student is not None and ticket is not None  # _refusal saw to both
+            # A spent ticket fails on the unique ticket_digest below: no extra read here.
+            receipt = await _write_result(session, ctx, body, student, current, terminal, ticket)
             # Serialised once: the same bytes are stored for replays and sent now.
             answer = receipt.model_dump_json()
             stored = await insert_ignoring_conflict(
@@ -325,9 +329,30 @@ async def submit_verification(
             raise ApiProblem(
                 409, "request_in_progress", "This request is still being processed."
             ) from None
-        # The result_id was already submitted, under another Idempotency-Key.
+        # Two results raced on one ticket, or the result_id came under another key.
+        if ticket is not None and await _ticket_spent_elsewhere(ctx, ticket, body):
+            raise _ticket_used() from None
         raise _result_conflict() from None
     return Response(answer, status_code=201, media_type="application/json")
+
+
+async def _ticket_spent_elsewhere(
+    ctx: ServerContext, ticket: Ticket, body: VerificationRequest
+) -> bool:
+    async with ctx.db.sessions() as session:
+        query = select(_VERIFICATIONS.c.result_id).where(
+            _VERIFICATIONS.c.ticket_digest == ticket.digest
+        )
+        spent_on = (await session.execute(query)).scalar_one_or_none()
+    return spent_on is not None and spent_on != str(body.result_id)
+
+
+def _ticket_used() -> ApiProblem:
+    return ApiProblem(
+        409,
+        "ticket_used",
+        "This ticket has already authorised a result; open the record again for a new one.",
+    )
 
 
 def _result_conflict() -> ApiProblem:

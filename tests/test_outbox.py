@@ -175,6 +175,7 @@ async def test_delivered_tombstones_go_after_their_keeping_time(
     [
         (problem(409, "record_changed"), "record_changed"),
         (problem(409, "result_conflict"), "result_conflict"),
+        (problem(409, "ticket_used"), "ticket_used"),
         (problem(403, "ticket_invalid"), "ticket_invalid"),
         (problem(422, "validation_failed"), "validation_failed"),
         (problem(401, "terminal_key_invalid"), "terminal_key_invalid"),

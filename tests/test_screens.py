@@ -12,6 +12,7 @@ from rich.cells import cell_len
 from textual import events
 from textual.widgets import Input, OptionList, Select
 
+from kiosk.fields import M_CONTROL
 from kiosk.i18n import Msg
 from kiosk.protocol import CorrectionSummary, SessionBanner
 from screens import text as T
@@ -305,6 +306,28 @@ async def test_nothing_reported_the_dialog_does_not_count_zero(client: FakeClien
         await settle(pilot)
         assert T.CONFIRM_SUBMIT_ALL_CORRECT.zh in shown_text(app)
         assert "0项" not in shown_text(app)
+
+
+async def test_a_note_with_an_invisible_character_is_refused_on_screen(
+    client: FakeClient,
+) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_photo(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # "blurred": on to the note
+        await settle(pilot)
+        note = app.screen.query_one("#photo-note", Input)
+        note.value = "模糊\u200b"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert M_CONTROL.zh in shown_text(app)
+        assert isinstance(app.screen, PhotoScreen)
+        note.value = "模糊"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
 
 
 async def test_change_a_decision_from_the_review(client: FakeClient) -> None:

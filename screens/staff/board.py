@@ -113,7 +113,11 @@ class BoardScreen(StaffScreen):
             return
         self.say(None)
         self._updated = f"{self.console.local(self.console.clock()):%H:%M:%S}"
-        self.query_one("#board-updated", Tr).show(T.BOARD_UPDATED.fmt(time=self._updated))
+        attacked = board.accounts_under_attack
+        self.query_one("#board-updated", Tr).show(
+            [T.BOARD_UPDATED.fmt(time=self._updated)]
+            + ([T.UNDER_ATTACK.fmt(n=attacked)] if attacked else [])
+        )
         if board.version != self._version:
             self._version = board.version
             await self._draw(board)

@@ -62,6 +62,11 @@ BOARD_NO_SESSION = Msg("本机房当前没有进行中的场次。", "No session
 BOARD_NO_LABS = Msg("还没有登记任何终端。", "No terminals are registered yet.")
 BOARD_UPDATED = Msg("更新于 {time}", "Updated {time}")
 BOARD_STALE = Msg("连接中断，显示的是 {time} 的数据", "Connection lost; showing data of {time}")
+UNDER_ATTACK = Msg(
+    "⚠ {n} 个账户本小时密码错误过多，疑似被人试密码（各处分别锁定，本人在别处仍可登录）",
+    "⚠ {n} accounts had many wrong passwords this hour, perhaps someone guessing (each place "
+    "locks on its own; owners can still log in elsewhere)",
+)
 TERMINAL_STATES: dict[TerminalState, Msg] = {
     "idle": Msg("空闲", "idle"),
     "in_use": Msg("使用中", "in use"),

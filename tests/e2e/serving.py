@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -16,7 +18,25 @@ from typing import Any
 
 import httpx
 
+from server.security import TICKET_SALT, Signer
+
 ROOT = Path(__file__).resolve().parents[2]
+SECRET_KEY = secrets.token_urlsafe(48)
+"""The servers' secret: random, and shared by the servers of one test run (two servers on one
+database must accept each other's tickets)."""
+
+
+def another_ticket(ticket: str, secret_key: str) -> str:
+    """A new ticket for the student, record version and expiry of ``ticket``.
+
+    A ticket authorises exactly one result; load tests and fault tests send many results for
+    one student, so they sign tickets as the server does, with the secret they gave it.
+    """
+    payload = ticket.rsplit(".", 1)[0]
+    student_id, version, _nonce, expires = (int(part, 16) for part in payload.split("."))
+    return Signer(secret_key, TICKET_SALT).sign(
+        (student_id, version, secrets.randbits(48)), dt.datetime.fromtimestamp(expires, dt.UTC)
+    )
 
 
 PUBLIC_TEST_URL = "http://kiosk.test"
@@ -71,20 +91,23 @@ def serving(
     *extra: str,
     timeout_s: float = 90,
     settings: Mapping[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[RunningServer]:
     """Start ``kiosk serve`` on a free port, wait for ``/health``, stop it afterwards.
 
-    ``settings`` are more ``KIOSK_…`` environment variables for the server.
+    ``settings`` are more ``KIOSK_…`` environment variables for the server; ``log``, if
+    given, receives its stdout and stderr.
     """
     port = free_port()
-    env = dict(os.environ, KIOSK_SERVER__SECRET_KEY="e2e-secret", **(settings or {}))
+    env = {**os.environ, "KIOSK_SERVER__SECRET_KEY": SECRET_KEY, **(settings or {})}
     if "--demo" not in extra:
         # Outside the demo the server refuses a public URL phones cannot reach (loopback).
         env.setdefault("KIOSK_SERVER__PUBLIC_BASE_URL", PUBLIC_TEST_URL)
-    process = subprocess.Popen(
-        kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    with log.open("ab") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(
+            kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
+            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process, timeout_s)

@@ -164,9 +164,12 @@ def test_bad_config_is_a_message_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_staff_logins_are_counted_per_forwarded_address(tmp_path: Path) -> None:
-    # The README's promise: behind a reverse proxy on the same machine, the limit counts the
-    # address the proxy names, not the proxy's own.
-    limit = {"KIOSK_SERVER__STAFF_LOGIN_ATTEMPTS_PER_MINUTE": "2"}
+    # The README's promise: behind a reverse proxy listed in server.trusted_proxies, the
+    # limit counts the address the proxy names, not the proxy's own.
+    limit = {
+        "KIOSK_SERVER__STAFF_LOGIN_ATTEMPTS_PER_MINUTE": "2",
+        "KIOSK_SERVER__TRUSTED_PROXIES": "127.0.0.1,::1",
+    }
     url = f"sqlite+aiosqlite:///{tmp_path}/demo.db"
     with serving(url, "--demo", settings=limit) as server:
         staff = server.demo_accounts()["staff"][0]

@@ -22,10 +22,10 @@ from kiosk.fields import FIELD_KEYS
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
 from kiosk.submission import PendingResult, prepare_result
-from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, free_port, kiosk_command
+from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, another_ticket, free_port, kiosk_command
 
 # Tickets are signed with it, so every server process of one test database must share it.
-SECRET_KEY = "faults-secret"
+SECRET_KEY = "faults-secret-of-at-least-32-bytes-for-kiosk-serve"
 POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 EXTRA_TERMINALS = 4
 
@@ -224,11 +224,18 @@ async def _fetch_record(url: str, key: str, student: dict[str, str]) -> RecordRe
         await client.aclose()
 
 
-def new_result(record: RecordResponse) -> PendingResult:
-    """A fresh, valid, all-correct result for ``record``, ids fixed for good."""
+def own_ticket(record: RecordResponse) -> RecordResponse:
+    """``record`` with a ticket of its own (a ticket authorises exactly one result)."""
+    assert record.ticket is not None
+    return record.model_copy(update={"ticket": another_ticket(record.ticket, SECRET_KEY)})
+
+
+def new_result(record: RecordResponse, *, fresh_ticket: bool = True) -> PendingResult:
+    """A valid, all-correct result for ``record``, ids fixed for good; by default on a
+    ticket of its own (:func:`own_ticket`), else on the record's (to send a bad one)."""
     finished = dt.datetime.now(dt.UTC)
     return prepare_result(
-        record,
+        own_ticket(record) if fresh_ticket else record,
         [FieldDecision(key=key, verdict="correct") for key in FIELD_KEYS],
         PhotoDecision(verdict="correct"),
         finished - dt.timedelta(minutes=4),

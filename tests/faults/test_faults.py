@@ -296,7 +296,7 @@ async def test_a_refused_result_is_a_dead_letter_the_board_sees(
     world, server = sqlite_running
     key = world.terminal_keys[3]
     bad = world.record.model_copy(update={"ticket": world.record.ticket + "x"})
-    result = new_result(bad)
+    result = new_result(bad, fresh_ticket=False)
     kiosk = Kiosk.open(tmp_path / "outbox.sqlite3", server.url, key)
     try:
         delivery = await save_and_send(kiosk.outbox, kiosk.sender, result, wait_s=20)

@@ -33,7 +33,6 @@ pytestmark = [
 ]
 
 PHOTO_BLUE = (100, 197, 255)
-SECRET = "e2e-secret"  # what tests.e2e.serving gives the server
 BROWSER_TIMEOUT_S = 60
 
 
@@ -108,6 +107,18 @@ def test_a_valid_link_shows_the_photo(link: tuple[RunningServer, str], tmp_path:
     assert light_blue_share(image) > 0.05, "the photo is not on the page"
 
 
+def test_the_page_says_when_the_link_expires(
+    link: tuple[RunningServer, str], tmp_path: Path
+) -> None:
+    server, token = link
+    expires = dt.datetime.fromtimestamp(int(token.split(".")[2], 16), dt.UTC)
+    beijing = expires.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    text = page_text(tmp_path, f"{server.url}/p/{token}")
+    # Rendered under the page's Content-Security-Policy, which allows its inline style.
+    assert f"此链接有效至北京时间 {beijing:%Y-%m-%d %H:%M:%S}" in text
+    assert f"until {beijing:%Y-%m-%d %H:%M:%S} Beijing time" in text
+
+
 def test_a_tampered_link_shows_the_explanation(
     link: tuple[RunningServer, str], tmp_path: Path
 ) -> None:
@@ -126,7 +137,8 @@ def test_an_expired_link_shows_the_explanation(
     # The same session and photo version, signed like the server signs, a minute in the past.
     values = tuple(int(part, 16) for part in token.split(".")[:2])
     past = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    expired = Signer(SECRET, PHOTO_SALT, short=True).sign(values, past)
+    secret = server.env["KIOSK_SERVER__SECRET_KEY"]
+    expired = Signer(secret, PHOTO_SALT, short=True).sign(values, past)
     url = f"{server.url}/p/{expired}"
     assert httpx.get(url).status_code == 410
     assert light_blue_share(screenshot(tmp_path, url, "expired")) < 0.001

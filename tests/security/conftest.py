@@ -18,12 +18,14 @@ import httpx
 import pytest
 
 from kiosk.protocol import TERMINAL_KEY_HEADER
+from server.audit import REFUSED
 from tests.e2e.serving import RunningServer, serving
 
 MIB = 1024 * 1024
 WRITTEN_TABLES = ("students", "photos", "verifications", "corrections", "audit_events")
-"""Tables a refused request must leave as they were (audit rows count: only refusals that
-the server audits on purpose, like 403, may add one, and those tests say so)."""
+"""Tables a refused request must leave as they were. Audit rows count, but for the rows that
+count refusals (401, 423, 429: ``server.audit.REFUSED``), which a refusal adds on purpose;
+other refusals the server audits, like 403, say so in their tests."""
 
 
 @dataclass
@@ -64,10 +66,13 @@ class Hostile:
     def counts(self) -> dict[str, int]:
         """Rows in each of :data:`WRITTEN_TABLES`, read from the database file itself."""
         with sqlite3.connect(self.database) as connection:
-            return {
+            counts = {
                 table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 for table in WRITTEN_TABLES
             }
+            refusals = "SELECT count(*) FROM audit_events WHERE action = ?"
+            counts["audit_events"] -= connection.execute(refusals, (REFUSED,)).fetchone()[0]
+            return counts
 
     def memory(self) -> dict[str, int]:
         """The server process's resident set now (VmRSS) and at its peak (VmHWM), in bytes."""
@@ -133,3 +138,16 @@ def hostile(
     settings = getattr(request.module, "SERVER_SETTINGS", {})
     with serving(f"sqlite+aiosqlite:///{database}", "--demo", settings=settings) as server:
         yield Hostile(server, database, server.demo_accounts())
+
+
+@pytest.fixture
+def server_log(tmp_path: Path) -> Path:
+    """Where the demo server's stdout and stderr go."""
+    return tmp_path / "server.log"
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path, server_log: Path) -> Iterator[RunningServer]:
+    """A demo server of its own on a throw-away SQLite database."""
+    with serving(f"sqlite+aiosqlite:///{tmp_path}/demo.db", "--demo", log=server_log) as server:
+        yield server

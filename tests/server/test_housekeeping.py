@@ -15,6 +15,8 @@ from server.background import Periodic
 from server.housekeeping import Pruned, prune
 from server.models import (
     LoginThrottle,
+    MailboxEntry,
+    OutgoingMessage,
     RateLimit,
     Registration,
     RegistrationCode,
@@ -136,11 +138,12 @@ async def test_rate_limit_rows_go_a_day_after_their_minute(world: World) -> None
     await world.client.post(
         "/api/v1/staff/sessions", json={"username": "nobody@test", "password": "x" * 8}
     )
-    assert await count(world, RateLimit) == 2  # the terminal's and the address's
+    # The terminal's and the address's minutes, and both names' hours of failures.
+    assert await count(world, RateLimit) == 4
     world.clock.advance(days=1, minutes=1)
     assert (await prune(world.ctx)).rate_limits == 0
     world.clock.advance(seconds=1)
-    assert (await prune(world.ctx)).rate_limits == 2
+    assert (await prune(world.ctx)).rate_limits == 4
 
 
 async def test_the_server_prunes_in_the_background_from_its_start(
@@ -182,3 +185,22 @@ async def test_rounds_go_on_after_a_failure_and_repeat_while_there_is_work(
     assert "test round failed" in caplog.text
     assert "13800138000" not in caplog.text
     assert calls[: len(answers)] == answers
+
+
+async def test_mailbox_codes_go_when_they_expire_and_sent_messages_a_day_later(
+    world: World,
+) -> None:
+    now = world.clock()
+    async with world.ctx.db.sessions.begin() as session:
+        session.add(MailboxEntry(channel="sms", recipient="13800000000", subject=None,
+                                 body="验证码 123456", created_at=now))  # fmt: skip
+        session.add(OutgoingMessage(channel="sms", recipient="13800000000", body=None,
+                                    status="sent", next_attempt_at=now, created_at=now))  # fmt: skip
+    world.clock.advance(minutes=world.ctx.settings.code_ttl_minutes - 1)
+    assert await prune(world.ctx) == Pruned()
+    world.clock.advance(minutes=2)  # the code has expired: the row holding it goes
+    assert await prune(world.ctx) == Pruned(mailbox=1)
+    assert await count(world, MailboxEntry) == 0
+    world.clock.advance(days=1)
+    assert await prune(world.ctx) == Pruned(outgoing_messages=1)
+    assert await count(world, OutgoingMessage) == 0

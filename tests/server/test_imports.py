@@ -340,3 +340,13 @@ def test_a_lab_of_terminals_at_once(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*base, "lab3-99"]) == 0
     single = capsys.readouterr().out.splitlines()[1]  # one terminal: the key alone, as before
     assert re.fullmatch(r"[0-9]+\.[A-Za-z0-9_-]+", single)
+
+
+async def test_imported_values_pass_the_text_rule(world: World) -> None:
+    await add_staff(world)
+    rows = [record(1, college=record(1)["college"] + "\u200b"), record(2, name="张\u202e三")]
+    report = await _import(world, csv_file(rows))
+    assert not report["applied"]
+    found = {(p["line"], p["column"], p["code"]) for p in report["problems"]}
+    assert {(2, "分院", "control_characters"), (3, "姓名", "control_characters")} <= found
+    assert await _students(world) == {}

@@ -69,14 +69,18 @@ async def test_unknown_user_is_answered_like_a_wrong_password(world: World) -> N
     assert known.json() == unknown.json()
     async with world.ctx.db.sessions() as session:
         events = (
-            (await session.execute(select(AuditEvent).where(AuditEvent.action == "login")))
+            (await session.execute(select(AuditEvent).where(AuditEvent.action == "refused")))
             .scalars()
             .all()
         )
         throttles = (
             await session.execute(select(func.count()).select_from(LoginThrottle))
         ).scalar_one()
-    assert [e.outcome for e in events] == ["denied", "denied"]
+    assert [(e.outcome, e.target, e.details["count"]) for e in events] == [
+        ("denied", "401 invalid_credentials", 1),
+        ("denied", "401 invalid_credentials", 1),
+    ]
+    assert sorted(e.actor for e in events) == ["account:1", "unknown"]
     assert throttles == 2
     # The audit log names accounts by id, never by what was typed.
     assert all("nobody" not in str(e.details) and "nobody" not in e.actor for e in events)

@@ -384,3 +384,48 @@ async def test_submission_needs_a_terminal_key(world: World) -> None:
         "/api/v1/verifications", json=body, headers={"Idempotency-Key": str(uuid.uuid4())}
     )
     assert response.status_code == 401 and response.json()["code"] == "terminal_key_missing"
+
+
+async def test_a_ticket_authorises_exactly_one_result(world: World) -> None:
+    token, body = await prepared(world)
+    key = str(uuid.uuid4())
+    assert (await submit(world, body, key)).status_code == 201
+    second = dict(body, result_id=str(uuid.uuid4()))
+    refused = await submit(world, second, str(uuid.uuid4()))
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "ticket_used"
+    assert await count(world, Verification) == 1
+    assert await count(world, IdempotencyKey) == 1
+    # The accepted result's replay still gets its receipt.
+    replay = await submit(world, body, key)
+    assert replay.status_code == 200 and replay.headers["Idempotent-Replayed"] == "true"
+    # The next GET /me/record brings a new ticket, which authorises one more result.
+    record = (await world.client.get("/api/v1/me/record", headers=world.headers(token))).json()
+    assert record["ticket"] != body["ticket"]
+    again = await submit(world, result_for(record), str(uuid.uuid4()))
+    assert again.status_code == 201, again.text
+
+
+async def test_concurrent_results_on_one_ticket_record_one(world: World) -> None:
+    _token, body = await prepared(world)
+    bodies = [dict(body, result_id=str(uuid.uuid4())) for _ in range(4)]
+    answers = await asyncio.gather(*(submit(world, b, str(uuid.uuid4())) for b in bodies))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"ticket_used"}
+    assert await count(world, Verification) == 1
+
+
+async def test_no_ticket_once_the_window_closed_but_a_saved_result_still_arrives(
+    world: World,
+) -> None:
+    await world.add_student(3, email=EMAIL, window_hours=0.25)
+    token = await world.token_for(EMAIL)
+    shown = (await world.client.get("/api/v1/me/record", headers=world.headers(token))).json()
+    body = result_for(shown)  # saved in the outbox while the window was open
+    world.clock.advance(minutes=20)  # the window has closed; the session has not
+    record = await world.client.get("/api/v1/me/record", headers=world.headers(token))
+    assert record.status_code == 200
+    assert record.json()["window"]["is_open"] is False
+    assert record.json()["ticket"] is None
+    delivered = await submit(world, body, str(uuid.uuid4()))
+    assert delivered.status_code == 201, delivered.text
