@@ -27,13 +27,22 @@ from kiosk.protocol import (
 from server.audit import audit
 from server.auth import (
     Bearer,
+    StudentContext,
     TerminalKey,
     authenticate_student,
     authenticate_terminal,
     session_is_live,
 )
 from server.context import Ctx, ServerContext
-from server.models import Account, Correction, Photo, SessionToken, Student, Verification
+from server.models import (
+    Account,
+    Correction,
+    Photo,
+    SessionToken,
+    Student,
+    Terminal,
+    Verification,
+)
 from server.problems import ApiProblem
 from server.security import LinkExpired, LinkInvalid, digest
 
@@ -197,12 +206,22 @@ async def my_photo(
     """The JPEG, for terminals that can draw images: the student's token, not a link, so it
     works wherever the terminal reaches the server, whatever address phones use."""
     async with ctx.db.sessions.begin() as session:
-        terminal = await authenticate_terminal(session, terminal_key)
-        current = await authenticate_student(session, ctx, credentials, terminal)
-        photo = await current_photo(session, current.student)
-        if photo is None:
-            raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+        _terminal, _current, photo = await _my_current_photo(
+            session, ctx, terminal_key, credentials
+        )
         return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)
+
+
+async def _my_current_photo(
+    session: AsyncSession, ctx: ServerContext, terminal_key: str | None, credentials: Bearer
+) -> tuple[Terminal, StudentContext, Photo]:
+    """The terminal, the logged-in student and their photo; 404 if there is none yet."""
+    terminal = await authenticate_terminal(session, terminal_key)
+    current = await authenticate_student(session, ctx, credentials, terminal)
+    photo = await current_photo(session, current.student)
+    if photo is None:
+        raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+    return terminal, current, photo
 
 
 @router.post(
@@ -216,11 +235,7 @@ async def photo_link(
 ) -> PhotoLinkResponse:
     """A signed link, valid for ``photo_link_ttl_s`` and only while this session lasts."""
     async with ctx.db.sessions.begin() as session:
-        terminal = await authenticate_terminal(session, terminal_key)
-        current = await authenticate_student(session, ctx, credentials, terminal)
-        photo = await current_photo(session, current.student)
-        if photo is None:
-            raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+        terminal, current, photo = await _my_current_photo(session, ctx, terminal_key, credentials)
         expires = ctx.now() + dt.timedelta(seconds=ctx.settings.photo_link_ttl_s)
         token = ctx.photo_links.sign((current.token.id, photo.version), expires)
         audit(
