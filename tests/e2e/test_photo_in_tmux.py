@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from server.demo_data import DEMO_PASSWORD, generate_students
-from tests.e2e.serving import kiosk_command
-from tests.e2e.test_tmux_smoke import Terminal
+from tests.e2e.serving import ROOT, kiosk_command
+from tests.terminal.tmux import Terminal
 
 pytestmark = [
     pytest.mark.slow,
@@ -37,7 +37,7 @@ def _photo_colours(screen: str) -> set[tuple[int, int, int]]:
 
 def test_p_shows_the_photo_in_half_cells_with_its_colours() -> None:
     student_no = generate_students()[0].values["student_no"]
-    terminal = Terminal(["env", "COLORTERM=truecolor", *kiosk_command("demo")])
+    terminal = Terminal(kiosk_command("demo"), cwd=ROOT, env={"COLORTERM": "truecolor"})
     try:
         terminal.wait_for("按 Enter 开始", timeout_s=120)
         terminal.keys("Enter")
