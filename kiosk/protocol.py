@@ -423,6 +423,8 @@ class BoardTerminal(Reply):
     results_waiting: int = 0
     dead_letters: int = 0
     last_seen_at: dt.datetime | None = None
+    pin_failures: int = 0
+    """Wrong staff PINs typed at the terminal lately (0 until the server reports them)."""
 
 
 class RosterProgress(Reply):

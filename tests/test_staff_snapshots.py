@@ -13,7 +13,10 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable
 
+from kiosk.client import ApiClient
+from kiosk.protocol import HeartbeatRequest
 from screens.staff.app import StaffApp
+from screens.staff.terminal_table import TerminalTable
 from tests.staff_console_server import LiveServer, log_in, text, wait_for
 
 Step = Callable[[Pilot[None], StaffApp], Awaitable[None]]
@@ -74,3 +77,29 @@ def test_console_snapshot(snap_compare: Any, server: LiveServer, name: str, lang
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize(
+    ("size", "lang"), [((80, 24), "zh"), ((80, 24), "en"), ((100, 30), "zh"), ((200, 50), "en")]
+)
+def test_board_of_a_120_terminal_lab(
+    snap_compare: Any, server: LiveServer, size: tuple[int, int], lang: str
+) -> None:
+    app = server.console(lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        keys = await server.add_lab("C303", 120)
+        kiosk = ApiClient(server.url, keys[1])
+        busy = HeartbeatRequest(
+            state="in_use", step="fields", student_masked="王*", results_waiting=1
+        )
+        await kiosk.heartbeat(busy)
+        await kiosk.aclose()
+        await log_in(pilot, "proctor")
+        await pilot.press("l", "l")
+        await wait_for(pilot, lambda: "C303" in text(app, "#board-where"))
+        await wait_for(pilot, lambda: app.screen.query_one(TerminalTable).row_count == 120)
+        await pilot.press(*["pagedown"] * 3)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)

@@ -71,8 +71,35 @@ STEPS: dict[str, Msg] = {
     "review": Msg("检查", "review"),
     "receipt": Msg("回执", "receipt"),
 }
-WAITING = Msg("待发 {n}", "waiting {n}")
-DEAD = Msg("失败 {n}", "failed {n}")
+BOARD_SUMMARY = Msg(
+    "终端 {total}：使用中 {in_use} · 空闲 {idle} · 离线 {offline} · 待发 {waiting} · PIN错误 {pin}",
+    "{total} terminals: {in_use} in use · {idle} idle · {offline} offline · {waiting} waiting · {pin} PIN",
+)
+BOARD_VIEW = Msg("显示：{filter}（{shown} 台）· {order}", "Showing: {filter} ({shown}) · {order}")
+BOARD_FILTERS: dict[str, Msg] = {
+    "all": Msg("全部", "all"),
+    "in_use": Msg("使用中", "in use"),
+    "idle": Msg("空闲", "idle"),
+    "offline": Msg("离线", "offline"),
+    "waiting": Msg("有待发结果", "results waiting"),
+    "pin": Msg("PIN 输错", "PIN attempts"),
+}
+BOARD_ORDERS: dict[str, Msg] = {
+    "name": Msg("按终端名", "by name"),
+    "attention": Msg("需关注的在前", "needing attention first"),
+}
+TERMINAL_COLUMNS = (
+    Msg("终端", "Terminal"),
+    Msg("状态", "State"),
+    Msg("步骤", "Step"),
+    Msg("学生", "Student"),
+    Msg("待发", "Waiting"),
+    Msg("失败", "Failed"),
+    Msg("PIN错", "PIN"),
+    Msg("最后在线", "Last seen"),
+)
+KEY_BOARD_FILTER = Msg("筛选", "Filter")
+KEY_BOARD_ORDER = Msg("排序", "Sort")
 PROGRESS = Msg(
     "共 {total} 人 · 未开始 {not_started} · 进行中 {in_progress} · 全部正确 {all_correct} · 报告勘误 {corrections_reported}",
     "{total} students · not started {not_started} · in progress {in_progress} · all correct {all_correct} · corrections {corrections_reported}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
+from rich.cells import cell_len
 from rich.markup import escape
 from textual.dom import DOMNode
 from textual.widgets import Static
@@ -96,7 +97,11 @@ _LANGUAGE_HINT: KeyHint = ("F2", T.KEY_LANGUAGE, "app.toggle_language")
 
 
 class KeyBar(Translatable):
-    """The bottom line: the keys that work on this screen, each clickable with the mouse."""
+    """The bottom line: the keys that work on this screen, each clickable with the mouse.
+
+    When the keys do not fit on one line they go on more, but a hint ("F7 勘误") is never
+    split: the bar breaks lines itself, between hints, for its width.
+    """
 
     MARKUP = True
 
@@ -105,13 +110,31 @@ class KeyBar(Translatable):
         self._keys = tuple(keys)
 
     def text_in(self, lang: Lang) -> str:
-        """Each key in reverse video, then what it does in ``lang``."""
-        return "  ".join(
-            f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(msg.get(lang))}[/]"
-            for key, msg, action in (*self._keys, _LANGUAGE_HINT)
-        )
+        """Each key in reverse video, then what it does in ``lang``; lines break between keys."""
+        width = self.content_size.width
+        lines: list[list[str]] = [[]]
+        used = 0
+        for key, msg, action in (*self._keys, _LANGUAGE_HINT):
+            label = msg.get(lang)
+            cells = cell_len(f" {key}  {label}")
+            if lines[-1] and width and used + _GAP + cells > width:
+                lines.append([])
+                used = 0
+            used += (_GAP if lines[-1] else 0) + cells
+            lines[-1].append(
+                f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(label)}[/]"
+            )
+        return "\n".join((" " * _GAP).join(line) for line in lines)
+
+    def on_resize(self) -> None:
+        """Break the lines again for the new width."""
+        self.relabel(self._lang)
 
     def set_keys(self, keys: Sequence[KeyHint]) -> None:
         """Show another set of keys (e.g. while a correction is being typed)."""
         self._keys = tuple(keys)
         self.relabel(self._lang)
+
+
+_GAP = 2
+"""Spaces between two hints."""
