@@ -14,6 +14,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from textual import events
@@ -29,7 +30,7 @@ from kiosk.i18n import Lang, Msg
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
 from screens import text as T
-from screens.base import KioskScreen, Relabelling
+from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
 from screens.ports import KioskClient
 from screens.session import StudentSession
@@ -39,6 +40,7 @@ from screens.welcome import WelcomeScreen
 # image package behind the photo screen probes the terminal as it is imported, which must
 # happen before the app starts (screens/widgets/photo_image.py).
 from screens.widgets import photo_image  # noqa: F401
+from screens.widgets.i18n import Relabelling
 
 HEARTBEAT_INTERVAL_S = 10.0
 """How often the live board hears from this terminal."""
@@ -88,7 +90,7 @@ _ACTIVITY = (
 class KioskApp(App[None], inherit_bindings=False):
     """The student kiosk. Build it with :func:`create_app`."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "modals.tcss"]
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
     # Nothing gets focus by itself: on most screens the keys (Y, N, Enter) belong to the

@@ -15,7 +15,6 @@ from kiosk.i18n import Msg
 from kiosk.protocol import SessionBanner
 from screens import text as T
 from screens.app import HIGH_CONTRAST, KioskApp
-from screens.confirm import ConfirmModal
 from screens.field_check import FieldCheckScreen
 from screens.idle_warning import IdleWarningModal
 from screens.login import LoginScreen
@@ -26,6 +25,7 @@ from screens.register import RegisterScreen
 from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
 from screens.welcome import WelcomeScreen
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.qr import QRCodeView
 from tests.kiosk_fakes import (

@@ -18,6 +18,7 @@ from screens.staff.login import LoginScreen
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
 from screens.staff.terminal_table import TerminalTable
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import Tr
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
@@ -165,6 +166,15 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await wait_for(pilot, lambda: "running in that lab" in text(app, "#message"))
         await pilot.press("down")
         await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "4 on the roster" in text(app, "#confirm-body")
+        await pilot.press("escape")  # cancelled: nothing changes
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SessionsScreen) and "ended" not in text(app, "#message")
+        assert "running" in str(table.get_row_at(table.cursor_row))
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "ended" in text(app, "#message"))
         await pilot.press("c")
         await pilot.pause()

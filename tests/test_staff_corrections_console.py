@@ -9,6 +9,7 @@ import io
 import uuid
 from pathlib import Path
 
+import openpyxl
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
@@ -17,6 +18,7 @@ from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.widgets.confirm import ConfirmModal
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
@@ -43,12 +45,17 @@ def _states(app: StaffApp) -> list[str]:
     return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
 
 
-async def _decide(pilot: Pilot[None], app: StaffApp, comment: str, key: str) -> None:
+async def _decide(
+    pilot: Pilot[None], app: StaffApp, comment: str, key: str, *, asks: bool = False
+) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, CorrectionModal))
     await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
     app.screen.query_one("#comment", Input).value = comment
     await pilot.press(key)
+    if asks:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
 
 
@@ -78,7 +85,7 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
         await _decide(pilot, app, "同意", "ctrl+a")
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
-        await _decide(pilot, app, "已更正", "ctrl+p")
+        await _decide(pilot, app, "已更正", "ctrl+p", asks=True)
         await wait_for(pilot, lambda: _states(app) == ["已更正"])
 
         target = tmp_path / "summary.csv"
@@ -127,6 +134,15 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         await pilot.press("up", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "已选的 2 条勘误将写入学籍档案" in text(app, "#confirm-body")
+        await pilot.press("escape")  # cancelled: nothing is applied
+        await pilot.pause(0.3)
+        assert _states(app) == ["学籍科已确认", "学籍科已确认"]
+        assert "已选 2 条" in text(app, "#corrections-filter")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: _states(app) == ["已更正", "已更正"])
         assert "已更正 2 条" in text(app, "#message")
 
@@ -146,21 +162,92 @@ async def test_a_college_office_sees_why_it_may_not_confirm(server: LiveServer) 
         await wait_for(pilot, lambda: "No corrections match" in text(app, "#message"))
 
 
-async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_path: Path) -> None:
+async def test_a_long_import_report_scrolls_saves_and_the_import_asks_first(
+    server: LiveServer, tmp_path: Path
+) -> None:
     from tests.server.conftest import record
     from tests.server.test_imports import csv_file
 
     bad = tmp_path / "records.csv"
-    bad.write_bytes(csv_file([record(1), record(9, birth_date="2003-02-30")]))
+    wrong_dates = [record(n, birth_date="2003-02-30") for n in range(10, 70)]
+    bad.write_bytes(csv_file([record(1), *wrong_dates]))
     app = server.console()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "registrar")
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
         app.screen.query_one(Input).value = str(bad)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "未导入任何记录" in text(app, "#import-report"))
-        assert "3 出生日期" in text(app, "#import-report")
-        await asyncio.to_thread(bad.write_bytes, csv_file([record(1)]))
+        await wait_for(
+            pilot, lambda: "发现 60 个问题，未导入任何记录" in text(app, "#import-report")
+        )
+        table = app.screen.query_one("#import-problems", DataTable)
+        assert app.focused is table and table.row_count == 60
+        visible = table.scrollable_content_region.height - table.header_height
+        assert 3 <= visible < 60
+        for line in range(3, 63):  # every problem can be reached with the arrow keys
+            row = [str(cell) for cell in table.get_row_at(table.cursor_row)]
+            assert row == [str(line), "出生日期", "没有这一天，请检查年月日。"]
+            top = round(table.scroll_y)
+            assert top <= table.cursor_row < top + visible
+            await pilot.press("down")
+
+        for key, name in (("f11", "problems.csv"), ("f12", "problems.xlsx")):
+            target = tmp_path / name
+            await pilot.press(key)
+            await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
+            app.screen.query_one("#save-path", Input).value = str(target)
+            await pilot.press("enter")
+            await wait_for(
+                pilot, lambda t=target: t.exists() and "问题清单已保存" in text(app, "#message")
+            )
+        rows = list(csv.reader(io.StringIO((tmp_path / "problems.csv").read_text("utf-8-sig"))))
+        assert rows[0] == ["行", "列或文件", "问题"] and len(rows) == 61
+        assert rows[1][:2] == ["3", "出生日期"] and "/" not in rows[1][2]
+        book = openpyxl.load_workbook(tmp_path / "problems.xlsx")
+        assert book.active is not None and book.active.max_row == 61
+
+        await asyncio.to_thread(bad.write_bytes, csv_file([record(1), record(9)]))
+        app.screen.query_one(Input).focus()
         await pilot.press("f6")
         await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
+        assert not table.display
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "2 行全部有效，将写入学籍档案" in text(app, "#confirm-body")
+        await pilot.press("escape")  # cancelled: the server imports nothing
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
+        assert (await app.client.search("202210010009")).students == []
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "已导入 2 行" in text(app, "#import-report"))
+        assert len((await app.client.search("202210010009")).students) == 1
+
+
+async def test_a_rejection_is_confirmed_first_and_escape_changes_nothing(
+    server: LiveServer,
+) -> None:
+    await _report_major(server)
+    app = server.console("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "office")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: _states(app) == ["reported"])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
+        app.screen.query_one("#comment", Input).value = "no proof shown"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        body = text(app, "#confirm-body")
+        assert "correction of “Major” is rejected (1 row)" in body
+        assert "no proof shown" in body
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionModal))
+        assert app.screen.query_one("#comment", Input).value == "no proof shown"
+        found = await app.client.corrections()
+        assert [row.state for row in found.corrections] == ["reported"]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _states(app) == ["college rejected"])

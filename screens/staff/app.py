@@ -20,13 +20,14 @@ from kiosk.i18n import Lang, Msg
 from kiosk.protocol import StaffRole, StaffSummary
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
-from screens.staff.base import StaffModal, StaffScreen
+from screens.staff.base import StaffScreen
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
+from screens.widgets.i18n import Relabelling
 
 Clock = Callable[[], dt.datetime]
 
@@ -100,7 +101,7 @@ class StaffApp(App[None], inherit_bindings=False):
         """F2: switch language on every screen, keeping whatever was typed."""
         self.lang = "en" if self.lang == "zh" else "zh"
         for screen in self.screen_stack:
-            if isinstance(screen, StaffScreen | StaffModal):
+            if isinstance(screen, Relabelling):
                 screen.refresh_language(self.lang)
 
     def logged_in(self, staff: StaffSummary) -> None:

@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 
 from kiosk.client import ApiError
-from kiosk.i18n import Lang, Msg
+from kiosk.i18n import Msg
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
-from screens.widgets.i18n import KeyBar, KeyHint, Tr, Translatable
+from screens.widgets.confirm import ConfirmModal
+from screens.widgets.i18n import KeyBar, KeyHint, Relabelling, Tr
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
@@ -33,7 +34,7 @@ NAVIGATION: tuple[KeyHint, ...] = (
 """The keys that move between the console's screens once logged in."""
 
 
-class StaffScreen(Screen[None]):
+class StaffScreen(Relabelling, Screen[None]):
     """A full console screen: title and who is logged in, content, a message, the keys."""
 
     TITLE_MSG: ClassVar[Msg] = T.APP_TITLE
@@ -62,14 +63,6 @@ class StaffScreen(Screen[None]):
         """The screen's own widgets."""
         yield from ()
 
-    def refresh_language(self, lang: Lang) -> None:
-        """Put every text of this screen into ``lang``."""
-        relabel_all(self, lang)
-        self.relabel(lang)
-
-    def relabel(self, lang: Lang) -> None:
-        """Texts that are not :class:`Translatable` widgets (table headings and cells)."""
-
     def say(self, msg: Msg | None, *, error: bool = False) -> None:
         """Show a notice (or an error) on the message line; None clears it."""
         line = self.query_one("#message", Tr)
@@ -93,18 +86,16 @@ class StaffScreen(Screen[None]):
         self.say(T.error_text(error, self.console.role), error=True)
 
 
-def relabel_all(screen: Screen[ResultT], lang: Lang) -> None:
-    """Put every :class:`Translatable` widget of ``screen`` into ``lang``."""
-    for widget in screen.query(Translatable):
-        widget.relabel(lang)
+async def confirmed(app: App[None], title: Msg, body: Msg) -> bool:
+    """Ask before an action that cannot be undone; Enter says yes, Esc no. From a worker."""
+    answer: asyncio.Future[bool] = app.push_screen(
+        ConfirmModal(title, body, keys=("Enter", "Esc")), wait_for_dismiss=True
+    )
+    return await answer
 
 
-class StaffModal(ModalScreen[ResultT]):
+class StaffModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a console screen; F2 relabels it like the screens."""
-
-    def refresh_language(self, lang: Lang) -> None:
-        """Put every text of this dialog into ``lang``."""
-        relabel_all(self, lang)
 
     @property
     def console(self) -> StaffApp:

@@ -119,8 +119,7 @@ class BoardScreen(StaffScreen):
     def _show_view(self) -> None:
         table = self.query_one(TerminalTable)
         shown, order = T.BOARD_FILTERS[table.filter], T.BOARD_ORDERS[table.order]
-        view = Msg(*(T.BOARD_VIEW.get(lang, filter=shown.get(lang), shown=table.row_count,
-                                      order=order.get(lang)) for lang in ("zh", "en")))  # fmt: skip
+        view = T.localized(T.BOARD_VIEW, filter=shown, shown=table.row_count, order=order)
         self.query_one("#board-view", Tr).show(view)
 
     def relabel(self, lang: Lang) -> None:

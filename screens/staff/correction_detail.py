@@ -26,7 +26,7 @@ from kiosk.protocol import (
 )
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T
-from screens.staff.base import StaffModal
+from screens.staff.base import StaffModal, confirmed
 from screens.widgets.i18n import KeyBar, KeyHint, Tr
 
 HISTORY_SHOWN = 4
@@ -156,23 +156,52 @@ class CorrectionModal(StaffModal[Msg | None]):
         comment = self._comment()
         if detail is None or comment is None:
             return
-        if detail.correction.state == "reported":
+        row = detail.correction
+        body: CollegeDecision | RegistrarDecision
+        step: CorrectionAction
+        if row.state == "reported":
             proof = self.query_one("#proof", Input).value.strip() or None
             decision = "accept" if accept else "reject"
-            self._send(CollegeDecision(decision=decision, comment=comment, proof=proof), "college")
+            body, step = CollegeDecision(decision=decision, comment=comment, proof=proof), "college"
         else:
             choice = "confirm" if accept else "reject"
-            self._send(RegistrarDecision(decision=choice, comment=comment), "registrar")
+            body, step = RegistrarDecision(decision=choice, comment=comment), "registrar"
+        if accept:
+            self._send(body, step)
+            return
+        question = T.localized(
+            T.CONFIRM_REJECT, student=f"{row.student_no} {row.name}",
+            field=correction_field_label(row.field), comment=comment,
+        )  # fmt: skip
+        self._ask(body, step, T.CONFIRM_REJECT_TITLE, question)
+
+    @work(exclusive=True, group="ask")
+    async def _ask(
+        self,
+        body: CollegeDecision | RegistrarDecision | CorrectionStep,
+        step: CorrectionAction,
+        title: Msg,
+        question: Msg,
+    ) -> None:
+        if await confirmed(self.app, title, question):
+            self._send(body, step)
 
     def action_apply(self) -> None:
-        """Ctrl+P: apply a confirmed field correction, or send a photo to the vendor."""
+        """Ctrl+P: apply a confirmed field correction (once confirmed), or send a photo to the
+        vendor."""
         if self._detail is None:
             return
+        row = self._detail.correction
         comment = self.query_one("#comment", Input).value.strip() or None
-        step: CorrectionAction = (
-            "send-to-vendor" if self._detail.correction.field == "photo" else "apply"
-        )
-        self._send(CorrectionStep(comment=comment), step)
+        if row.field == "photo":
+            self._send(CorrectionStep(comment=comment), "send-to-vendor")
+            return
+        question = T.localized(
+            T.CONFIRM_APPLY, student=f"{row.student_no} {row.name}",
+            field=correction_field_label(row.field), current=row.current_value or "",
+            proposed=row.proposed or "",
+        )  # fmt: skip
+        self._ask(CorrectionStep(comment=comment), "apply", T.CONFIRM_APPLY_TITLE, question)
 
     @work(exclusive=True, group="correction")
     async def _send(

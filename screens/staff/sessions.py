@@ -15,7 +15,7 @@ from kiosk.i18n import Lang, Msg
 from kiosk.protocol import SessionReport, SupervisedSessionCreate, SupervisedSessionInfo
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
-from screens.staff.base import NAVIGATION, StaffScreen
+from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.board import BoardScreen
 from screens.staff.plan import PlanSessionModal
 from screens.staff.save_report import SaveReportModal
@@ -130,8 +130,14 @@ class SessionsScreen(StaffScreen):
             self._change(item.id, start=True)
 
     def action_end(self) -> None:
-        """E: end the highlighted session (or cancel it if it never started)."""
+        """E: end the highlighted session (or cancel it if it never started), once confirmed."""
         if (item := self._current()) is not None:
+            self._end(item)
+
+    @work(exclusive=True, group="ask")
+    async def _end(self, item: SupervisedSessionInfo) -> None:
+        body = T.CONFIRM_END.fmt(id=item.id, title=item.title, lab=item.lab, n=item.roster_size)
+        if await confirmed(self.app, T.CONFIRM_END_TITLE, body):
             self._change(item.id, start=False)
 
     @work(exclusive=True, group="change")

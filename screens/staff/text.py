@@ -32,6 +32,7 @@ KEY_QUIT = Msg("关闭", "Quit")
 KEY_CONFIRM = Msg("确定", "Confirm")
 KEY_CANCEL = Msg("取消", "Cancel")
 LOADING = Msg("正在加载……", "Loading…")
+CANNOT_UNDO = Msg("此操作不能撤销。", "This cannot be undone.")
 YES = Msg("是", "yes")
 NO = Msg("否", "no")
 
@@ -134,6 +135,12 @@ STARTED = Msg(
 )
 ENDED = Msg("场次已结束。", "The session has ended.")
 CREATED = Msg("已新建场次 {id}。", "Session {id} planned.")
+CONFIRM_END_TITLE = Msg("结束场次？", "End the session?")
+CONFIRM_END = Msg(
+    "场次 {id}「{title}」（{lab}，名单 {n} 人）将结束，机房终端不再显示它；结束的场次不能再开始。",
+    "Session {id} “{title}” ({lab}, {n} on the roster) ends and the lab's kiosks stop showing"
+    " it; an ended session cannot start again.",
+)
 REPORT_SUMMARY = Msg(
     "报告：到场 {came} · 完成 {finished} · 报告勘误 {corrected} · 未到场 {absent}",
     "Report: came {came} · finished {finished} · reported corrections {corrected} · did not come {absent}",
@@ -241,6 +248,23 @@ BULK_DONE: dict[BulkAction, Msg] = {
 BULK_FAILED = Msg(
     "批量操作未执行：{n} 条有问题（{first}）。", "Nothing was done: {n} failed ({first})."
 )
+CONFIRM_APPLY_TITLE = Msg("写入学籍档案？", "Apply to the records?")
+CONFIRM_BULK_APPLY = Msg(
+    "已选的 {n} 条勘误将写入学籍档案，这些学生须再次核对。此操作不能撤销。",
+    "The {n} marked corrections are written into the records, and those students are asked"
+    " to check again. This cannot be undone.",
+)
+CONFIRM_APPLY = Msg(
+    "{student} 的“{field}”将由“{current}”改为“{proposed}”，写入学籍档案（1 条）。此操作不能撤销。",
+    "{student}'s “{field}” changes from “{current}” to “{proposed}” in the records (1 row)."
+    " This cannot be undone.",
+)
+CONFIRM_REJECT_TITLE = Msg("退回勘误？", "Reject the correction?")
+CONFIRM_REJECT = Msg(
+    "{student} 的“{field}”勘误将被退回（1 条），学生会看到您的意见：{comment}",
+    "{student}'s correction of “{field}” is rejected (1 row); the student sees your comment:"
+    " {comment}",
+)
 EXPORTED = Msg("勘误汇总表已保存：{path}", "Corrections table saved: {path}")
 
 DETAIL_TITLE = Msg(
@@ -273,6 +297,16 @@ IMPORT_PATH = Msg(
 )
 KEY_IMPORT = Msg("导入", "Import")
 KEY_CHECK_ONLY = Msg("仅检查", "Check only")
+CONFIRM_IMPORT_TITLE = Msg("导入？", "Import?")
+CONFIRM_IMPORT_RECORDS = Msg(
+    "{path}：{rows} 行全部有效，将写入学籍档案（新增或更新学生）。此操作不能撤销。",
+    "{path}: all {rows} rows are valid and will be written into the records (new or changed"
+    " students). This cannot be undone.",
+)
+CONFIRM_IMPORT_PHOTOS = Msg(
+    "{path}：{n} 张照片将替换学生现有的照片。此操作不能撤销。",
+    "{path}: {n} photos will replace the students' current photos. This cannot be undone.",
+)
 IMPORT_UNREADABLE = Msg("无法读取：{path}", "Cannot read: {path}")
 IMPORT_RECORDS_DONE = Msg(
     "已导入 {rows} 行：新增 {created}，更新 {updated}，未变 {unchanged}。",
@@ -286,7 +320,9 @@ IMPORT_PHOTOS_DONE = Msg(
     "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
     "{stored} photos stored, {refused} refused, {applied} photo corrections applied.",
 )
-IMPORT_MORE = Msg("……另有 {n} 个问题", "… and {n} more problems")
+PROBLEM_COLUMNS = (Msg("行", "Line"), Msg("列或文件", "Column or file"), Msg("问题", "Problem"))
+PROBLEMS_SHEET = Msg("导入问题", "Import problems")
+PROBLEMS_SAVED = Msg("问题清单已保存：{path}", "Problem list saved: {path}")
 
 # --- errors the console explains itself ---------------------------------------------------
 
@@ -318,6 +354,17 @@ VALIDATION: dict[str, Msg] = {
     ),
     "proof_required": DETAIL_NEEDS_PROOF,
 }
+
+
+def localized(template: Msg, **values: object) -> Msg:
+    """``template`` filled in each language; values that are messages are taken in that one."""
+    return Msg(
+        *(
+            template.get(lang, **{key: value.get(lang) if isinstance(value, Msg) else value
+                                  for key, value in values.items()})
+            for lang in ("zh", "en")
+        )
+    )  # fmt: skip
 
 
 def error_text(error: ApiError, role: StaffRole | None) -> Msg:

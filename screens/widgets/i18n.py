@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from rich.cells import cell_len
 from rich.markup import escape
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.i18n import Lang, Msg
@@ -88,6 +89,39 @@ class Tr(Translatable):
         self._msgs = _as_tuple(msgs)
         self.display = bool(self._msgs)
         self.relabel(self._lang)
+
+
+class Relabelling:
+    """Screens that show their texts in the app's language, switched in place by F2.
+
+    The app relabels the screens of the active stack when the language changes; a screen
+    in another mode's stack catches up when it is shown again.
+    """
+
+    _shown_lang: Lang | None = None
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Put every text of this screen into ``lang``."""
+        assert isinstance(self, Screen)
+        for widget in self.query(Translatable):
+            widget.relabel(lang)
+        self.relabel(lang)
+        self._shown_lang = lang
+
+    def relabel(self, lang: Lang) -> None:
+        """Put texts that :class:`~screens.widgets.i18n.Tr` cannot hold into ``lang``."""
+
+    def on_screen_resume(self) -> None:
+        """Catch up with a language change made while this screen was not shown."""
+        assert isinstance(self, Screen)
+        lang = current_lang(self)
+        if self._shown_lang is not None and self._shown_lang != lang:
+            self.refresh_language(lang)
+
+    def on_mount(self) -> None:
+        """The widgets show the current language from their own mount on."""
+        assert isinstance(self, Screen)
+        self._shown_lang = current_lang(self)
 
 
 KeyHint = tuple[str, Msg, str]
