@@ -162,6 +162,15 @@ async def test_a_college_office_sees_why_it_may_not_confirm(server: LiveServer) 
         await wait_for(pilot, lambda: "No corrections match" in text(app, "#message"))
 
 
+async def _save_problems(pilot: Pilot[None], app: StaffApp, key: str, target: Path) -> None:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
+    app.screen.query_one("#save-path", Input).value = str(target)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: f"问题清单已保存：{target}" in text(app, "#message"))
+    assert target.exists()
+
+
 async def test_a_long_import_report_scrolls_saves_and_the_import_asks_first(
     server: LiveServer, tmp_path: Path
 ) -> None:
@@ -192,15 +201,8 @@ async def test_a_long_import_report_scrolls_saves_and_the_import_asks_first(
             assert top <= table.cursor_row < top + visible
             await pilot.press("down")
 
-        for key, name in (("f11", "problems.csv"), ("f12", "problems.xlsx")):
-            target = tmp_path / name
-            await pilot.press(key)
-            await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
-            app.screen.query_one("#save-path", Input).value = str(target)
-            await pilot.press("enter")
-            await wait_for(
-                pilot, lambda t=target: t.exists() and "问题清单已保存" in text(app, "#message")
-            )
+        await _save_problems(pilot, app, "f11", tmp_path / "problems.csv")
+        await _save_problems(pilot, app, "f12", tmp_path / "problems.xlsx")
         rows = list(csv.reader(io.StringIO((tmp_path / "problems.csv").read_text("utf-8-sig"))))
         assert rows[0] == ["行", "列或文件", "问题"] and len(rows) == 61
         assert rows[1][:2] == ["3", "出生日期"] and "/" not in rows[1][2]
