@@ -71,6 +71,8 @@ class StaffApp(App[None], inherit_bindings=False):
         self.clock = clock
         self.staff: StaffSummary | None = None
         """Who is logged in, or None."""
+        self._expired: StaffSummary | None = None
+        """Whose login expired while the screens under the login screen were kept for them."""
         self.set_reactive(StaffApp.lang, settings.language)
 
     @property
@@ -105,8 +107,15 @@ class StaffApp(App[None], inherit_bindings=False):
                 screen.refresh_language(self.lang)
 
     def logged_in(self, staff: StaffSummary) -> None:
-        """After a login: the role's first screen."""
+        """After a login: back to the work an expired login left, if the same person logged
+        in again; else the role's first screen."""
+        expired, self._expired = self._expired, None
         self.staff = staff
+        if expired is not None and (expired.username, expired.role) == (staff.username, staff.role):
+            self.pop_screen()
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         first = "students" if staff.role == "college_office" else "board"
         self.switch_screen(_SCREENS[first]())
 
@@ -123,11 +132,19 @@ class StaffApp(App[None], inherit_bindings=False):
         self.session_ended(None)
 
     def session_ended(self, why: Msg | None) -> None:
-        """Back to the login screen, forgetting who was logged in."""
-        self.staff = None
+        """Back to the login screen, forgetting who was logged in and what was on screen."""
+        self.staff = self._expired = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.switch_screen(LoginScreen(notice=why))
+
+    def login_expired(self, why: Msg) -> None:
+        """The server no longer knows this login: ask for it again over the screens as they
+        are, so a dialog's typing survives and the same person comes back to it."""
+        if self.staff is None:  # already asking
+            return
+        self._expired, self.staff = self.staff, None
+        self.push_screen(LoginScreen(notice=why))
 
     async def action_quit(self) -> None:
         """ctrl+q: log out and close the console."""

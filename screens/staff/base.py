@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 ResultT = TypeVar("ResultT")
 
+SESSION_DEAD = frozenset({"session_expired", "unauthenticated"})
+"""Codes that mean the staff member has to log in again."""
+
 NAVIGATION: tuple[KeyHint, ...] = (
     ("F3", T.KEY_BOARD, "app.show('board')"),
     ("F4", T.KEY_SESSIONS, "app.show('sessions')"),
@@ -79,9 +82,10 @@ class StaffScreen(Relabelling, Screen[None]):
         self.say(saved)
 
     def fail(self, error: ApiError) -> None:
-        """Explain a failed request; a dead session goes back to the login screen."""
-        if error.code in ("session_expired", "unauthenticated"):
-            self.console.session_ended(T.error_text(error, None))
+        """Explain a failed request; a dead login asks to log in again, keeping this screen."""
+        if error.code in SESSION_DEAD:
+            self.say(T.LOGIN_AGAIN_KEPT, error=True)
+            self.console.login_expired(T.error_text(error, None))
             return
         self.say(T.error_text(error, self.console.role), error=True)
 
@@ -96,6 +100,15 @@ async def confirmed(app: App[None], title: Msg, body: Msg) -> bool:
 
 class StaffModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a console screen; F2 relabels it like the screens."""
+
+    def fail(self, error: ApiError, line: Tr) -> None:
+        """Explain a failed request on the dialog's message ``line``; a dead login asks to log
+        in again and comes back to this dialog with everything typed into it."""
+        if error.code in SESSION_DEAD:
+            line.show(T.LOGIN_AGAIN_KEPT)
+            self.console.login_expired(T.error_text(error, None))
+            return
+        line.show(T.error_text(error, self.console.role))
 
     @property
     def console(self) -> StaffApp:

@@ -69,7 +69,7 @@ class BoardScreen(StaffScreen):
     @work(exclusive=True, group="board")
     async def poll(self) -> None:
         """Fetch the board; redraw only if its version changed."""
-        if self._stopped:
+        if self._stopped or self.console.staff is None:  # refused, or logging in again
             return
         try:
             if not self._labs:

@@ -212,7 +212,7 @@ class CorrectionModal(StaffModal[Msg | None]):
         try:
             detail = await self.console.client.decide(self._correction_id, body, step)
         except ApiError as error:
-            self.query_one("#correction-message", Tr).show(T.error_text(error, self.console.role))
+            self.fail(error, self.query_one("#correction-message", Tr))
             return
         state = T.CORRECTION_STATES[detail.correction.state]
         self.dismiss(Msg(T.DECIDED.zh.format(id=self._correction_id, state=state.zh),

@@ -7,13 +7,14 @@ import re
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.widgets import Input
 
-from kiosk.protocol import SupervisedSessionCreate
+from kiosk.client import ApiError
+from kiosk.protocol import SupervisedSessionCreate, SupervisedSessionInfo
 from screens.staff import text as T
 from screens.staff.base import StaffModal
 from screens.widgets.i18n import KeyBar, Tr
@@ -29,8 +30,12 @@ _FIELDS = (
 )
 
 
-class PlanSessionModal(StaffModal[SupervisedSessionCreate | None]):
-    """Enter moves to the next field and, on the last, plans; Escape cancels."""
+class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
+    """Enter moves to the next field and, on the last, plans; Escape cancels.
+
+    The dialog sends the plan itself and closes only once the server has taken it: a refused
+    plan stays on screen with the reason, to be corrected rather than typed again.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", show=False),
@@ -110,7 +115,17 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | None]):
         except ValidationError:
             message.show(T.PLAN_BAD_ROSTER)
             return
-        self.dismiss(plan)
+        message.show(None)
+        self._create(plan)
+
+    @work(exclusive=True, group="plan")
+    async def _create(self, plan: SupervisedSessionCreate) -> None:
+        try:
+            created = await self.console.client.create_session(plan)
+        except ApiError as error:
+            self.fail(error, self.query_one("#plan-message", Tr))
+            return
+        self.dismiss(created)
 
     def action_cancel(self) -> None:
         """Escape: plan nothing."""

@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import SessionReport, SupervisedSessionCreate, SupervisedSessionInfo
+from kiosk.protocol import SessionReport, SupervisedSessionInfo
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
@@ -110,19 +110,10 @@ class SessionsScreen(StaffScreen):
             PlanSessionModal(lab, self.console.local(self.console.clock())), self._planned
         )
 
-    def _planned(self, plan: SupervisedSessionCreate | None) -> None:
-        if plan is not None:
-            self._create(plan)
-
-    @work(exclusive=True, group="change")
-    async def _create(self, plan: SupervisedSessionCreate) -> None:
-        try:
-            created = await self.client.create_session(plan)
-        except ApiError as error:
-            self.fail(error)
-            return
-        self.say(T.CREATED.fmt(id=created.id))
-        self.load(select=created.id)
+    def _planned(self, created: SupervisedSessionInfo | None) -> None:
+        if created is not None:
+            self.say(T.CREATED.fmt(id=created.id))
+            self.load(select=created.id)
 
     def action_start(self) -> None:
         """S: start the highlighted session."""

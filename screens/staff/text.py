@@ -47,6 +47,10 @@ LOGIN_HINT = Msg(
     "Proctors, college offices and the registrar use their own staff accounts.",
 )
 KEY_LOGIN = Msg("登录", "Log in")
+LOGIN_AGAIN_KEPT = Msg(
+    "登录已过期。重新登录后回到这里，已填写的内容都在；请再操作一次。",
+    "Your login expired. Log in again to come back here with what you typed; then try again.",
+)
 
 # --- the live board -----------------------------------------------------------------------
 
