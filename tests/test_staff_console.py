@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from pathlib import Path
 
 import httpx
+import pytest
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
@@ -14,12 +16,14 @@ from kiosk.config import ServerSettings
 from kiosk.protocol import HeartbeatRequest
 from screens.staff.app import StaffApp
 from screens.staff.board import BoardScreen
+from screens.staff.corrections import CorrectionsScreen
+from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
 from screens.staff.terminal_table import TerminalTable
 from screens.widgets.confirm import ConfirmModal
-from screens.widgets.i18n import Tr
+from screens.widgets.i18n import KeyBar, Tr
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
@@ -196,17 +200,48 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await pilot.press("escape")
 
 
-async def test_a_proctor_is_told_what_the_role_may_not_do(server: LiveServer) -> None:
+def keys(app: StaffApp) -> list[str]:
+    """The keys the key bar of the screen shows, in order."""
+    bar = app.screen.query_one("#keys", KeyBar)
+    return re.findall(r"\[b reverse\] (.+?) \[/b reverse\]", bar.text_in(app.lang))
+
+
+SCREEN_KEYS = {
+    "f3": BoardScreen,
+    "f4": SessionsScreen,
+    "f5": StudentsScreen,
+    "f7": CorrectionsScreen,
+    "f8": ImportsScreen,
+}
+ROLE_KEYS = {
+    "proctor": ["F3", "F4", "F10", "F2"],
+    "office": ["F5", "F7", "F10", "F2"],
+    "registrar": ["F3", "F4", "F5", "F7", "F8", "F10", "F2"],
+}
+
+
+@pytest.mark.parametrize("who", list(ROLE_KEYS))
+async def test_each_role_sees_and_can_press_only_its_keys(server: LiveServer, who: str) -> None:
     app = server.console()
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "proctor")
-        await pilot.press("f5")
-        await wait_for(pilot, lambda: isinstance(app.screen, StudentsScreen))
-        await pilot.press(*"2022", "enter")
-        await wait_for(pilot, lambda: "无权" in text(app, "#message"))
-        assert "监考" in text(app, "#message")
-        await pilot.press("f2")
-        assert "Your role (proctor) may not do this" in text(app, "#message")
+        await log_in(pilot, who)
+        for key, screen in SCREEN_KEYS.items():
+            before = app.screen
+            navigation = ("F3", "F4", "F5", "F7", "F8", "F10", "F2")
+            assert [k for k in keys(app) if k in navigation] == ROLE_KEYS[who]
+            await pilot.press(key)
+            if key.upper() in ROLE_KEYS[who]:
+                await wait_for(pilot, lambda s=screen: isinstance(app.screen, s))
+            else:  # not shown, and pressing it does nothing: no request, no refusal
+                await pilot.pause(0.2)
+                assert app.screen is before
+            assert "无权" not in text(app, "#message")
+            if isinstance(app.screen, CorrectionsScreen):
+                bulk = {"Space", "F9", "Ctrl+P"}
+                assert bulk <= set(keys(app)) if who == "registrar" else not bulk & set(keys(app))
+                await pilot.press("space", "f9", "ctrl+p")
+                await pilot.pause(0.2)
+                assert app.screen is not None and "无权" not in text(app, "#message")
 
 
 async def test_an_office_finds_a_student_and_reopens_the_window(server: LiveServer) -> None:

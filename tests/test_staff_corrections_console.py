@@ -18,6 +18,7 @@ from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.text import CORRECTION_COLUMNS
 from screens.widgets.confirm import ConfirmModal
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
@@ -42,7 +43,8 @@ async def _report_major(server: LiveServer) -> None:
 
 def _states(app: StaffApp) -> list[str]:
     table = app.screen.query_one(DataTable)
-    return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+    state = [column.zh for column in CORRECTION_COLUMNS].index("状态")
+    return [str(table.get_row_at(i)[state]) for i in range(table.row_count)]
 
 
 async def _decide(

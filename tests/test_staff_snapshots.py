@@ -55,14 +55,14 @@ async def student(pilot: Pilot[None], app: StaffApp) -> None:
     await wait_for(pilot, lambda: bool(text(app, "#detail")))
 
 
-async def forbidden(pilot: Pilot[None], app: StaffApp) -> None:
-    await log_in(pilot, "office")
-    await pilot.press("f3")
-    await wait_for(pilot, lambda: bool(text(app, "#message")))
+async def confirm_end(pilot: Pilot[None], app: StaffApp) -> None:
+    await sessions(pilot, app)
+    await pilot.press("e")
+    await wait_for(pilot, lambda: bool(app.screen.query("#confirm")))
 
 
 STEPS: dict[str, Step] = {
-    step.__name__: step for step in (login, board, sessions, plan, student, forbidden)
+    step.__name__: step for step in (login, board, sessions, plan, student, confirm_end)
 }
 
 

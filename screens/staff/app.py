@@ -1,8 +1,9 @@
 """The staff console app and its factory, shared by ``kiosk staff`` and the tests.
 
 Proctors, college offices and the registrar use it on their own PCs. What a role may do is
-decided by the server alone: the console offers every screen to everyone and explains the
-server's 403 in both languages, so the console can never be more permissive than the server.
+decided by the server; the console shows each role only the keys the server would let it use
+(screens/staff/roles.py) and explains any other refusal (a college office outside its
+college) in both languages, so the console can never be more permissive than the server.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.roles import may
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
 from screens.widgets.i18n import Relabelling
@@ -119,9 +121,15 @@ class StaffApp(App[None], inherit_bindings=False):
         first = "students" if staff.role == "college_office" else "board"
         self.switch_screen(_SCREENS[first]())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The screens a role may not open are not offered (nor is any before login)."""
+        if action == "show":
+            return self.staff is not None and may(self.staff.role, action, parameters)
+        return True
+
     def action_show(self, name: str) -> None:
-        """F3/F4/F5/F7/F8: another screen (only once logged in)."""
-        if self.staff is not None and name in _SCREENS:
+        """F3/F4/F5/F7/F8: another screen (only once logged in, and only the role's)."""
+        if self.check_action("show", (name,)) and name in _SCREENS:
             self.switch_screen(_SCREENS[name]())
 
     async def action_logout(self) -> None:

@@ -15,6 +15,7 @@ from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
+from screens.staff.roles import may, usable
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import KeyBar, KeyHint, Relabelling, Tr
 
@@ -60,11 +61,15 @@ class StaffScreen(Relabelling, Screen[None]):
             yield Tr(self.console.signed_in(), id="who")
         yield from self.compose_body()
         yield Tr(id="message")
-        yield KeyBar(self.KEYS, id="keys")
+        yield KeyBar(usable(self.console.role, self.KEYS), id="keys")
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
         yield from ()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys the logged-in role may not use do nothing (they are not shown either)."""
+        return may(self.console.role, action, parameters)
 
     def say(self, msg: Msg | None, *, error: bool = False) -> None:
         """Show a notice (or an error) on the message line; None clears it."""

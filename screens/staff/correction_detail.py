@@ -79,9 +79,9 @@ class CorrectionModal(StaffModal[Msg | None]):
             yield Tr(T.LOADING, id="correction-title", classes="dialog-title")
             yield Tr(id="correction-body")
             yield Tr(T.COMMENT, classes="label")
-            yield Input(id="comment", max_length=500)
+            yield Input(id="comment", max_length=500, classes="-borderless")
             yield Tr(T.PROOF, id="proof-label", classes="label")
-            yield Input(id="proof", max_length=500)
+            yield Input(id="proof", max_length=500, classes="-borderless")
             yield Tr(id="correction-message", classes="-error")
             yield KeyBar([("Esc", T.KEY_CLOSE, "screen.close")], id="correction-keys")
 

@@ -198,10 +198,10 @@ class CorrectionsScreen(StaffScreen):
                 "✓" if item.id in self._marked else "",
                 item.student_no,
                 item.name,
-                item.class_name,
                 correction_field_label(item.field).get(lang),
-                item.proposed or "",
                 T.CORRECTION_STATES[item.state].get(lang),
+                item.proposed or "",
+                item.class_name,
                 key=str(item.id),
             )
         if self._rows:

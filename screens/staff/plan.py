@@ -61,7 +61,9 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
             with Grid(id="plan-grid"):
                 for key, label in _FIELDS:
                     yield Tr(label, classes="label")
-                    yield Input(self._defaults.get(key, ""), id=f"plan-{key}")
+                    yield Input(
+                        self._defaults.get(key, ""), id=f"plan-{key}", classes="-borderless"
+                    )
             yield Tr(id="plan-message", classes="-error")
             yield KeyBar(
                 [

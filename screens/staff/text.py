@@ -141,7 +141,7 @@ ENDED = Msg("场次已结束。", "The session has ended.")
 CREATED = Msg("已新建场次 {id}。", "Session {id} planned.")
 CONFIRM_END_TITLE = Msg("结束场次？", "End the session?")
 CONFIRM_END = Msg(
-    "场次 {id}「{title}」（{lab}，名单 {n} 人）将结束，机房终端不再显示它；结束的场次不能再开始。",
+    "场次 {id}「{title}」（{lab}，名单{n}人）将结束，机房终端不再显示它；结束的场次不能再开始。",
     "Session {id} “{title}” ({lab}, {n} on the roster) ends and the lab's kiosks stop showing"
     " it; an ended session cannot start again.",
 )
@@ -220,11 +220,12 @@ CORRECTION_COLUMNS = (
     Msg("选", "✓"),
     Msg("学号", "Student no."),
     Msg("姓名", "Name"),
-    Msg("班级", "Class"),
     Msg("字段", "Field"),
-    Msg("更正为", "Proposed"),
     Msg("状态", "State"),
+    Msg("更正为", "Proposed"),
+    Msg("班级", "Class"),
 )
+"""The state before the free-length columns, so it is never the one cut off at 80 columns."""
 CORRECTION_STATES: dict[CorrectionState, Msg] = {
     "reported": Msg("已报告", "reported"),
     "college_accepted": Msg("学院已通过", "college accepted"),
