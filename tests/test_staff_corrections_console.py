@@ -13,6 +13,7 @@ import openpyxl
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from kiosk.protocol import PhotoDecision
 from screens.staff.app import StaffApp
 from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
@@ -131,7 +132,8 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         # All or none: one marked correction that cannot be confirmed again stops the action.
         await pilot.press("space", "f9")
         await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
-        assert "invalid_transition" in text(app, "#message")
+        assert "该勘误当前状态下不能进行此操作" in text(app, "#message")
+        assert "invalid_transition" not in text(app, "#message")
 
         await pilot.press("up", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
@@ -255,3 +257,48 @@ async def test_a_rejection_is_confirmed_first_and_escape_changes_nothing(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("enter")
         await wait_for(pilot, lambda: _states(app) == ["college rejected"])
+
+
+async def test_states_outcomes_and_photo_reasons_are_shown_in_words(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    result = result_for(await kiosk.record(), "major")
+    result = result.model_copy(
+        update={"photo": PhotoDecision(verdict="incorrect", reason="blurred")}
+    )
+    await kiosk.submit(result, str(uuid.uuid4()))
+    await kiosk.aclose()
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "office")
+        await pilot.press(*"202210010001", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "校对时间" in text(app, "#detail"))
+        detail = text(app, "#detail")
+        assert "登录 成功" in detail and "提交 成功" in detail
+        assert "勘误 已报告 专业名称" in detail and "勘误 已报告 照片" in detail
+        assert " ok" not in detail and "reported" not in detail and "major" not in detail
+
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: len(_states(app)) == 2)
+        table = app.screen.query_one(DataTable)
+        rows = [" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(2)]
+        assert any("照片 已报告 模糊不清" in row for row in rows)
+        assert not any("blurred" in row for row in rows)
+        photo = next(i for i, row in enumerate(rows) if "照片" in row)
+        table.move_cursor(row=photo)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "模糊不清" in text(app, "#correction-body"))
+        assert "原值：现有照片　更正为：模糊不清" in text(app, "#correction-body")
+        await pilot.press("escape")
+
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
+        app.screen.query_one("#save-path", Input).value = str(tmp_path / "nowhere" / "x.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "无法写入该文件" in text(app, "#message"))
+        assert text(app, "#message") == "无法写入该文件：文件夹不存在"

@@ -115,7 +115,11 @@ class CorrectionModal(StaffModal[Msg | None]):
                                field=label.get(lang))
         )  # fmt: skip
         lines = [
-            T.DETAIL_VALUES.fmt(current=row.current_value or "", proposed=row.proposed or ""),
+            T.localized(
+                T.DETAIL_VALUES,
+                current=T.shown_value(row.field, row.current_value, proposed=False),
+                proposed=T.shown_value(row.field, row.proposed, proposed=True),
+            ),
             T.CORRECTION_STATES[row.state],
         ]
         if detail.note:

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
+from kiosk.errors import message_for
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
     CORRECTION_STATES,
@@ -153,8 +154,9 @@ class CorrectionsScreen(StaffScreen):
             done = await self.client.bulk(body)
         except ApiError as error:
             if error.code == "bulk_failed" and error.problem is not None:
-                first = error.problem.errors[0].code if error.problem.errors else ""
-                self.say(T.BULK_FAILED.fmt(n=len(error.problem.errors), first=first), error=True)
+                first = message_for(error.problem.errors[0].code) if error.problem.errors else ""
+                failed = T.localized(T.BULK_FAILED, n=len(error.problem.errors), first=first)
+                self.say(failed, error=True)
             else:
                 self.fail(error)
             return
@@ -200,7 +202,7 @@ class CorrectionsScreen(StaffScreen):
                 item.name,
                 correction_field_label(item.field).get(lang),
                 T.CORRECTION_STATES[item.state].get(lang),
-                item.proposed or "",
+                T.in_lang(T.shown_value(item.field, item.proposed, proposed=True), lang),
                 item.class_name,
                 key=str(item.id),
             )

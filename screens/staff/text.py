@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kiosk.client import ApiError
-from kiosk.i18n import Msg
+from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
     BulkAction,
     CorrectionState,
@@ -12,6 +12,7 @@ from kiosk.protocol import (
     SupervisedState,
     TerminalState,
 )
+from screens.text import PHOTO_REASONS
 
 # --- everywhere ---------------------------------------------------------------------------
 
@@ -171,6 +172,13 @@ SAVE_TITLE = Msg("保存报告", "Save the report")
 SAVE_PATH = Msg("保存到文件（确认路径后按 Enter）", "Save to file (check the path, then Enter)")
 SAVED = Msg("报告已保存：{path}", "Report saved: {path}")
 SAVE_FAILED = Msg("无法写入该文件：{problem}", "Cannot write that file: {problem}")
+SAVE_PROBLEMS: dict[type[OSError], Msg] = {
+    FileNotFoundError: Msg("文件夹不存在", "the folder does not exist"),
+    PermissionError: Msg("没有写入权限", "no permission to write there"),
+    IsADirectoryError: Msg("这是一个文件夹", "that is a folder"),
+    FileExistsError: Msg("文件已存在", "the file exists"),
+}
+SAVE_OTHER = Msg("磁盘或路径有问题", "a problem with the disk or the path")
 SAVE_EXISTS = Msg(
     "文件已存在，再按一次 Enter 覆盖。", "The file exists; press Enter again to overwrite it."
 )
@@ -202,6 +210,12 @@ HISTORY_KINDS: dict[str, Msg] = {
     "correction": Msg("勘误", "correction"),
     "reopen": Msg("重新开放", "reopened"),
 }
+OUTCOMES: dict[str, Msg] = {
+    "ok": Msg("成功", "done"),
+    "denied": Msg("被拒绝", "refused"),
+}
+"""How a logged event ended; a correction's event ends in one of :data:`CORRECTION_STATES`."""
+HISTORY_LINE = Msg("{at} {kind} {outcome} {detail}", "{at} {kind} {outcome} {detail}")
 NO_HISTORY = Msg("暂无记录。", "Nothing yet.")
 KEY_SEARCH = Msg("查询", "Search")
 KEY_REOPEN = Msg("重新开放", "Reopen")
@@ -235,6 +249,7 @@ CORRECTION_STATES: dict[CorrectionState, Msg] = {
     "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
     "applied": Msg("已更正", "applied"),
 }
+PHOTO_NOW = Msg("现有照片", "current photo")
 NO_CORRECTIONS = Msg("没有符合条件的勘误。", "No corrections match.")
 KEY_OPEN = Msg("处理", "Open")
 KEY_STATE_FILTER = Msg("按状态", "By state")
@@ -250,9 +265,7 @@ BULK_DONE: dict[BulkAction, Msg] = {
         "{n} applied; the students will be asked to check again.",
     ),
 }
-BULK_FAILED = Msg(
-    "批量操作未执行：{n} 条有问题（{first}）。", "Nothing was done: {n} failed ({first})."
-)
+BULK_FAILED = Msg("批量操作未执行：{n} 条有问题。{first}", "Nothing was done: {n} failed. {first}")
 CONFIRM_APPLY_TITLE = Msg("写入学籍档案？", "Apply to the records?")
 CONFIRM_BULK_APPLY = Msg(
     "已选的 {n} 条勘误将写入学籍档案，这些学生须再次核对。此操作不能撤销。",
@@ -370,6 +383,34 @@ def localized(template: Msg, **values: object) -> Msg:
             for lang in ("zh", "en")
         )
     )  # fmt: skip
+
+
+def outcome(event: str) -> Msg:
+    """An event's outcome or a correction's state in words (an unknown one as it is)."""
+    words = {**OUTCOMES, **{str(state): msg for state, msg in CORRECTION_STATES.items()}}
+    return words.get(event) or Msg(event, event)
+
+
+def shown_value(field: str, value: str | None, *, proposed: bool) -> Msg | str:
+    """A correction's value in words: a photo's is the current photo, or why it is wrong."""
+    if field != "photo":
+        return value or ""
+    if not proposed:
+        return PHOTO_NOW
+    return PHOTO_REASONS.get(value or "") or value or ""
+
+
+def in_lang(text: Msg | str, lang: Lang) -> str:
+    """A message in ``lang``, or a value that reads the same in both."""
+    return text.get(lang) if isinstance(text, Msg) else text
+
+
+def save_problem(error: OSError) -> Msg:
+    """Why a file could not be written, in words rather than the system's English."""
+    for kind, msg in SAVE_PROBLEMS.items():
+        if isinstance(error, kind):
+            return msg
+    return SAVE_OTHER
 
 
 def error_text(error: ApiError, role: StaffRole | None) -> Msg:
