@@ -6,18 +6,24 @@ The console runs against a real server (frozen clock) in a background thread. Up
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
-from kiosk.protocol import HeartbeatRequest
+from kiosk.protocol import CollegeDecision, HeartbeatRequest, PhotoDecision, RegistrarDecision
+from kiosk.staff_client import StaffClient
 from screens.staff.app import StaffApp
 from screens.staff.terminal_table import TerminalTable
-from tests.staff_console_server import LiveServer, log_in, text, wait_for
+from tests.server.conftest import PASSWORD, record
+from tests.server.staff_world import STAFF
+from tests.server.test_imports import csv_file
+from tests.staff_console_server import LiveServer, email, log_in, result_for, text, wait_for
 
 Step = Callable[[Pilot[None], StaffApp], Awaitable[None]]
 
@@ -103,3 +109,53 @@ def test_board_of_a_120_terminal_lab(
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+async def _rejected_by_the_registrar(server: LiveServer, app: StaffApp) -> None:
+    """Student 1 reports 专业名称 and the photo; the office accepts the first, the registrar
+    rejects it."""
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    result = result_for(await kiosk.record(), "major")
+    blurred = PhotoDecision(verdict="incorrect", reason="blurred")
+    await kiosk.submit(result.model_copy(update={"photo": blurred}), str(uuid.uuid4()))
+    await kiosk.aclose()
+    office = StaffClient(server.url)
+    await office.login(STAFF["office"][0], PASSWORD)
+    (major,) = [row for row in (await office.corrections()).corrections if row.field == "major"]
+    await office.decide(major.id, CollegeDecision(decision="accept", comment="属实"), "college")
+    await office.logout()
+    await office.aclose()
+    await app.client.decide(
+        major.id, RegistrarDecision(decision="reject", comment="证明不足"), "registrar"
+    )
+
+
+@pytest.mark.parametrize("name", ["corrections", "import_problems"])
+def test_registrar_screens_at_80x24(
+    snap_compare: Any, server: LiveServer, tmp_path: Path, name: str
+) -> None:
+    app = server.console("en")
+    records = tmp_path / "records.csv"
+    records.write_bytes(csv_file([record(n, birth_date="2003-02-30") for n in range(10, 40)]))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await log_in(pilot, "registrar")
+        if name == "corrections":
+            await _rejected_by_the_registrar(server, app)
+            await pilot.press("f7")
+            await wait_for(pilot, lambda: bool(app.screen.query("#corrections-table")))
+            table = app.screen.query_one("#corrections-table", DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+        else:
+            await pilot.press("f8")
+            await wait_for(pilot, lambda: bool(app.screen.query("#import-path")))
+            app.screen.query_one("#import-path", Input).value = str(records)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "30 problems" in text(app, "#import-report"))
+            # The path is the test's temporary folder: show a fixed one.
+            app.screen.query_one("#import-path", Input).value = "records.csv"
+            await pilot.press("pagedown")
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
