@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
@@ -288,3 +289,28 @@ async def test_wrong_password_and_logout(server: LiveServer) -> None:
         await pilot.press("f10")
         await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen))
         assert app.client.token is None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (200, 50)])
+async def test_the_key_bar_never_breaks_inside_a_hint(
+    server: LiveServer, size: tuple[int, int]
+) -> None:
+    app = server.console("en")
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot, "registrar")
+        await pilot.press("f7")  # the longest bar
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await pilot.pause()
+        bar = app.screen.query_one("#keys", KeyBar)
+        lines = bar.text_in("en").split("\n")
+        # Every line the bar draws is one the bar broke itself, between two hints.
+        assert bar.content_size.height == len(lines)
+        plain = [re.sub(r"\[[^\]]*\]", "", line) for line in lines]
+        assert all(cell_len(line) <= bar.content_size.width for line in plain)
+        hints = [hint for line in plain for hint in re.split(r"\s{3,}", line.strip())]
+        assert hints == [
+            "Enter  Open", "F6  By state", "Space  Mark", "F9  Confirm marked",
+            "Ctrl+P  Apply marked", "F11  CSV", "F12  Excel", "F3  Board", "F4  Sessions",
+            "F5  Students", "F7  Corrections", "F8  Imports", "F10  Log out", "F2  中文",
+        ]  # fmt: skip
+        assert len(lines) == {80: 3, 100: 3, 200: 2}[size[0]]
