@@ -67,7 +67,6 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
 
     def on_mount(self) -> None:
         """Buttons in the current language; keys, not focus, decide."""
-        super().on_mount()
         for button in self.query(Button):
             button.can_focus = False
         self.relabel(current_lang(self))
