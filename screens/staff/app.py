@@ -137,14 +137,14 @@ class StaffApp(App[None], inherit_bindings=False):
         if self.staff is None:
             return
         await self.client.logout()
-        self.session_ended(None)
+        self.session_ended()
 
-    def session_ended(self, why: Msg | None) -> None:
+    def session_ended(self) -> None:
         """Back to the login screen, forgetting who was logged in and what was on screen."""
         self.staff = self._expired = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(LoginScreen(notice=why))
+        self.switch_screen(LoginScreen())
 
     def login_expired(self, why: Msg) -> None:
         """The server no longer knows this login: ask for it again over the screens as they
