@@ -33,8 +33,9 @@ pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Measures the kiosk and the server against DESIGN.md §7 (loopback only, every loop bounded,
-# under 10 minutes on 2 cores); writes bench/report.md and bench/report.json. PostgreSQL rows
-# run when KIOSK_BENCH_POSTGRES_URL names a database the run may wipe.
+# about 15 minutes on 2 cores with PostgreSQL, 6 of them the lab day); writes
+# bench/report.md and bench/report.json. PostgreSQL rows run when KIOSK_BENCH_POSTGRES_URL
+# names a database the run may wipe. BENCH_ARGS=--lab-day-only runs only the lab day.
 bench: $(STAMP)  ## the budgets of DESIGN.md §7, measured
 	$(BIN)/python -m bench $(BENCH_ARGS)
 

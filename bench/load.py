@@ -1,4 +1,4 @@
-"""A bounded asyncio load generator (raw HTTP/1.1 or httpx), run as its own process on loopback.
+"""A bounded asyncio load generator (h11 or httpx), run as its own process on loopback.
 
     python -m bench.load --url http://127.0.0.1:PORT --mode health|submit|login
         [--concurrency 64] [--count 4000] [--duration 20] [--terminal-key K]
@@ -7,9 +7,10 @@
 It prints one JSON object: requests, statuses, elapsed seconds, requests/s and latency
 percentiles. Each of ``--concurrency`` tasks keeps one keep-alive connection busy; the run
 stops at ``--count`` requests or ``--duration`` seconds, whichever comes first, after a short
-unmeasured warm-up. ``--client raw`` (the default) is a minimal keep-alive HTTP/1.1 client on
-asyncio streams, ``--client httpx`` the project's HTTP library; the generator reports its own
-CPU time per request so a reader can see how much of the two cores it took. A separate process, so that the generator's own CPU use shows up as a
+unmeasured warm-up. ``--client h11`` (the default) is a keep-alive HTTP/1.1 client on asyncio
+streams framed by h11, ``--client httpx`` the project's HTTP library; the generator reports its
+own CPU time per request so a reader can see how much of the two cores it took. A separate
+process, so that the generator's own CPU use shows up as a
 competing process (as a real client would be), not as time inside the server.
 """
 
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import h11
 import httpx
 
 FIELD_KEYS = (
@@ -89,45 +91,92 @@ class Request:
 RequestMaker = Callable[[int], Request]
 
 
-class RawConnection:
-    """A minimal HTTP/1.1 keep-alive client on asyncio streams.
+@dataclass(frozen=True)
+class Response:
+    """A whole answer: status, headers (names lower-case) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class H11Connection:
+    """One keep-alive HTTP/1.1 connection on asyncio streams, framed by h11.
 
     httpx spends several milliseconds of CPU per request once 64 connections share its pool
     (measured on this 2-core VM), so with it the generator, not the server, would be what is
-    measured. This client only writes a request and reads a ``Content-Length`` answer.
+    measured. h11 is the framing httpx itself uses (Content-Length, chunked bodies,
+    ``Connection: close``), without the pool, the URL model and the middleware around it.
     """
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+        self._http = h11.Connection(h11.CLIENT)
+
+    async def exchange(self, request: Request) -> Response:
+        """Send ``request`` and read the whole answer.
+
+        A connection the server closed while it was idle (uvicorn after 5 s of keep-alive)
+        is opened again first, and a request on a reused connection that the server closed
+        before answering is sent once more on a new one, as httpx does.
+        """
+        reused = self._streams is not None and not self._streams[0].at_eof()
+        if not reused:
+            await self.close()
+        try:
+            return await self._exchange(request)
+        except ConnectionError:
+            await self.close()  # a fresh socket and a fresh h11 state for the retry
+            if not reused:
+                raise
+            return await self._exchange(request)
+
+    async def _exchange(self, request: Request) -> Response:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection(self.host, self.port)
+            self._http = h11.Connection(h11.CLIENT)
+        reader, writer = self._streams
+        headers = [("Host", f"{self.host}:{self.port}"), *request.headers.items()]
+        headers.append(("Content-Length", str(len(request.body))))
+        http = self._http
+        data = http.send(h11.Request(method=request.method, target=request.path, headers=headers))
+        if request.body:
+            data = (data or b"") + (http.send(h11.Data(data=request.body)) or b"")
+        writer.write((data or b"") + (http.send(h11.EndOfMessage()) or b""))
+        await writer.drain()
+        status = 0
+        answer_headers: dict[str, str] = {}
+        body = bytearray()
+        while True:
+            event = http.next_event()
+            if event is h11.NEED_DATA:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    await self.close()
+                    raise ConnectionError("the server closed the connection")
+                http.receive_data(chunk)
+            elif isinstance(event, h11.Response):
+                status = event.status_code
+                answer_headers = {
+                    name.decode("latin-1"): value.decode("latin-1") for name, value in event.headers
+                }
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                break
+            elif isinstance(event, h11.ConnectionClosed):
+                await self.close()
+                raise ConnectionError("the server closed the connection")
+        if http.our_state is h11.DONE and http.their_state is h11.DONE:
+            http.start_next_cycle()
+        else:  # Connection: close, or an answer before the request was read
+            await self.close()
+        return Response(status, answer_headers, bytes(body))
 
     async def send(self, request: Request) -> int:
         """Send ``request`` and read the whole answer; returns the status code."""
-        if self._streams is None:
-            self._streams = await asyncio.open_connection(self.host, self.port)
-        reader, writer = self._streams
-        head = [f"{request.method} {request.path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        head += [f"{name}: {value}" for name, value in request.headers.items()]
-        head.append(f"Content-Length: {len(request.body)}")
-        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + request.body)
-        await writer.drain()
-        status_line = await reader.readline()
-        if not status_line:
-            await self.close()
-            raise ConnectionError("the server closed the connection")
-        status = int(status_line.split()[1])
-        length = 0
-        closing = False
-        while (line := await reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value)
-            elif name.lower() == "connection" and value.strip().lower() == "close":
-                closing = True
-        await reader.readexactly(length)
-        if closing:
-            await self.close()
-        return status
+        return (await self.exchange(request)).status
 
     async def close(self) -> None:
         """Close the connection (the next send opens a new one)."""
@@ -198,9 +247,9 @@ Sender = Callable[[Request], Awaitable[int]]
 async def senders(args: argparse.Namespace) -> AsyncIterator[list[Sender]]:
     """One sender per concurrent client: raw keep-alive connections, or one shared httpx pool."""
     parts = urlsplit(args.url)
-    if args.client == "raw":
+    if args.client == "h11":
         connections = [
-            RawConnection(parts.hostname or "127.0.0.1", parts.port or 80)
+            H11Connection(parts.hostname or "127.0.0.1", parts.port or 80)
             for _ in range(args.concurrency)
         ]
         try:
@@ -247,7 +296,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 sent = time.perf_counter()
                 try:
                     status = str(await asyncio.wait_for(send(request), REQUEST_TIMEOUT_S))
-                except (OSError, TimeoutError, httpx.HTTPError, asyncio.IncompleteReadError) as exc:
+                except (
+                    OSError,
+                    TimeoutError,
+                    httpx.HTTPError,
+                    asyncio.IncompleteReadError,
+                    h11.ProtocolError,
+                ) as exc:
                     status = type(exc).__name__
                 recorder.latencies_ms.append((time.perf_counter() - sent) * 1000)
                 recorder.statuses[status] += 1
@@ -277,7 +332,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ticket", default="")
     parser.add_argument("--record-version", type=int, default=1)
     parser.add_argument("--accounts", default="[]")
-    parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument("--client", choices=["h11", "httpx"], default="h11")
     return parser.parse_args(argv)
 
 

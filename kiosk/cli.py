@@ -8,7 +8,6 @@ stays free of them.
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,22 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", help="start the kiosk on this lab terminal")
-    commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo = commands.add_parser("demo", help="start a demo server and the kiosk against it")
+    demo.add_argument(
+        "--public-host",
+        nargs="?",
+        const="auto",
+        metavar="ADDRESS",
+        help="let phones on the network open the photo links: this address, or without one "
+        "this machine's LAN address (the demo server then listens on the network)",
+    )
+    enrol = commands.add_parser(
+        "enrol", help="join a lab with an enrolment code from the staff console; stores the key"
+    )
+    enrol.add_argument("code", help="the code the console shows, e.g. ABCD-EFGH-JKMN")
+    enrol.add_argument("--name", required=True, help="this PC's name in the lab, e.g. lab3-07")
+    enrol.add_argument("--server", help="the university server's URL (default: [kiosk] server_url)")
+    enrol.add_argument("--force", action="store_true", help="enrol again, replacing the old key")
     staff_console = commands.add_parser("staff", help="the staff console (live board, sessions)")
     staff_console.add_argument(
         "--server", help="the university server's URL (default: [kiosk] server_url)"
@@ -50,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--database-url")
     serve.add_argument("--workers", type=int)
+    serve.add_argument(
+        "--demo-accounts-to",
+        type=Path,
+        metavar="FILE",
+        help="with --demo: also write what `admin demo-accounts --json` prints to FILE",
+    )
 
     admin = commands.add_parser("admin", help="administration of the server's database")
     admin.add_argument(
@@ -58,10 +78,21 @@ def _parser() -> argparse.ArgumentParser:
     admin_commands = admin.add_subparsers(dest="admin_command", required=True, metavar="ACTION")
     admin_commands.add_parser("migrate", help="bring the database schema up to date")
     terminal = admin_commands.add_parser(
-        "add-terminal", help="register a terminal; prints its key once"
+        "add-terminal",
+        help="register a terminal, or a lab's worth with --count; prints each key once",
     )
     terminal.add_argument("lab")
-    terminal.add_argument("name")
+    terminal.add_argument("name", nargs="?", help="the terminal's name (not with --count)")
+    terminal.add_argument(
+        "--count", type=int, help="register this many at once (1-500), named by --pattern"
+    )
+    terminal.add_argument(
+        "--pattern",
+        default="{lab}-{n:02d}",
+        help="names for --count: {n} is 1, 2, … (from --start), {lab} the lab; "
+        "e.g. 'lab3-{n:02d}' (default '{lab}-{n:02d}')",
+    )
+    terminal.add_argument("--start", type=int, default=1, help="the first {n} (default 1)")
     staff = admin_commands.add_parser("add-staff", help="create a staff account")
     staff.add_argument("username")
     staff.add_argument("--role", required=True, choices=["proctor", "college_office", "registrar"])
@@ -106,18 +137,7 @@ def _apply_server_options(settings: Settings, args: argparse.Namespace) -> Setti
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    args = _parser().parse_args(argv)
-    if args.command not in ("run", "demo"):
-        return _command(args)
-    # A kiosk's start creates some 90,000 objects that live as long as it does (pydantic,
-    # Textual, the screens); the garbage collector would walk them again and again while
-    # they pile up, ~80 ms of the time to the first frame. The app collects once and
-    # re-enables it after its first frame (screens.app.KioskApp.on_ready).
-    gc.disable()
-    try:
-        return _command(args)
-    finally:
-        gc.enable()
+    return _command(_parser().parse_args(argv))
 
 
 def _command(args: argparse.Namespace) -> int:
@@ -137,7 +157,7 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "serve":
         from server.runner import serve
 
-        return serve(settings)
+        return serve(settings, demo_accounts_to=args.demo_accounts_to)
     if args.command == "admin":
         from server.admin import run_admin
 
@@ -146,6 +166,18 @@ def _command(args: argparse.Namespace) -> int:
         from kiosk.outbox_cli import run_outbox_command
 
         return run_outbox_command(settings.kiosk.outbox_path, args.outbox_command)
+    if args.command == "enrol":
+        from kiosk.config import terminal_file
+        from kiosk.enrol import run_enrol
+
+        return run_enrol(
+            code=args.code,
+            name=args.name,
+            server_url=args.server or settings.kiosk.server_url,
+            target=terminal_file(),
+            force=args.force,
+            timeout_s=settings.kiosk.request_timeout_s,
+        )
     if args.command == "staff":
         from screens.staff.launch import launch
 
@@ -157,9 +189,13 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "demo":
         from screens.launch import run_demo
 
-        return run_demo(settings)
+        return run_demo(settings, public_host=args.public_host)
     raise AssertionError(args.command)  # argparse only lets known commands through
 
 
 if __name__ == "__main__":
+    # `python -m kiosk.cli run` locks down as the console script does (kiosk.entry).
+    from kiosk.lockdown import lock_down
+
+    lock_down(sys.argv[1:])
     sys.exit(main())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
@@ -57,10 +56,9 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 _JSON = "application/json"
 # Codes after which the bearer token is certainly dead; keeping it would only fail again.
 _TOKEN_DEAD = frozenset({"session_expired", "unauthenticated"})
+
+
 # The photo endpoint answers errors as HTML pages for phones, so its status is all there is.
-_PHOTO_STATUS_CODES = {403: "link_invalid", 410: "link_expired"}
-
-
 class ApiError(Exception):
     """A request that did not give a usable answer; ``code`` says why, ``message`` says it kindly.
 
@@ -149,11 +147,6 @@ class BaseClient:
         is sent after it.
         """
         if self._pool is None:
-            # httpx imports its command-line client when click is installed (the server
-            # brings it): click, rich's progress and syntax views, pygments, ~3 MiB and
-            # 50 ms that no terminal uses. httpx falls back to a stub when that import fails,
-            # as a None entry in sys.modules makes it.
-            sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
             import httpx
 
             self._pool = httpx.AsyncClient(
@@ -371,26 +364,13 @@ class ApiClient(BaseClient):
         )
         return self._parse(response, PhotoLinkResponse, "photo link")
 
-    async def photo_bytes(self, url: str) -> bytes:
-        """The JPEG behind a signed photo link (``url`` as :meth:`photo_link` gave it).
+    async def photo(self) -> bytes:
+        """``GET /api/v1/me/photo``: the student's photo, for terminals that can draw it.
 
-        The link needs no credentials; the terminal key is sent only if the link is on the
-        server's own origin.
+        Fetched with the student's token, not through the phone's link, whose address may be
+        one only phones reach; kept in memory only.
         """
-        own = self._http.base_url
-        import httpx  # loaded by self._http
-
-        target = httpx.URL(f"{url.rstrip('/')}/photo.jpg")
-        # Photo links may point at the server's public address, which phones use; the
-        # terminal's secret goes only to the origin the terminal itself is configured for.
-        own_origin = (target.scheme, target.host, target.port) == (own.scheme, own.host, own.port)
-        response = await self._send(
-            "GET",
-            str(target),
-            what="photo",
-            terminal=own_origin,
-            status_codes=_PHOTO_STATUS_CODES,
-        )
+        response = await self._send("GET", f"{API_PREFIX}/me/photo", what="photo", student=True)
         if not response.headers.get("content-type", "").startswith("image/"):
             log.warning("photo: HTTP %d without an image", response.status_code)
             raise ApiError(response.status_code, "bad_response")

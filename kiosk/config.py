@@ -1,7 +1,8 @@
 """Configuration: ``config.toml`` loaded into pydantic models, secrets from the environment.
 
 The file is found by ``KIOSK_CONFIG`` or else ``./config.toml``; a missing file means all
-defaults. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
+defaults. This PC's own file (:func:`terminal_file`, written by ``kiosk enrol``) is read on
+top of it, so one lab-wide ``config.toml`` serves every PC. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
 (e.g. ``KIOSK_SERVER__SECRET_KEY``), which is how secrets stay out of the file. A bad value
 raises :class:`ConfigError`, whose message names the key and the problem.
 """
@@ -14,10 +15,12 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_FILE = "KIOSK_CONFIG"
+ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
 ENV_PREFIX = "KIOSK_"
 DEMO_SECRET = "demo-secret-change-me-in-production"  # noqa: S105 - documented demo value
 
@@ -29,6 +32,23 @@ def _http_url(value: str) -> str:
         if parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
             raise ValueError("must be an http:// or https:// URL with a host")
     return value
+
+
+def unreachable_from_phones(url: str) -> bool:
+    """True when ``url`` names this machine only (loopback) or no machine (0.0.0.0, ::).
+
+    A phone that scans a photo QR code would try to open it on itself, or nowhere.
+    """
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a name: it is DNS's to resolve, and the lab's to reach
+    return address.is_loopback or address.is_unspecified
 
 
 UrlOrEmpty = Annotated[str, AfterValidator(_http_url)]
@@ -88,6 +108,12 @@ class KioskSettings(Section):
     outbox_path: Path = Path("var/outbox.sqlite3")
     """Where results wait until the server has them."""
 
+    college_offices: dict[
+        Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]
+    ] = {}
+    """Where each college's teaching office (教学办) is, by the 分院 of the record, e.g.
+    ``"信息工程学院" = "行政楼 305"``; the receipt names the student's office and, if listed, its place."""
+
 
 class ServerSettings(Section):
     """The ``[server]`` section: the university server."""
@@ -131,6 +157,9 @@ class ServerSettings(Section):
     staff_login_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     """Staff logins one client address may attempt per minute; more get 429."""
 
+    enrolment_attempts_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+    """Terminal enrolments (``kiosk enrol``) one client address may attempt per minute."""
+
     lockout_threshold: Annotated[int, Field(ge=1, le=100)] = 5
     """Wrong passwords in a row before the account locks."""
 
@@ -153,7 +182,18 @@ class ServerSettings(Section):
     """Larger request bodies are refused with 413."""
 
     import_max_bytes: Annotated[int, Field(ge=1024, le=1_073_741_824)] = 52_428_800
-    """The limit instead for the registrar's uploads (record files, photo zips)."""
+    """The limit instead for the registrar's two uploads (record files, photo zips), once the
+    registrar's token has been checked; the upload is spooled to a temporary file."""
+
+    import_max_rows: Annotated[int, Field(ge=1, le=1_000_000)] = 100_000
+    """Most lines a record file may have; a longer file is refused whole (``too_many_rows``)."""
+
+    import_max_entries: Annotated[int, Field(ge=1, le=1_000_000)] = 20_000
+    """Most entries a zip (a photo zip, or the parts of an .xlsx) may list."""
+
+    import_max_inflated_bytes: Annotated[int, Field(ge=1024, le=4_294_967_296)] = 268_435_456
+    """Most bytes the entries of one zip may inflate to, counted as they are read (a photo
+    zip) or as the entries declare them (an .xlsx, whose reader stops at the declared size)."""
 
     photo_min_bytes: Annotated[int, Field(ge=1, le=10_485_760)] = 10_240
     """Imported photos smaller than this are refused (the spec asks about 20–40 KB)."""
@@ -163,6 +203,29 @@ class ServerSettings(Section):
 
     demo: bool = False
     """Fill an empty database with the generated demo data on start."""
+
+    time_zone: str = "Asia/Shanghai"
+    """The school's IANA time zone: times in exports and reports are shown in it."""
+
+    four_eyes: bool = True
+    """Separation of duties: who applies a key-field correction may not be who confirmed it.
+
+    ``false`` is for an office with a single registrar. Confirming what one accepted for the
+    college is refused either way."""
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """:attr:`time_zone` as a ``tzinfo``."""
+        return ZoneInfo(self.time_zone)
 
     # --- registration and one-time codes ---
 
@@ -232,6 +295,10 @@ class ServerSettings(Section):
     housekeeping_interval_s: Annotated[float, Field(ge=60, le=86400)] = 3600.0
     """How often dead sessions, throttle rows and abandoned registrations are deleted."""
 
+    def public_url(self) -> str:
+        """Where phones reach this server: ``public_base_url``, else the listening address."""
+        return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
     @field_validator("sms_headers", "sms_body_template", mode="before")
     @classmethod
     def _json_from_environment(cls, value: Any) -> Any:
@@ -269,19 +336,44 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
+def terminal_file(environ: dict[str, str] | None = None) -> Path:
+    """This PC's own configuration: its terminal key, written by ``kiosk enrol``.
+
+    ``$KIOSK_TERMINAL_FILE``, else ``terminal.toml`` in the user's configuration folder
+    (``~/.config/kiosk`` on Linux, ``%LOCALAPPDATA%\\kiosk`` on Windows).
+    """
+    env = os.environ if environ is None else environ
+    if ENV_TERMINAL_FILE in env:
+        return Path(env[ENV_TERMINAL_FILE])
+    import platformdirs  # only here: most starts name the file in the environment
+
+    return platformdirs.user_config_path("kiosk", appauthor=False) / "terminal.toml"
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
+
+
 def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``."""
+    """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``;
+    then this PC's :func:`terminal_file`; then the environment."""
     env = dict(os.environ if environ is None else environ)
     explicit = path is not None or ENV_FILE in env
     file = path or Path(env.get(ENV_FILE, "config.toml"))
     data: dict[str, Any] = {}
     if file.exists():
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
+        data = _read_toml(file)
     elif explicit:
         raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")
+    own = terminal_file(env)
+    if own.exists():
+        kiosk = _read_toml(own).get("kiosk", {})
+        target = data.setdefault("kiosk", {})
+        if isinstance(kiosk, dict) and isinstance(target, dict):
+            target.update(kiosk)
     for section, values in _env_overrides(env).items():
         target = data.setdefault(section, {})
         if isinstance(target, dict):

@@ -32,9 +32,10 @@ from kiosk.i18n import Msg
 from kiosk.protocol import ProblemDetails
 
 # What a student can do when the server or the network fails.
+# Said at login as well as at submission, so it speaks of what was typed, not of answers.
 _KEPT = Msg(
-    "您的答案仍保留在本屏幕上，请重试；如仍不行，请联系监考老师。",
-    "Your answers are kept on this screen; please try again, or ask the proctor.",
+    "你填写的内容仍保留在本屏幕上，请重试；如仍不行，请联系监考老师。",
+    "What you typed is kept on this screen; please try again, or ask the proctor.",
 )
 
 ERROR_MESSAGES: dict[str, Msg] = {
@@ -49,9 +50,30 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The university server does not accept this terminal (wrong key or terminal disabled). "
         "Please ask the proctor.",
     ),
+    # --- enrolment (kiosk enrol) --------------------------------------------------------
+    "enrolment_code_invalid": Msg(
+        "注册码不正确，请核对后重新输入（不区分大小写，短横线可省略）。",
+        "That enrolment code is not valid. Check it and type it again (case and dashes do "
+        "not matter).",
+    ),
+    "enrolment_code_expired": Msg(
+        "注册码已过期（有效期 1 小时），请让监考老师或学籍科重新生成。",
+        "The enrolment code has expired (it is valid for 1 hour). Ask the proctor or the "
+        "registrar for a new one.",
+    ),
+    "enrolment_code_used_up": Msg(
+        "注册码的使用次数已用完，请让监考老师或学籍科重新生成。",
+        "The enrolment code has been used as many times as allowed. Ask the proctor or the "
+        "registrar for a new one.",
+    ),
+    "terminal_name_taken": Msg(
+        "该机房已有同名的终端在用。请换一个名称，或先在控制台停用旧终端。",
+        "A terminal of this name is already active in the lab. Choose another name, or retire "
+        "the old terminal in the console first.",
+    ),
     # --- sessions ----------------------------------------------------------------------
     "unauthenticated": Msg(
-        "您尚未登录或登录已失效，请重新登录。",
+        "你尚未登录或登录已失效，请重新登录。",
         "You are not logged in, or your login is no longer valid. Please log in again.",
     ),
     "session_expired": Msg(
@@ -67,12 +89,12 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "Too many wrong passwords: the account is locked for a while. Please try again later.",
     ),
     "window_closed": Msg(
-        "您的校对时间已结束（或尚未开始），无法在终端上校对。请联系所在学院的学院教学办。",
+        "你的校对时间已结束（或尚未开始），无法在终端上校对。请联系所在学院的学院教学办。",
         "Your verification window has ended (or has not started), so you cannot check your "
         "record here. Please contact your college teaching office (学院教学办).",
     ),
     "forbidden": Msg(
-        "您没有权限进行此操作。",
+        "你没有权限进行此操作。",
         "You are not allowed to do this.",
     ),
     # --- the record and the submission -------------------------------------------------
@@ -86,7 +108,7 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The university server could not find what was asked for. Please ask the proctor.",
     ),
     "record_changed": Msg(
-        "您的学籍档案在显示之后已被更新。校对将按新的档案重新开始。",
+        "你的学籍档案在显示之后已被更新。校对将按新的档案重新开始。",
         "Your record was updated after it was shown to you. The check starts again "
         "with the new record.",
     ),
@@ -142,6 +164,15 @@ ERROR_MESSAGES: dict[str, Msg] = {
     "invalid_transition": Msg(
         "该勘误当前状态下不能进行此操作（可能已被他人处理）。",
         "This correction cannot take that step now (someone may have handled it).",
+    ),
+    "four_eyes": Msg(
+        "须由另一位工作人员办理：确认人不能是学院审核通过人，关键字段的写入人不能是确认人。",
+        "Another person must do this: who confirms may not be who accepted for the college, "
+        "and who applies a key field may not be who confirmed it.",
+    ),
+    "other_college": Msg(
+        "这是其他学院的学生，学院教学办只能处理本学院的学生。",
+        "This is another college's student; a college office acts only for its own college.",
     ),
     "bulk_failed": Msg(
         "批量操作中有条目无法处理，因此全部未执行。请查看各条的原因后重试。",

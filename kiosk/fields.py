@@ -78,12 +78,18 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
-    """One of the 17 fields: how to show it, enter it and check a proposed value."""
+    """One of the 17 fields: how to show it, enter it and check a proposed value.
+
+    ``identity`` fields change only against a proof document; they and the ``key_field``
+    ones (what the degree certificate states) change only under four eyes
+    (:data:`KEY_FIELD_KEYS`).
+    """
 
     key: str
     label: Msg
     kind: Kind
     identity: bool = False
+    key_field: bool = False
     choices: tuple[str, ...] = ()
     max_length: int = 100
 
@@ -151,7 +157,8 @@ M_UNCHANGED = Msg(
 )
 
 HINT_IDENTITY = Msg(
-    "这是身份信息：更正需要提供证明材料（如身份证、户口本）。",
+    # Short enough for one line at 80 columns: a longer one left "。" alone on the next.
+    "身份信息：更正需要证明材料（身份证、户口本）",
     "This is an identity field: a correction needs proof documents (ID card, household register).",
 )
 
@@ -323,20 +330,38 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("institution", Msg("院校名称", "Institution"), Kind.TEXT),
     FieldSpec("college", Msg("分院", "College"), Kind.TEXT),
     FieldSpec("department", Msg("系", "Department"), Kind.TEXT),
-    FieldSpec("major", Msg("专业名称", "Major"), Kind.TEXT),
+    FieldSpec("major", Msg("专业名称", "Major"), Kind.TEXT, key_field=True),
     FieldSpec("class_name", Msg("班级", "Class"), Kind.TEXT),
-    FieldSpec("level", Msg("层次", "Level"), Kind.CHOICE, choices=LEVELS),
-    FieldSpec("duration", Msg("学制", "Length of study (years)"), Kind.CHOICE, choices=DURATIONS),
-    FieldSpec("education_category", Msg("学历类别", "Education category"), Kind.CHOICE,
+    FieldSpec("level", Msg("层次", "Level"), Kind.CHOICE, key_field=True, choices=LEVELS),
+    FieldSpec("duration", Msg("学制", "Length of study (years)"), Kind.CHOICE, key_field=True,
+              choices=DURATIONS),
+    FieldSpec("education_category", Msg("学历类别", "Education category"), Kind.CHOICE, key_field=True,
               choices=EDUCATION_CATEGORIES),
-    FieldSpec("study_mode", Msg("学习形式", "Mode of study"), Kind.CHOICE, choices=STUDY_MODES),
-    FieldSpec("enrollment_date", Msg("入学日期", "Enrollment date"), Kind.DATE),
+    FieldSpec("study_mode", Msg("学习形式", "Mode of study"), Kind.CHOICE, key_field=True,
+              choices=STUDY_MODES),
+    FieldSpec("enrollment_date", Msg("入学日期", "Enrollment date"), Kind.DATE, key_field=True),
     FieldSpec("status", Msg("学籍状态", "Student status"), Kind.TEXT),
 )  # fmt: skip
 
 FIELD_KEYS: tuple[str, ...] = tuple(spec.key for spec in FIELDS)
 BY_KEY: dict[str, FieldSpec] = {spec.key: spec for spec in FIELDS}
 IDENTITY_KEYS: frozenset[str] = frozenset(spec.key for spec in FIELDS if spec.identity)
+KEY_FIELD_KEYS: frozenset[str] = frozenset(
+    spec.key for spec in FIELDS if spec.identity or spec.key_field
+)
+"""The fields whose correction one registrar confirms and another applies (four eyes)."""
+
+_ID_CARD_AND_HUKOU = Msg("身份证和户口本", "your ID card and household register")
+IDENTITY_PROOF: dict[str, Msg] = {
+    "name": _ID_CARD_AND_HUKOU,
+    "gender": _ID_CARD_AND_HUKOU,
+    "ethnicity": Msg("户口本", "your household register"),
+    "birth_date": Msg(
+        "身份证和户口本（或出生证明）", "your ID card and household register (or birth certificate)"
+    ),
+    "id_number": _ID_CARD_AND_HUKOU,
+}
+"""The proof a correction of each identity field needs, brought to the college office."""
 
 
 def validate_field(
@@ -350,6 +375,41 @@ def validate_field(
 
 
 M_UNKNOWN_FIELD = Msg("没有名为 {key} 的字段。", "There is no field called {key}.")
+
+RECORD_RULES: frozenset[str] = frozenset({"birth_date_id_mismatch", "gender_id_mismatch"})
+"""Cross-field warnings a student only sees, but a stored record may not have: the ID number
+decides gender and birth date, and a master record that disagrees with it would lock its
+student out of registration (``identity_mismatch``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCheck:
+    """A whole record after validation: its normalised values and every problem, by key."""
+
+    values: dict[str, str]
+    problems: tuple[tuple[str, Problem], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when the record may be stored as it is."""
+        return not self.problems
+
+
+def validate_record(values: Mapping[str, str], today: dt.date | None = None) -> RecordCheck:
+    """Check all 17 fields of a record together, as every write to a master record must.
+
+    Each field's own rule runs (:meth:`FieldSpec.validate`, with the rest of the record as
+    context), and the cross-field rules are errors here: enrollment after birth, and birth
+    date and gender as the ID number encodes them (:data:`RECORD_RULES`).
+    """
+    normalised: dict[str, str] = {}
+    problems: list[tuple[str, Problem]] = []
+    for spec in FIELDS:
+        check = spec.validate(values.get(spec.key, ""), values, today)
+        normalised[spec.key] = check.value
+        wrong = list(check.errors) + [w for w in check.warnings if w.code in RECORD_RULES]
+        problems.extend((spec.key, problem) for problem in wrong)
+    return RecordCheck(normalised, tuple(problems))
 
 
 # ---------------------------------------------------------------------------------------

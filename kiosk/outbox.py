@@ -130,14 +130,18 @@ def _create_private(path: Path) -> None:
     # umask can only take bits away. chmod then tightens a file an older version left loose.
     fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)
+        if hasattr(os, "fchmod"):  # POSIX; on Windows the user profile's ACL keeps it private
+            os.fchmod(fd, FILE_MODE)
     finally:
         os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
     # A new file's directory entry must reach the disk too, or power loss can lose the file.
-    fd = os.open(path, os.O_RDONLY)
+    # Only POSIX can open a directory (O_DIRECTORY); NTFS journals the entry itself.
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -264,6 +268,14 @@ class Outbox:
                 "next_attempt_at = ? WHERE result_id = ? AND state = 'waiting'",
                 (error.status, error.code, retry_at, str(result_id)),
             )
+
+    def receipt_of(self, result_id: uuid.UUID) -> str | None:
+        """The server's receipt number of a delivered entry, else None."""
+        row = self._db.execute(
+            "SELECT receipt_no FROM outbox WHERE result_id = ? AND state = 'delivered'",
+            (str(result_id),),
+        ).fetchone()
+        return None if row is None else row[0]
 
     def mark_delivered(self, result_id: uuid.UUID, receipt_no: str) -> None:
         """The server has the result: erase the body, keep the receipt number for a while."""

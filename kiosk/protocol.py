@@ -9,6 +9,7 @@ value against its field validator, the record version) are checked by the server
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Annotated, Literal
 
@@ -24,7 +25,7 @@ from pydantic import (
 )
 
 from kiosk.fields import BY_KEY, FIELD_KEYS
-from kiosk.i18n import Msg
+from kiosk.i18n import Lang, Msg
 
 API_PREFIX = "/api/v1"
 TERMINAL_KEY_HEADER = "Terminal-Key"
@@ -173,6 +174,9 @@ class CorrectionSummary(Reply):
     proposed: str | None
     state: str
     updated_at: dt.datetime
+    comment: str | None = Field(
+        default=None, description="The latest reviewer's comment, e.g. why it was rejected."
+    )
 
 
 class RecordResponse(Reply):
@@ -306,6 +310,8 @@ class HeartbeatRequest(Model):
     results_waiting: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     dead_letters: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
     app_version: ShortText | None = None
+    pin_failures: Annotated[int, Field(ge=0, le=DB_INT_MAX)] = 0
+    """Wrong staff PINs in a row at this terminal (kiosk.pin_throttle)."""
 
 
 class SessionBanner(Reply):
@@ -322,6 +328,14 @@ class HeartbeatResponse(Reply):
     terminal_name: str
     lab: str
     supervised_session: SessionBanner | None = None
+    # Remote control from the live board (kiosk/protocol: TerminalControl), carried here
+    # because the terminal asks every 10 s anyway: no port is opened on a lab PC.
+    end_session: bool = False
+    """Log the student out and wipe, now (sent once)."""
+    locked: bool = False
+    """Show "请联系监考老师" over everything until a later answer says false."""
+    message: str | None = None
+    """A line from the proctor for the welcome screen."""
 
 
 def new_result_id() -> uuid.UUID:
@@ -403,6 +417,24 @@ class SupervisedSessionCreate(Model):
         return self
 
 
+class SupervisedSessionUpdate(Model):
+    """Changes to a session: any plan field of a planned one, only a later ``ends_at`` of a
+    running one. A new roster is a class or a 学号 list; neither keeps the roster."""
+
+    title: Label | None = None
+    lab: Label | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    class_name: Label | None = None
+    student_nos: Annotated[list[StudentNo], Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def _one_roster(self) -> SupervisedSessionUpdate:
+        if self.class_name is not None and self.student_nos:
+            raise ValueError("give class_name or student_nos, not both")
+        return self
+
+
 class SupervisedSessionInfo(Reply):
     """A supervised session as the console lists it."""
 
@@ -430,7 +462,7 @@ class BoardTerminal(Reply):
     dead_letters: int = 0
     last_seen_at: dt.datetime | None = None
     pin_failures: int = 0
-    """Wrong staff PINs typed at the terminal lately (0 until the server reports them)."""
+    """Wrong staff PINs in a row, as the terminal's last heartbeat said ("PIN attempts")."""
 
 
 class RosterProgress(Reply):
@@ -469,6 +501,7 @@ class SessionReport(Reply):
     """Who came, who finished, who reported what, who did not come."""
 
     session: SupervisedSessionInfo
+    proctor: str | None = Field(default=None, description="Who planned the session.")
     progress: RosterProgress
     rows: list[ReportRow]
     corrections_by_field: dict[str, int]
@@ -655,6 +688,12 @@ class CorrectionList(Reply):
     limit: int
 
 
+class CollegeList(Reply):
+    """The colleges a staff member may filter the corrections by."""
+
+    colleges: list[str]
+
+
 class CorrectionDecisionInfo(Reply):
     """One step of a correction's history."""
 
@@ -706,7 +745,9 @@ class BulkCorrections(Model):
     """The registrar's bulk action: every id is checked, and all or none are done."""
 
     action: BulkAction
-    ids: Annotated[list[int], Field(min_length=1, max_length=500)]
+    ids: Annotated[
+        list[Annotated[int, Field(ge=1, le=DB_INT_MAX)]], Field(min_length=1, max_length=500)
+    ]
     comment: Comment
 
 
@@ -729,14 +770,34 @@ class ImportProblem(Reply):
     message: str
 
 
+class FieldChange(Reply):
+    """One value an import changes in a master record."""
+
+    key: str
+    old: str
+    new: str
+
+
+class RecordChange(Reply):
+    """A student an import adds (``new``) or changes (``fields``), by the file's line."""
+
+    line: int
+    student_no: str
+    name: str
+    new: bool
+    fields: list[FieldChange] = Field(default_factory=list)
+
+
 class RecordImportReport(Reply):
-    """What a record import found and, when the whole file was valid, did."""
+    """What a record import found and, when the whole file was valid, did: the counts and
+    the list of changes are the same for a dry run (what it would do) and the real one."""
 
     applied: bool
     rows: int
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    changes: list[RecordChange] = Field(default_factory=list)
     ignored_columns: list[str] = Field(default_factory=list)
     problems: list[ImportProblem] = Field(default_factory=list)
 
@@ -768,5 +829,104 @@ def correction_field_label(field: str) -> Msg:
     return spec.label if spec else PHOTO_LABEL
 
 
+# One table of words for codes people read: the console, the exports and the kiosk use these.
+CORRECTION_STATE_LABELS: dict[str, Msg] = {
+    "reported": Msg("已报告", "reported"),
+    "college_accepted": Msg("学院已通过", "college accepted"),
+    "college_rejected": Msg("学院未通过", "college rejected"),
+    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
+    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
+    "applied": Msg("已更正", "applied"),
+}
+"""A correction's state in words."""
+PHOTO_REASON_LABELS: dict[str, Msg] = {
+    "not_me": Msg("不是我本人", "Not me"),
+    "blurred": Msg("模糊不清", "Blurred"),
+    "background": Msg("背景不合格", "Wrong background"),
+    "other": Msg("其他", "Other"),
+}
+"""Why a student says the photo is wrong, in words."""
+_PHOTO_VERSION = re.compile(r"^v([0-9]+)$")
+
+
+def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> str:
+    """A correction's current or proposed value as people read it, in ``lang``.
+
+    A field's value is itself; a photo correction stores the photo's version (``v1``) as the
+    current value and the student's reason (``blurred``) as the proposed one.
+    """
+    text = value or ""
+    if field != "photo":
+        return text
+    version = _PHOTO_VERSION.match(text)
+    if version:
+        return Msg("照片（第 {n} 版）", "photo (version {n})").get(lang, n=version[1])
+    reason = PHOTO_REASON_LABELS.get(text)
+    return reason.get(lang) if reason is not None else text
+
+
 PHOTO_SUFFIXES = (".jpg", ".jpeg")
 """The file names a photo import takes (the name's stem is the 学号 or ID number)."""
+
+
+# --- enrolment of lab terminals ---------------------------------------------------------
+
+TerminalName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+    ),
+]
+"""A terminal's name in its lab, e.g. ``lab3-07`` (letters, digits, ``.``, ``_``, ``-``)."""
+EnrolmentCodeText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+]
+"""An enrolment code as typed (case and dashes do not matter)."""
+
+
+class EnrolmentCodeCreate(Model):
+    """An enrolment code to make: which lab the new terminals join, and how many."""
+
+    lab: Label
+    uses: Annotated[int, Field(ge=1, le=500, description="How many PCs may enrol with it.")]
+
+
+class EnrolmentCodeInfo(Reply):
+    """A new enrolment code: shown once, then only its hash is kept."""
+
+    id: int
+    code: str = Field(description="``XXXX-XXXX-XXXX``; give it to `kiosk enrol CODE`.")
+    lab: str
+    uses: int
+    expires_at: dt.datetime
+
+
+class EnrolRequest(Model):
+    """``kiosk enrol``: a code and the new terminal's name."""
+
+    code: EnrolmentCodeText
+    name: TerminalName
+
+
+class EnrolResponse(Reply):
+    """The enrolled terminal and its key (shown this once; the server keeps a hash)."""
+
+    terminal_id: int
+    lab: str
+    name: str
+    terminal_key: str
+
+
+# --- remote control of a terminal from the live board ----------------------------------
+
+ControlAction = Literal["end_session", "lock", "unlock", "message"]
+
+
+class TerminalControl(Model):
+    """What a proctor or the registrar asks a terminal to do at its next heartbeat."""
+
+    action: ControlAction
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+        default="", description="For `message`: the line to show; empty clears it."
+    )

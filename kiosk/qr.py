@@ -7,7 +7,6 @@ the widget fix the colours to black on white whatever the theme (reference/textu
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 
@@ -23,11 +22,7 @@ def qr_matrix(data: str, border: int = 4) -> list[list[bool]]:
     if border < 0:
         raise ValueError("border must not be negative")
     # qrcode imports Pillow when it is installed, which costs start-up time the welcome
-    # screen does not need; only the photo and receipt screens draw codes. Even here Pillow
-    # is not needed: qrcode loads it only for its optional image drawers (skipping them when
-    # the import fails), and this process would pay ~4 MiB and 30 ms for it. A None entry in
-    # sys.modules makes that import fail.
-    sys.modules.setdefault("qrcode.image.styles.moduledrawers.pil", None)  # type: ignore[arg-type]
+    # screen does not need; only the photo and receipt screens draw codes.
     import qrcode
     import qrcode.constants
 

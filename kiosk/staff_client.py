@@ -8,7 +8,11 @@ terminal key is sent.
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal, TypeVar
+from urllib.parse import unquote
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
@@ -20,9 +24,12 @@ from kiosk.protocol import (
     BulkCorrections,
     BulkResult,
     CollegeDecision,
+    CollegeList,
     CorrectionDetail,
     CorrectionList,
     CorrectionStep,
+    EnrolmentCodeCreate,
+    EnrolmentCodeInfo,
     LabInfo,
     Model,
     PhotoImportReport,
@@ -35,6 +42,8 @@ from kiosk.protocol import (
     StudentSearchResponse,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
+    SupervisedSessionUpdate,
+    TerminalControl,
 )
 
 log = logging.getLogger(__name__)
@@ -47,6 +56,24 @@ CorrectionAction = Literal["college", "registrar", "apply", "send-to-vendor"]
 _LABS = TypeAdapter(list[LabInfo])
 _SESSIONS = TypeAdapter(list[SupervisedSessionInfo])
 _NOT_MODIFIED = frozenset({304})
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the server sent: its suggested name and its bytes."""
+
+    filename: str
+    content: bytes
+
+
+_FILENAME_STAR = re.compile(r"filename\*=UTF-8''([^;\s]+)", re.IGNORECASE)
+
+
+def attachment_filename(response: httpx.Response, default: str) -> str:
+    """The RFC 5987 ``filename*`` of a download, reduced to a bare file name, or ``default``."""
+    found = _FILENAME_STAR.search(response.headers.get("content-disposition", ""))
+    name = PurePath(unquote(found[1])).name if found else ""
+    return name or default
 
 
 class StaffClient(BaseClient):
@@ -131,6 +158,28 @@ class StaffClient(BaseClient):
             content=plan.model_dump_json().encode(),
         )
         return self._parse(response, SupervisedSessionInfo, "create session")
+
+    async def update_session(
+        self, session_id: int, change: SupervisedSessionUpdate
+    ) -> SupervisedSessionInfo:
+        """Edit a planned session, or give a running one a later end."""
+        response = await self._request(
+            "PATCH",
+            f"{STAFF}/supervised-sessions/{session_id}",
+            what="update session",
+            authorized=True,
+            content=change.model_dump_json(exclude_unset=True).encode(),
+        )
+        return self._parse(response, SupervisedSessionInfo, "update session")
+
+    async def cancel_session(self, session_id: int) -> None:
+        """Cancel a session that has not started."""
+        await self._request(
+            "DELETE",
+            f"{STAFF}/supervised-sessions/{session_id}",
+            what="cancel session",
+            authorized=True,
+        )
 
     async def _transition(self, session_id: int, verb: str) -> SupervisedSessionInfo:
         response = await self._request(
@@ -225,8 +274,16 @@ class StaffClient(BaseClient):
         """Confirm or apply many corrections, all or none."""
         return await self._post(f"{STAFF}/corrections/bulk", body, BulkResult, "bulk corrections")
 
-    async def export_corrections(self, fmt: ReportFormat, **filters: str) -> bytes:
-        """The 勘误汇总表 as CSV (UTF-8 with BOM) or Excel."""
+    async def colleges(self) -> list[str]:
+        """The colleges the corrections can be filtered by."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections/colleges", what="colleges", authorized=True
+        )
+        return self._parse(response, CollegeList, "colleges").colleges
+
+    async def export_corrections(self, fmt: ReportFormat, **filters: str) -> Download:
+        """The 勘误汇总表 of the queue's ``filters`` as CSV (UTF-8 with BOM) or Excel, with
+        the name the server gives it (college and date)."""
         response = await self._request(
             "GET",
             f"{STAFF}/corrections/export",
@@ -234,7 +291,7 @@ class StaffClient(BaseClient):
             authorized=True,
             params={"format": fmt, **filters},
         )
-        return response.content
+        return Download(attachment_filename(response, f"勘误汇总表.{fmt}"), response.content)
 
     async def import_records(self, content: bytes, *, dry_run: bool = False) -> RecordImportReport:
         """Upload a record file (CSV or Excel); the report says what was found and done."""
@@ -258,6 +315,32 @@ class StaffClient(BaseClient):
             content=content,
         )
         return self._parse(response, PhotoImportReport, "import photos")
+
+    async def create_enrolment_code(self, lab: str, uses: int) -> EnrolmentCodeInfo:
+        """A code that lets ``uses`` new PCs join ``lab`` within the hour (shown once)."""
+        body = EnrolmentCodeCreate(lab=lab, uses=uses)
+        return await self._post(
+            f"{STAFF}/enrolment-codes", body, EnrolmentCodeInfo, "create enrolment code"
+        )
+
+    async def retire_terminal(self, terminal_id: int) -> None:
+        """Retire a terminal: its key stops working at once."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/retire",
+            what="retire terminal",
+            authorized=True,
+        )
+
+    async def control_terminal(self, terminal_id: int, control: TerminalControl) -> None:
+        """End the session on, lock, unlock or send a message to a terminal (next heartbeat)."""
+        await self._request(
+            "POST",
+            f"{STAFF}/terminals/{terminal_id}/control",
+            what="control terminal",
+            authorized=True,
+            content=control.model_dump_json().encode(),
+        )
 
     async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:
         response = await self._request(

@@ -9,13 +9,13 @@ survives into the next (reference/textual.md §2.4).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import math
+import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import PurePath
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
@@ -23,12 +23,23 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
+from kiosk.lockdown import keep_locked
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
-from kiosk.protocol import HeartbeatRequest, LoginResponse, SessionBanner, Step, mask_name
+from kiosk.pin_throttle import FILE_NAME as PIN_THROTTLE_FILE
+from kiosk.pin_throttle import PinThrottle
+from kiosk.protocol import (
+    HeartbeatRequest,
+    HeartbeatResponse,
+    LoginResponse,
+    SessionBanner,
+    Step,
+    mask_name,
+)
 from screens import text as T
 from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
@@ -48,6 +59,9 @@ HEALTH_INTERVAL_S = 10.0
 """How often the welcome screen's server status is refreshed."""
 IDLE_CHECK_INTERVAL_S = 1.0
 """How often idleness is checked (also the idle warning's countdown step)."""
+STEP_BEAT_INTERVAL_S = 1.0
+"""How often a changed step is reported: the board is at most this much behind, and a
+student racing through the fields costs the server at most one heartbeat a second."""
 
 
 def _login_screen(notice: Msg | None = None) -> Screen[Any]:
@@ -59,6 +73,21 @@ def _login_screen(notice: Msg | None = None) -> Screen[Any]:
     from screens.login import LoginScreen
 
     return LoginScreen(notice)
+
+
+def split_paste(text: str) -> list[tuple[str, Literal["next", "submit", ""]]]:
+    """``text`` cut at Tab and Enter (CR, LF, CR LF): each part with what follows it, "next"
+    for a Tab or an inner Enter, "submit" for an Enter at the end, "" for the last part.
+    Other control characters are dropped."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    cleaned = "".join(ch for ch in lines if ch in "\t\n" or ch.isprintable())
+    submit = cleaned.endswith("\n")
+    pieces = re.split(r"[\t\n]", cleaned.rstrip("\n") if submit else cleaned)
+    parts: list[tuple[str, Literal["next", "submit", ""]]] = [
+        (piece, "next") for piece in pieces[:-1]
+    ]
+    parts.append((pieces[-1], "submit" if submit else ""))
+    return parts
 
 
 HIGH_CONTRAST = Theme(
@@ -103,6 +132,11 @@ class KioskApp(App[None], inherit_bindings=False):
         Binding("ctrl+q", "staff_exit", show=False, priority=True),
         Binding("ctrl+c", "noop", show=False, priority=True),
         Binding("f2", "toggle_language", show=False, priority=True),
+        # On forms, as a priority binding: the app routes each key to the box that has the
+        # cursor when the key arrives, and a Tab handled later by the box's own queue left
+        # the keys after it (a fast typist's, a card reader's) in the box before it.
+        Binding("tab", "form_next", show=False, priority=True),
+        Binding("shift+tab", "form_previous", show=False, priority=True),
     ]
 
     lang: reactive[Lang] = reactive[Lang]("zh")
@@ -113,6 +147,8 @@ class KioskApp(App[None], inherit_bindings=False):
     """The lab's running supervised session, as the last heartbeat answered."""
     terminal_name: reactive[str] = reactive("")
     """This terminal's name (from the configuration, else from the server)."""
+    proctor_message: reactive[str | None] = reactive[str | None](None)
+    """A line from the proctor for the welcome screen, as the last heartbeat answered."""
 
     def __init__(
         self,
@@ -139,7 +175,10 @@ class KioskApp(App[None], inherit_bindings=False):
         self.sender: OutboxSender | None = None
         """Sends the outbox in the background, also what an earlier run left."""
         self._last_activity = self.monotonic()
+        self.pin_throttle = PinThrottle(settings.outbox_path.with_name(PIN_THROTTLE_FILE))
+        """Wrong staff PINs; read from its file (next to the outbox) on mount."""
         self._idle_warning: IdleWarningModal | None = None
+        self._beaten_step: Step | None = None
         self._ending = False
         self.set_reactive(KioskApp.lang, settings.language)
         self.set_reactive(KioskApp.terminal_name, terminal_name)
@@ -149,6 +188,7 @@ class KioskApp(App[None], inherit_bindings=False):
 
     def on_mount(self) -> None:
         """Theme, outbox, then the background rhythm: idle checks, heartbeats, health."""
+        keep_locked()  # Textual's driver has just made SIGTSTP suspend the app
         self.register_theme(HIGH_CONTRAST)
         self.theme = HIGH_CONTRAST.name if self.settings.theme == "high-contrast" else DEFAULT_THEME
         # Opened before anything else, so that results a crash left behind go out now; a
@@ -156,8 +196,10 @@ class KioskApp(App[None], inherit_bindings=False):
         self.outbox = Outbox.open(self.settings.outbox_path)
         self.sender = OutboxSender(self.outbox, self.client)
         self.sender.start()
-        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle)
+        self.pin_throttle = PinThrottle.open(self.settings.outbox_path.with_name(PIN_THROTTLE_FILE))
+        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
         self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
+        self.set_interval(STEP_BEAT_INTERVAL_S, self.beat_if_step_changed)
         self.set_interval(HEALTH_INTERVAL_S, self.check_health)
 
     def on_ready(self) -> None:
@@ -165,26 +207,12 @@ class KioskApp(App[None], inherit_bindings=False):
 
         Not on mount: their workers would run before the first frame, and the first request
         loads the HTTP stack (httpx, httpcore, anyio, the TLS context), ~250 ms.
-
-        Everything made until now (modules, styles, the welcome screen) lives as long as the
-        app, so after one collection it is moved out of the garbage collector's sight:
-        otherwise each full collection walks all of it again, and one (over 100 ms) would now
-        and then land between a key and its frame. Unfrozen on unmount. ``kiosk run`` starts
-        with the collector off (kiosk.cli), so it is switched on here.
         """
-        gc.collect()
-        gc.freeze()
-        gc.enable()
         self.send_heartbeat()
         self.check_health()
 
     async def on_unmount(self) -> None:
-        """Stop the sender and close the outbox; what is still waiting goes on the next start.
-
-        And hand what :meth:`on_ready` froze back to the garbage collector (a process may
-        run another app after this one, as the tests do).
-        """
-        gc.unfreeze()
+        """Stop the sender and close the outbox; what is still waiting goes on the next start."""
         if self.sender is not None:
             await self.sender.stop()
         if self.outbox is not None:
@@ -200,6 +228,21 @@ class KioskApp(App[None], inherit_bindings=False):
 
         if not isinstance(self.screen, StaffPinModal):
             self.push_screen(StaffPinModal())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Tab and Shift+Tab are the app's own only on forms; elsewhere they pass on."""
+        if action in ("form_next", "form_previous"):
+            screen = self.screen
+            return isinstance(screen, KioskScreen) and screen.FORM
+        return True
+
+    def action_form_next(self) -> None:
+        """Tab on a form: the next box, at once."""
+        self.screen.focus_next()
+
+    def action_form_previous(self) -> None:
+        """Shift+Tab on a form: the previous box, at once."""
+        self.screen.focus_previous()
 
     def action_noop(self) -> None:
         """ctrl+c does nothing (it would copy, or hint at quitting)."""
@@ -221,14 +264,54 @@ class KioskApp(App[None], inherit_bindings=False):
         if isinstance(event, _ACTIVITY):
             self._last_activity = self.monotonic()
             # The student is back: the warning goes, and this key or click does nothing
-            # else, because the dialog is still on top when it arrives.
+            # else. It must not reach the screen below: dismissing pops the dialog at once,
+            # so passing it on would let "any key" mark a field or type into a box.
             warning, self._idle_warning = self._idle_warning, None
             if warning is not None:
                 warning.dismiss()
+                event.stop()
+                event.prevent_default()
+                return
+        if isinstance(event, events.Paste) and await self._paste_as_keys(event.text):
+            return
         await super().on_event(event)
 
-    def check_idle(self) -> None:
-        """Warn after ``idle_timeout_s`` without input in the student's part; then log out."""
+    async def _paste_as_keys(self, text: str) -> bool:
+        """Split a paste with Tab or Enter in it at them, on a form; True if it was.
+
+        A terminal hands keys that arrive in one burst (a fast typist, a password manager, a
+        card reader) to Textual as one paste, and an input keeps only the paste's first line
+        and drops a Tab: ``user<Tab>password`` landed in the user-name box. Here each part
+        goes into the box that has the cursor, a Tab or Enter between parts moves to the
+        next box (as Enter does in these forms), and an Enter at the end submits the box.
+        The parts are placed synchronously: replayed as key events they would overtake one
+        another between the app's queue and the inputs' queues.
+        """
+        screen = self.screen
+        if not (isinstance(screen, KioskScreen) and screen.FORM):
+            return False
+        parts = split_paste(text)
+        if len(parts) == 1 and not parts[0][1]:
+            return False
+        for part, separator in parts:
+            box = screen.focused
+            if isinstance(box, Input) and part:
+                box.insert_text_at_cursor(part)
+            if separator == "next":
+                screen.focus_next()
+            elif separator == "submit" and isinstance(box, Input):
+                await box.action_submit()
+        return True
+
+    def check_idle_timeout(self) -> None:
+        """Warn after ``idle_timeout_s`` without input in the student's part; then log out.
+
+        Not named ``check_idle``: that is Textual's own ``MessagePump.check_idle``, which
+        wakes the app's message loop for callbacks queued with ``call_next`` (the end of
+        ``delay_update`` after every screen-mode switch among them). Overriding it left
+        those callbacks waiting for the next message, so after a logout the screen was
+        repainted only when a 10 s heartbeat's worker happened to post one.
+        """
         if self.current_mode != "student" or self._ending:
             return
         idle = self.monotonic() - self._last_activity
@@ -296,6 +379,8 @@ class KioskApp(App[None], inherit_bindings=False):
         else:
             self.client.forget_student()
         self.copy_to_clipboard("")
+        # The next student starts in the terminal's language, not the last one's choice.
+        self.lang = self.settings.language
         await self.switch_mode("welcome")
         await self.remove_mode("student")
         self.add_mode("student", partial(_login_screen, notice) if to_login else _login_screen)
@@ -316,15 +401,22 @@ class KioskApp(App[None], inherit_bindings=False):
                 return screen.STEP
         return None
 
+    def beat_if_step_changed(self) -> None:
+        """Send a heartbeat if the step moved since the last one (called every second)."""
+        if self._step() != self._beaten_step:
+            self.send_heartbeat()
+
     def send_heartbeat(self) -> None:
         """Tell the live board what this terminal is doing (in a worker; failures ignored)."""
         session = self.session
+        self._beaten_step = step = self._step()
         beat = HeartbeatRequest(
             state="in_use" if session is not None else "idle",
-            step=self._step(),
+            step=step,
             student_masked=mask_name(session.login.student.name) if session else None,
             results_waiting=self.outbox_counts().waiting,
             dead_letters=self.outbox_counts().dead,
+            pin_failures=self.pin_throttle.failures,
         )
         self.run_worker(self._heartbeat(beat), group="heartbeat", exclusive=True)
 
@@ -336,6 +428,22 @@ class KioskApp(App[None], inherit_bindings=False):
         if not self.terminal_name:
             self.terminal_name = answer.terminal_name
         self.supervised_session = answer.supervised_session
+        self.apply_remote(answer)
+
+    def apply_remote(self, answer: HeartbeatResponse) -> None:
+        """What the live board asked of this terminal, as the heartbeat's answer carries it."""
+        from screens.lock import LockScreen  # rarely needed: not before the first frame
+
+        self.proctor_message = answer.message
+        if answer.end_session and self.session is not None:
+            self.logout(T.ENDED_BY_PROCTOR)
+        if self._ending:
+            return  # a logout changes the screens now; it beats again, and the lock follows
+        shown = [screen for screen in self.screen_stack if isinstance(screen, LockScreen)]
+        if answer.locked and not shown:
+            self.push_screen(LockScreen())
+        elif not answer.locked and shown and self.screen is shown[-1]:
+            self.pop_screen()
 
     def check_health(self) -> None:
         """Refresh the server status (in a worker)."""

@@ -25,6 +25,9 @@ class KioskScreen(Relabelling, Screen[ResultT]):
 
     STEP: ClassVar[Step | None] = None
     """The step the live board shows while this screen is on top."""
+    FORM: ClassVar[bool] = False
+    """A form of inputs: Tab moves to the next box at once, and a paste with Tab or Enter
+    in it is split at them (see KioskApp.action_form_next and KioskApp.on_event)."""
 
     @property
     def kiosk(self) -> KioskApp:

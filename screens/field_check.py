@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
-from textual.widgets import Input, OptionList, ProgressBar, Select, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, ProgressBar, Select, Static
 
 from kiosk.fields import BY_KEY, FIELDS, HINT_IDENTITY, Check, FieldSpec, Kind
 from kiosk.i18n import Lang, Msg
@@ -17,7 +16,8 @@ from kiosk.protocol import FieldDecision, FieldKey
 from screens import text as T
 from screens.base import KioskScreen
 from screens.photo import PhotoScreen
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.field_marks import FieldMarks
+from screens.widgets.i18n import KeyBar, KeyHint, Tr, set_text
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.topbar import TopBar
 
@@ -32,57 +32,15 @@ _EDITING_KEYS: list[KeyHint] = [
     ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
     ("Esc", T.KEY_CANCEL, "screen.back"),
 ]
-
-
-class FieldMarks(OptionList, can_focus=False):
-    """The side list of all 17 fields with their marks; a click jumps to a field.
-
-    A key on the field screen changes at most two of its lines: the highlight moves, one mark
-    changes. OptionList repaints and re-renders all of its lines for either (and drops every
-    rendered line when one prompt changes), which was half the time from a key to the next
-    field (bench/kiosk_bench.py); here only the changed lines are repainted. This leans on
-    OptionList's internals (the line map, the render cache), as pinned in requirements.lock.
-    """
-
-    highlighted: reactive[int | None] = reactive[int | None](None, repaint=False)
-    """OptionList's highlight, repainted by :meth:`watch_highlighted` line by line."""
-    _painted: int | None = None
-    """The option painted as highlighted."""
-
-    def watch_highlighted(self, highlighted: int | None) -> None:
-        """Scroll to and announce the highlight as OptionList does; repaint two lines."""
-        super().watch_highlighted(highlighted)
-        for index in (self._painted, highlighted):
-            if index is not None and index < self.option_count:
-                self._repaint_option(index)
-        self._painted = highlighted
-
-    def replace_line(self, index: int, prompt: str) -> None:
-        """Replace one option's text; repaint only its lines if just the mark changed.
-
-        The mark is the first character, always one cell wide (screens/widgets/marks.py), so
-        a new mark cannot change how the line wraps; any other change lays out all lines.
-        """
-        option = self.get_option_at_index(index)
-        if str(option.prompt)[1:] != prompt[1:]:
-            self.replace_option_prompt_at_index(index, prompt)
-            return
-        option._set_prompt(prompt)
-        cache = self._option_render_cache  # an LRUCache: keys() is how to iterate it
-        for key in [key for key in cache.keys() if key[0] is option]:  # noqa: SIM118
-            cache.discard(key)
-        self._repaint_option(index)
-
-    def _repaint_option(self, index: int) -> None:
-        line = self._index_to_line.get(index)
-        if line is None:  # not laid out yet: its first paint is whole anyway
-            self.refresh()
-        else:
-            self.refresh_lines(line, self._heights[index])
+_CHOOSING_KEYS: list[KeyHint] = [
+    ("Enter", T.KEY_CHOOSE, "app.noop"),
+    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
+    ("Esc", T.KEY_CANCEL, "screen.back"),
+]
 
 
 class FieldCheckScreen(KioskScreen[None]):
-    """Label, value and progress of one field; Y/Enter correct, N wrong, ←/→ move.
+    """Label, value and progress of one field; Y correct, N wrong, ←/→ move.
 
     Opened from the record overview it walks through the fields and then to the photo;
     opened from the review (``return_to_review``) it closes once the field is decided.
@@ -91,7 +49,8 @@ class FieldCheckScreen(KioskScreen[None]):
     CSS_PATH = "check.tcss"
     STEP = "fields"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,Y,enter", "correct", show=False),
+        # Not Enter: pressed to go on, it marked field after field correct unread.
+        Binding("y,Y", "correct", show=False),
         Binding("n,N", "wrong", show=False),
         Binding("left", "move(-1)", show=False),
         Binding("right", "move(1)", show=False),
@@ -186,12 +145,10 @@ class FieldCheckScreen(KioskScreen[None]):
             )
             return f"{mark} {spec.label.get(lang)}"
 
-        if marks.option_count != len(FIELDS):
-            marks.clear_options()
-            marks.add_options(Option(line(spec), id=spec.key) for spec in FIELDS)
+        if only is None:
+            marks.set_prompts([line(spec) for spec in FIELDS])
         else:
-            for spec in FIELDS if only is None else (BY_KEY[only],):
-                marks.replace_line(marks.get_option_index(spec.key), line(spec))
+            marks.set_prompt(FIELDS.index(BY_KEY[only]), line(BY_KEY[only]))
         marks.highlighted = self.index
 
     def _show_field(self) -> None:
@@ -204,7 +161,7 @@ class FieldCheckScreen(KioskScreen[None]):
         self.query_one(ProgressBar).update(progress=len(session.decisions))
         self.query_one("#field-label", Tr).show(spec.label)
         # The only place the ID number is shown in full: the student must check every digit.
-        self.query_one("#field-value", Static).update(session.values().get(spec.key) or "-")
+        set_text(self.query_one("#field-value", Static), session.values().get(spec.key) or "-")
         mark: Msg
         if decision is None:
             mark = T.IS_IT_CORRECT
@@ -309,10 +266,18 @@ class FieldCheckScreen(KioskScreen[None]):
             self._validate(report_empty=False)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """A choice was made: validate it and go on to the note."""
+        """A choice was made: validate it. Tab goes on to the note, as the key bar says
+        (a cursor that jumped there by itself made that Tab leave the note)."""
         if self.editing and isinstance(event.value, str):
             self._validate(report_empty=False)
-            self.query_one("#note", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The key bar tells what Enter does in the box that has the cursor."""
+        if self.editing:
+            opens = isinstance(event.widget, Select) or isinstance(event.widget.parent, Select)
+            self.query_one("#field-keys", KeyBar).set_keys(
+                _CHOOSING_KEYS if opens else _EDITING_KEYS
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the correction or the note saves."""
@@ -320,10 +285,10 @@ class FieldCheckScreen(KioskScreen[None]):
         if self.editing:
             self.action_save()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    def on_field_marks_selected(self, event: FieldMarks.Selected) -> None:
         """A click in the side list jumps to that field."""
         if not self.editing:
-            self.index = event.option_index
+            self.index = event.index
             self._show_field()
 
     def _stop_editing(self) -> None:

@@ -27,6 +27,7 @@ class LoginScreen(KioskScreen[None]):
 
     CSS_PATH = "entry.tcss"
     STEP = "login"
+    FORM = True
     AUTO_FOCUS = "#username"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", show=False),

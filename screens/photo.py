@@ -1,15 +1,18 @@
-"""Step 4: the photo, seen on the student's phone through a QR code of a signed link."""
+"""Step 4: the photo, seen on the student's phone through a QR code of a signed link, and on
+the terminal itself where it can draw images: beside the code when the screen is wide enough,
+else on P instead of the code."""
 
 from __future__ import annotations
 
 from typing import ClassVar, cast
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.style import Style
+from textual.widget import Widget
 from textual.widgets import Input, RadioButton, RadioSet, Static
 
 from kiosk.client import ApiError
@@ -30,8 +33,17 @@ _VERDICT_KEYS: list[KeyHint] = [
     ("R", T.KEY_NEW_LINK, "screen.new_link"),
     ("Esc", T.KEY_BACK, "screen.back"),
 ]
+_PHOTO_KEY: KeyHint = ("P", T.KEY_SHOW_PHOTO, "screen.toggle_photo")
+_CODE_KEY: KeyHint = ("P", T.KEY_SHOW_CODE, "screen.toggle_photo")
+WIDE_ENOUGH = 100
+"""Columns from which the photo fits beside the QR code (80×24 keeps the room for the code)."""
 _EDITING_KEYS: list[KeyHint] = [
     ("Enter", T.KEY_SAVE, "screen.save"),
+    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
+    ("Esc", T.KEY_CANCEL, "screen.back"),
+]
+_CHOOSING_KEYS: list[KeyHint] = [
+    ("Enter", T.KEY_CHOOSE, "app.noop"),
     ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
     ("Esc", T.KEY_CANCEL, "screen.back"),
 ]
@@ -43,9 +55,11 @@ class PhotoScreen(KioskScreen[None]):
     CSS_PATH = "check.tcss"
     STEP = "photo"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,Y,enter", "correct", show=False),
+        # Not Enter: pressed to go on, it marked the photo correct unseen.
+        Binding("y,Y", "correct", show=False),
         Binding("n,N", "wrong", show=False),
         Binding("r,R", "new_link", show=False),
+        Binding("p,P", "toggle_photo", show=False),
         Binding("escape", "back", show=False),
     ]
 
@@ -53,6 +67,8 @@ class PhotoScreen(KioskScreen[None]):
         super().__init__()
         self.return_to_review = return_to_review
         self.editing = False
+        self._photo: Widget | None = None
+        """The photo drawn here, when the terminal can draw it (in memory only)."""
 
     def compose(self) -> ComposeResult:
         """The code on the left; link, expiry, question and the (hidden) reason editor."""
@@ -88,8 +104,10 @@ class PhotoScreen(KioskScreen[None]):
             self.query_one("#photo-message", Tr).show(T.PHOTO_NO_PHOTO)
         elif session.photo_link is not None and self._seconds_left(session.photo_link) > 0:
             self._show_link(session.photo_link)
+            self._fetch_photo()
         else:
             self._fetch_link()
+            self._fetch_photo()
 
     def relabel(self, lang: Lang) -> None:
         """The reason buttons in ``lang``, and the current verdict."""
@@ -127,11 +145,11 @@ class PhotoScreen(KioskScreen[None]):
             return
         self.session.photo_link = link
         self._show_link(link)
-        if can_show_images():
-            self._fetch_photo(link.url)
 
     def _show_link(self, link: PhotoLinkResponse) -> None:
-        self.query_one("#photo-loading", Tr).show(None)
+        loading = self.query_one("#photo-loading", Tr)
+        loading.show(None)
+        loading.set_class(False, "-error")
         codes = self.query(QRCodeView)
         if codes:
             codes.first().set_data(link.url)
@@ -144,15 +162,35 @@ class PhotoScreen(KioskScreen[None]):
         self._tick()
 
     @work(exclusive=True, group="photo-image")
-    async def _fetch_photo(self, url: str) -> None:
-        """Only where images can be shown: the photo itself, beside the code."""
+    async def _fetch_photo(self) -> None:
+        """Only where images can be shown: the photo itself, with the student's token."""
+        if not can_show_images() or self._photo is not None:
+            return
         try:
-            jpeg = await self.kiosk.client.photo_bytes(url)
+            jpeg = await self.kiosk.client.photo()
         except ApiError:
             return  # the QR code still shows the photo; nothing to tell the student
         widget = photo_widget(jpeg)
-        if widget is not None:
-            await self.query_one("#photo-code").mount(widget)
+        if widget is None:
+            return
+        self._photo = widget
+        widget.display = self.app.size.width >= WIDE_ENOUGH
+        await self.query_one("#photo-body").mount(widget, after="#photo-code")
+        if not self.editing:
+            self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
+
+    def _verdict_keys(self) -> list[KeyHint]:
+        if self._photo is None or self.app.size.width >= WIDE_ENOUGH:
+            return _VERDICT_KEYS
+        return [_CODE_KEY if self._photo.display else _PHOTO_KEY, *_VERDICT_KEYS]
+
+    def action_toggle_photo(self) -> None:
+        """P where the screen is narrow: the photo instead of the QR code, and back."""
+        if self._photo is None or self.app.size.width >= WIDE_ENOUGH:
+            return
+        self._photo.display = not self._photo.display
+        self.query_one("#photo-code").display = not self._photo.display
+        self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
 
     def _tick(self) -> None:
         link = self.kiosk.session.photo_link if self.kiosk.session is not None else None
@@ -161,8 +199,23 @@ class PhotoScreen(KioskScreen[None]):
             expiry.show(None)
             return
         left = self._seconds_left(link)
-        expiry.show(T.PHOTO_EXPIRES.fmt(left=remaining(left)) if left > 0 else T.PHOTO_EXPIRED)
-        expiry.set_class(left <= 0, "-error")
+        if left > 0:
+            expiry.show(T.PHOTO_EXPIRES.fmt(left=remaining(left)))
+        else:
+            expiry.show(None)
+            self._withdraw_link()
+
+    def _withdraw_link(self) -> None:
+        """An expired link leaves the screen: its code would still scan, to a 410 page.
+
+        The message takes its place until R fetches a new one (``_show_link`` mounts it).
+        """
+        for code in self.query(QRCodeView):
+            code.remove()
+        self.query_one("#photo-url", Static).update("")
+        notice = self.query_one("#photo-loading", Tr)
+        notice.show(T.PHOTO_EXPIRED)
+        notice.set_class(True, "-error")
 
     def action_new_link(self) -> None:
         """A fresh link (the old one expired, or the phone could not open it)."""
@@ -172,7 +225,7 @@ class PhotoScreen(KioskScreen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While the reason is being given, letters are text, not verdicts."""
-        if action in ("correct", "wrong", "new_link"):
+        if action in ("correct", "wrong", "new_link", "toggle_photo"):
             return not self.editing
         if action == "save":
             return self.editing
@@ -195,9 +248,17 @@ class PhotoScreen(KioskScreen[None]):
         self.query_one(RadioSet).focus()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        """A reason was chosen: on to the note."""
+        """A reason was chosen. Tab goes on to the note, as the key bar says (a cursor
+        that jumped there by itself made that Tab leave the note)."""
         self.query_one("#photo-error", Tr).show(None)
-        self.query_one("#photo-note", Input).focus()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The key bar tells what Enter does in the box that has the cursor."""
+        if self.editing:
+            choosing = isinstance(event.widget, RadioSet)
+            self.query_one("#photo-keys", KeyBar).set_keys(
+                _CHOOSING_KEYS if choosing else _EDITING_KEYS
+            )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the note saves."""
@@ -225,7 +286,7 @@ class PhotoScreen(KioskScreen[None]):
         self.editing = False
         self.query_one("#photo-editor").display = False
         self.query_one("#photo-error", Tr).show(None)
-        self.query_one("#photo-keys", KeyBar).set_keys(_VERDICT_KEYS)
+        self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
         self.set_focus(None)
 
     def _next(self) -> None:

@@ -52,7 +52,7 @@ class KioskClient(Protocol):
     async def photo_link(self) -> PhotoLinkResponse:
         """A fresh short-lived signed link to the photo preview page."""
 
-    async def photo_bytes(self, url: str) -> bytes:
+    async def photo(self) -> bytes:
         """The photo itself, for terminals that can show images."""
 
     async def submit(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 
-from kiosk.fields import BY_KEY
+from kiosk.fields import BY_KEY, IDENTITY_PROOF
 from kiosk.i18n import Msg
 from screens import text as T
 from screens.base import KioskScreen
@@ -20,20 +21,36 @@ from screens.widgets.qr import QRCodeView
 from screens.widgets.topbar import TopBar
 
 
-def next_steps(session: StudentSession) -> list[Msg]:
-    """What the student must do now: which office handles what, which proof to bring."""
-    wrong = [d for d in session.decisions.values() if d.verdict == "incorrect"]
-    photo_wrong = session.photo is not None and session.photo.verdict == "incorrect"
-    if not wrong and not photo_wrong:
+def reported_count(session: StudentSession) -> int:
+    """Fields and photo reported wrong: the one count the dialog and the receipt show."""
+    fields = sum(d.verdict == "incorrect" for d in session.decisions.values())
+    return fields + (session.photo is not None and session.photo.verdict == "incorrect")
+
+
+def office(session: StudentSession, places: Mapping[str, str]) -> Msg:
+    """The student's college office, from their own record's 分院, with its place if known."""
+    record = session.record
+    college = record.values().get("college", "").strip() if record is not None else ""
+    if not college:
+        return T.OFFICE_UNKNOWN
+    place = places.get(college)
+    return T.OFFICE_AT.fmt(college=college, place=place) if place else T.OFFICE.fmt(college=college)
+
+
+def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
+    """What the student must do now: which office handles it, which proof to bring."""
+    count = reported_count(session)
+    if not count:
         return [T.NEXT_ALL_CORRECT]
-    steps: list[Msg] = []
-    if wrong:
-        steps.append(T.NEXT_FIELDS.fmt(n=len(wrong)))
-    identity = [BY_KEY[d.key].label for d in wrong if BY_KEY[d.key].identity]
-    if identity:
-        fields = Msg("、".join(m.zh for m in identity), ", ".join(m.en for m in identity))
-        steps.append(T.fill(T.NEXT_IDENTITY, fields=fields))
-    if photo_wrong:
+    where = office(session, places)
+    n = Msg(str(count), str(count))
+    steps: list[Msg] = [T.fill(T.NEXT_FIELDS, n=n, office=where)]
+    for decision in session.decisions.values():
+        proof = IDENTITY_PROOF.get(decision.key)
+        if decision.verdict == "incorrect" and proof is not None:
+            label = BY_KEY[decision.key].label
+            steps.append(T.fill(T.NEXT_PROOF, field=label, proof=proof, office=where))
+    if session.photo is not None and session.photo.verdict == "incorrect":
         steps.append(T.NEXT_PHOTO)
     return steps
 
@@ -73,7 +90,9 @@ class ReceiptScreen(KioskScreen[None]):
                     yield Tr(T.SAVED_REFERENCE.fmt(ref=ref), id="receipt-no")
                 else:
                     raise RuntimeError("the receipt screen needs a receipt or a saved result")
-                yield Tr(next_steps(session), id="receipt-next")
+                yield Tr(
+                    next_steps(session, self.kiosk.settings.college_offices), id="receipt-next"
+                )
                 yield Tr(id="receipt-countdown")
         yield KeyBar([("Enter", T.KEY_FINISH, "screen.finish")])
 
@@ -84,12 +103,22 @@ class ReceiptScreen(KioskScreen[None]):
         self.tick()
 
     def tick(self) -> None:
-        """Show the seconds left; log out when they are up."""
+        """Show the seconds left; log out when they are up. A result saved while the
+        server was away shows its receipt number as soon as the sender delivers it."""
+        self._show_delivery()
         left = math.ceil(self._deadline - self.kiosk.monotonic())
         if left <= 0:
             self.action_finish()
             return
         self.query_one("#receipt-countdown", Tr).show(T.RECEIPT_COUNTDOWN.fmt(n=left))
+
+    def _show_delivery(self) -> None:
+        session, outbox = self.kiosk.session, self.kiosk.outbox
+        if session is None or session.saved is None or outbox is None:
+            return
+        receipt_no = outbox.receipt_of(session.saved.result_id)
+        if receipt_no is not None:
+            self.query_one("#receipt-saved", Tr).show(T.SAVED_DELIVERED.fmt(no=receipt_no))
 
     def action_finish(self) -> None:
         """Log out now and go back to the welcome screen."""

@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable
 
-from kiosk.fields import FIELDS
+from kiosk.fields import BY_KEY, FIELDS
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import RecordResponse, mask_id_number
+from kiosk.protocol import CorrectionSummary, RecordResponse, mask_id_number
 from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.timefmt import local, remaining
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import KeyBar, KeyHint, Tr
 from screens.widgets.topbar import TopBar
+
+
+def _keys(*, can_start: bool) -> list[KeyHint]:
+    """The key bar; "Enter 开始校对" only while there is something to check."""
+    keys: list[KeyHint] = [
+        ("R", T.KEY_RETRY, "screen.reload"),
+        ("Esc", T.KEY_LOGOUT, "screen.logout"),
+    ]
+    return [("Enter", T.START_CHECK, "screen.start"), *keys] if can_start else keys
+
+
+def correction_lines(corrections: Sequence[CorrectionSummary]) -> list[Msg]:
+    """The student's reported corrections: field, proposed value, state, reviewer's comment."""
+    if not corrections:
+        return []
+    lines = [T.YOUR_CORRECTIONS]
+    for item in corrections:
+        spec = BY_KEY.get(item.field)
+        field = spec.label if spec is not None else T.PHOTO_LABEL
+        proposed = Msg(item.proposed or "-", item.proposed or "-")
+        if spec is None and item.proposed in T.PHOTO_REASONS:
+            proposed = T.PHOTO_REASONS[item.proposed]
+        state = T.CORRECTION_STATES.get(item.state, Msg(item.state, item.state))
+        lines.append(T.fill(T.CORRECTION_ITEM, field=field, proposed=proposed, state=state))
+        if item.comment:
+            lines.append(T.CORRECTION_COMMENT.fmt(comment=item.comment))
+    return lines
 
 
 class RecordScreen(KioskScreen[None]):
@@ -38,19 +66,14 @@ class RecordScreen(KioskScreen[None]):
         yield TopBar(T.STEP_RECORD, self.student_masked())
         with Horizontal(id="record-body"):
             yield DataTable(id="record-table", show_cursor=False, zebra_stripes=True)
-            with Vertical(id="record-side"):
+            with VerticalScroll(id="record-side"):
                 yield Tr(T.LOADING, id="record-state")
                 yield Tr(id="record-deadline")
                 yield Tr(id="record-countdown")
                 yield Button(T.START_CHECK.zh, id="start", variant="primary")
                 yield Tr(id="record-message")
-        yield KeyBar(
-            [
-                ("Enter", T.START_CHECK, "screen.start"),
-                ("R", T.KEY_RETRY, "screen.reload"),
-                ("Esc", T.KEY_LOGOUT, "screen.logout"),
-            ]
-        )
+                yield Tr(id="record-corrections")
+        yield KeyBar(_keys(can_start=True), id="record-keys")
 
     def on_mount(self) -> None:
         """Load the record unless the login already did; tick the countdown every second."""
@@ -103,7 +126,10 @@ class RecordScreen(KioskScreen[None]):
             deadline.show(T.DEADLINE_NONE)
         else:
             deadline.show(T.DEADLINE.fmt(when=local(closes)))
-        self.query_one("#start", Button).display = self._can_start(record)
+        can_start = self._can_start(record)
+        self.query_one("#start", Button).display = can_start
+        self.query_one("#record-keys", KeyBar).set_keys(_keys(can_start=can_start))
+        self.query_one("#record-corrections", Tr).show(correction_lines(record.corrections))
 
     def _tick(self) -> None:
         record = self.kiosk.session.record if self.kiosk.session is not None else None

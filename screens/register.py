@@ -115,6 +115,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
 
     CSS_PATH = "register.tcss"
     STEP = "register"
+    FORM = True
     AUTO_FOCUS = "#email"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", show=False),
@@ -313,14 +314,16 @@ class RegisterScreen(KioskScreen[Registered | None]):
             self._refresh()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """A gender was chosen: check it against the ID number, on to the ID number."""
+        """A gender was chosen: check it against the ID number.
+
+        The cursor stays on the list: the student presses Tab to go on, as the key bar
+        says, and a cursor that had jumped ahead would make that Tab skip the ID number.
+        """
         if self._leaving or event.select.id != "gender":
             return
         self._clear_server_errors("gender")
         self._touched.add("gender")
         self._refresh()
-        if isinstance(event.value, str):
-            self.query_one("#id_number", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter goes to the next entry; in the last one of a step, to the next step."""
@@ -557,6 +560,10 @@ class RegisterScreen(KioskScreen[Registered | None]):
                         count = attempts.get(ch)
                         tries = count if isinstance(count, int) else None
                         errors.setdefault(ch, []).append(field_message(item.code, tries))
+            # A refused code is cleared, so the new digits can be typed (the box holds six)
+            # and Enter cannot send the same wrong code again and use up another try.
+            for ch in errors:
+                codes.code_input(ch).value = ""
             codes.set_errors(errors)
             wrong = [ch for ch in CHANNELS if ch in errors]
             if wrong:

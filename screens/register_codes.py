@@ -190,7 +190,10 @@ class CodesStep(VerticalScroll):
         )
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """A changed code is no longer the one the server refused."""
+        """A newly typed code is no longer the one the server refused (clearing the refused
+        one keeps the reason on screen)."""
+        if not event.value:
+            return
         for channel in CHANNELS:
             if event.input.id == CODE_ENTRIES[channel] and channel in self._errors:
                 del self._errors[channel]

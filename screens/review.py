@@ -21,7 +21,7 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
-from screens.receipt import ReceiptScreen
+from screens.receipt import ReceiptScreen, reported_count
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
@@ -31,6 +31,19 @@ _PHOTO_ROW = "photo"
 # How long the student waits for the server's receipt before being told the result is saved
 # and will be sent; the sender goes on in the background either way.
 SEND_WAIT_S = 5.0
+
+
+class Declaration(Checkbox):
+    """The declaration's tick box: ticked shows X, unticked shows nothing, so the state is
+    not told by colour alone (Textual's box shows X either way, in another colour)."""
+
+    BUTTON_INNER = " "
+
+    def watch_value(self) -> None:
+        """Draw the mark for the new state, then let Checkbox post its Changed."""
+        self.BUTTON_INNER = "X" if self.value else " "
+        super().watch_value()
+        self.refresh()
 
 
 class ReviewScreen(KioskScreen[None]):
@@ -52,7 +65,7 @@ class ReviewScreen(KioskScreen[None]):
         yield Tr(T.REVIEW_HINT, id="review-hint")
         yield OptionList(id="review-list")
         with Horizontal(id="review-actions"):
-            yield Checkbox(T.DECLARATION.zh, id="declare")
+            yield Declaration(T.DECLARATION.zh, id="declare")
             yield Button(T.SUBMIT.zh, id="submit", variant="success")
         yield Tr(id="review-status")
         yield KeyBar(
@@ -137,6 +150,11 @@ class ReviewScreen(KioskScreen[None]):
         """Tick or untick the declaration."""
         self.query_one("#declare", Checkbox).toggle()
 
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        """Ticked: "tick the declaration first" no longer applies."""
+        if event.value:
+            self.query_one("#review-status", Tr).show(None)
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """The submit button."""
         self.action_submit()
@@ -151,9 +169,9 @@ class ReviewScreen(KioskScreen[None]):
         if not self.query_one("#declare", Checkbox).value:
             status.show(T.DECLARE_FIRST)
             return
-        reported = sum(d.verdict == "incorrect" for d in session.decisions.values())
-        reported += session.photo is not None and session.photo.verdict == "incorrect"
-        modal = ConfirmModal(T.CONFIRM_SUBMIT_TITLE, T.CONFIRM_SUBMIT_BODY.fmt(n=reported))
+        reported = reported_count(session)
+        body = T.CONFIRM_SUBMIT_BODY.fmt(n=reported) if reported else T.CONFIRM_SUBMIT_ALL_CORRECT
+        modal = ConfirmModal(T.CONFIRM_SUBMIT_TITLE, body)
         self.app.push_screen(modal, self._confirmed)
 
     def _confirmed(self, confirmed: bool | None) -> None:

@@ -1,8 +1,9 @@
-"""The staff exit (ctrl+q): the kiosk quits only for the staff PIN."""
+"""The staff exit (ctrl+q): the kiosk quits only for the staff PIN, throttled (kiosk.pin_throttle)."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import ClassVar
 
 from argon2 import PasswordHasher
@@ -49,14 +50,35 @@ class StaffPinModal(KioskModal[None]):
                 keys.insert(0, ("Enter", T.KEY_CONFIRM, "screen.check_pin"))
             yield KeyBar(keys)
 
+    def on_mount(self) -> None:
+        """Show the wait left by earlier wrong PINs (also from before a restart)."""
+        if self.kiosk.settings.staff_pin_hash:
+            self._show_wait()
+            self.set_interval(1, self._show_wait)
+
+    def _show_wait(self) -> bool:
+        """Show how long the next try must wait; False when it need not."""
+        throttle = self.kiosk.pin_throttle
+        wait = math.ceil(throttle.wait_s())
+        if wait <= 0:
+            return False
+        message = self.query_one("#pin-message", Tr)
+        message.show((T.STAFF_LOCKED if throttle.locked else T.STAFF_WAIT).fmt(n=wait))
+        message.set_class(True, "-error")
+        return True
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter checks the PIN."""
         event.stop()
         self.action_check_pin()
 
     def action_check_pin(self) -> None:
-        """Check what was typed."""
-        pin = self.query_one("#pin", Input).value
+        """Check what was typed, unless the throttle says to wait."""
+        pin_input = self.query_one("#pin", Input)
+        pin = pin_input.value
+        if self._show_wait():
+            pin_input.value = ""
+            return
         if pin:
             self._verify(pin)
 
@@ -65,13 +87,19 @@ class StaffPinModal(KioskModal[None]):
         message = self.query_one("#pin-message", Tr)
         message.set_class(False, "-error")
         message.show(T.STAFF_CHECKING)
+        throttle = self.kiosk.pin_throttle
         # argon2 takes tens of milliseconds on purpose: off the event loop, in a thread.
         if await asyncio.to_thread(pin_matches, self.kiosk.settings.staff_pin_hash, pin):
+            throttle.record_success()
             self.app.exit()
             return
+        throttle.record_failure()
+        # The live board shows the attempts on this terminal now, not at the next beat.
+        self.kiosk.send_heartbeat()
         self.query_one("#pin", Input).value = ""
-        message.show(T.STAFF_WRONG)
-        message.set_class(True, "-error")
+        if not self._show_wait():
+            message.show(T.STAFF_WRONG)
+            message.set_class(True, "-error")
 
     def action_close(self) -> None:
         """Back to the kiosk."""

@@ -8,6 +8,7 @@ language and a test can check that nothing is missing in either.
 from __future__ import annotations
 
 from kiosk.i18n import Msg
+from kiosk.protocol import PHOTO_REASON_LABELS
 
 
 def fill(template: Msg, **parts: Msg) -> Msg:
@@ -43,7 +44,8 @@ TERMINAL = Msg("终端：{name}", "Terminal: {name}")
 TERMINAL_UNNAMED = Msg("终端：未命名", "Terminal: unnamed")
 SERVER_ONLINE = Msg("服务器：在线", "Server: online")
 SERVER_OFFLINE = Msg(
-    "服务器：离线（可以继续，结果稍后发送）", "Server: offline (results are sent later)"
+    "服务器：离线（暂时无法登录，请稍候或联系监考老师）",
+    "Server: offline (logging in is not possible now; wait or ask the proctor)",
 )
 SERVER_CHECKING = Msg("服务器：检查中……", "Server: checking…")
 SUPERVISED_SESSION = Msg(
@@ -95,6 +97,19 @@ STATE_PENDING = Msg("状态：更正审核中（{n} 项）", "State: corrections
 STATE_CHECK_AGAIN = Msg(
     "状态：档案已更新，请重新校对", "State: the record changed; please check it again"
 )
+YOUR_CORRECTIONS = Msg("你报告的更正：", "Corrections you reported:")
+CORRECTION_ITEM = Msg("{field}：{proposed}（{state}）", "{field}: {proposed} ({state})")
+CORRECTION_COMMENT = Msg("　审核意见：{comment}", "  Reviewer: {comment}")
+CORRECTION_STATES: dict[str, Msg] = {
+    "reported": Msg("等待学院审核", "waiting for the college"),
+    "college_accepted": Msg("学院已通过，等待学籍科", "accepted by the college"),
+    "college_rejected": Msg("学院未通过", "rejected by the college"),
+    "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
+    "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
+    "sent_to_vendor": Msg("已送照相公司", "sent to the photo studio"),
+    "applied": Msg("已更正", "corrected"),
+}
+"""A correction's state as the student reads it on the record overview."""
 START_CHECK = Msg("开始校对", "Start the check")
 ALREADY_DONE = Msg(
     "已经提交过，无需再次校对。", "Already submitted; there is nothing more to check."
@@ -122,6 +137,7 @@ KEY_WRONG = Msg("有误", "Wrong")
 KEY_PREV_NEXT = Msg("上一项/下一项", "Previous/next")
 KEY_SAVE = Msg("保存", "Save")
 KEY_NEXT_BOX = Msg("下一栏", "Next box")
+KEY_CHOOSE = Msg("选择", "Choose")
 ALL_FIELDS_FIRST = Msg("还有未核对的项目。", "Some fields are not checked yet.")
 
 # --- photo --------------------------------------------------------------------------------
@@ -142,9 +158,9 @@ PHOTO_QUESTION = Msg(
     "照片是你本人、清晰、背景合格吗？", "Is the photo you, sharp, with a proper background?"
 )
 PHOTO_REASON = Msg("问题是：", "What is wrong:")
-REASON_NOT_ME = Msg("不是我本人", "Not me")
-REASON_BLURRED = Msg("模糊不清", "Blurred")
-REASON_BACKGROUND = Msg("背景不合格", "Wrong background")
+REASON_NOT_ME = PHOTO_REASON_LABELS["not_me"]
+REASON_BLURRED = PHOTO_REASON_LABELS["blurred"]
+REASON_BACKGROUND = PHOTO_REASON_LABELS["background"]
 REASON_OTHER = Msg("其他（请写备注）", "Other (add a note)")
 CHOOSE_REASON = Msg("请选择一个原因。", "Please choose a reason.")
 NOTE_NEEDED = Msg("选择“其他”时请写明原因。", "With 'Other', please say what is wrong.")
@@ -178,6 +194,10 @@ CONFIRM_SUBMIT_BODY = Msg(
     "After submitting, this result cannot be changed. The {n} reported errors go to your "
     "college teaching office for review.",
 )
+CONFIRM_SUBMIT_ALL_CORRECT = Msg(
+    "提交后本次结果不能再修改。你确认全部内容正确。",
+    "After submitting, this result cannot be changed. You confirm that everything is correct.",
+)
 SUBMITTING = Msg("正在提交……", "Submitting…")
 NOT_SAVED = Msg(
     "结果未能保存在本终端（存储故障）。请按 R 重试；仍不行请联系监考老师。",
@@ -208,20 +228,23 @@ RECEIPT_NO = Msg("回执号：{no}", "Receipt number: {no}")
 RECEIPT_TIME = Msg("提交时间：{when}", "Submitted at: {when}")
 NEXT_ALL_CORRECT = Msg("全部正确，无需其他操作。", "Everything is correct; nothing more to do.")
 NEXT_FIELDS = Msg(
-    "报告有误的{n}项已交学院教学办，审核后由教务处学籍管理科确认，结果会通知你。",
-    "Your {n} reported errors go to the college teaching office, then to the registrar for "
+    "报告有误的{n}项已交{office}，审核后由教务处学籍管理科确认，结果会通知你。",
+    "Your {n} reported errors go to the {office}, then to the registrar for "
     "confirmation; you will be told the outcome.",
 )
-NEXT_IDENTITY = Msg(
-    "身份信息（{fields}）的更正需要证明材料：请带身份证、户口本到学院教学办。",
-    "Corrections to identity fields ({fields}) need proof: bring your ID card and household "
-    "register to the college teaching office.",
-)
+OFFICE = Msg("{college}教学办", "{college} teaching office")
+OFFICE_AT = Msg("{college}教学办（{place}）", "{college} teaching office ({place})")
+OFFICE_UNKNOWN = Msg("学院教学办", "college teaching office")
+NEXT_PROOF = Msg("{field}：请带{proof}到{office}。", "{field}: bring {proof} to the {office}.")
 NEXT_PHOTO = Msg(
     "照片有误：学院会安排重新拍摄，请留意通知。",
     "Photo reported wrong: the college will arrange a new photo; watch for the notice.",
 )
 SAVED_TITLE = Msg("已保存，谢谢！", "Saved, thank you!")
+SAVED_DELIVERED = Msg(
+    "已送达学校服务器，回执号：{no}（以后登录也能在学籍档案中看到）",
+    "Delivered to the university server, receipt number {no} (shown on your record next time)",
+)
 SAVED_BODY = Msg(
     "暂时连不上学校服务器。你的结果已安全保存在本终端，联网后会自动发送，无需重新校对。",
     "The university server cannot be reached right now. Your result is saved safely on this "
@@ -238,6 +261,11 @@ KEY_FINISH = Msg("完成并退出", "Finish and log out")
 STAFF_TITLE = Msg("工作人员退出", "Staff exit")
 STAFF_PROMPT = Msg("请输入工作人员 PIN：", "Enter the staff PIN:")
 STAFF_WRONG = Msg("PIN 不正确。", "Wrong PIN.")
+STAFF_WAIT = Msg("PIN 错误次数过多，请 {n} 秒后再试。", "Too many wrong PINs: try again in {n} s.")
+STAFF_LOCKED = Msg(
+    "PIN 错误次数过多，已锁定，请 {n} 秒后再试。",
+    "Too many wrong PINs: locked, try again in {n} s.",
+)
 STAFF_CHECKING = Msg("正在验证……", "Checking…")
 STAFF_DISABLED = Msg(
     "本终端未设置工作人员 PIN，不能从键盘退出。",
@@ -256,3 +284,19 @@ PHOTO_REASONS: dict[str, Msg] = {
     "other": REASON_OTHER,
 }
 """The reasons a photo can be wrong, keyed as the contract's ``PhotoReason``."""
+
+# --- remote control from the live board -------------------------------------------------
+
+LOCKED_TITLE = Msg("请联系监考老师", "Please contact the proctor")
+LOCKED_BODY = Msg(
+    "监考老师暂停了本终端的使用。", "The proctor has paused this terminal for the moment."
+)
+ENDED_BY_PROCTOR = Msg(
+    "监考老师结束了上一位同学的登录，其信息已清除。",
+    "The proctor ended the last student's session; nothing of it is left on this terminal.",
+)
+
+# --- the photo on the terminal's own screen --------------------------------------------
+
+KEY_SHOW_PHOTO = Msg("看照片", "Photo")
+KEY_SHOW_CODE = Msg("二维码", "QR code")

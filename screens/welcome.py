@@ -38,6 +38,7 @@ class WelcomeScreen(KioskScreen[None]):
                 yield Tr(self._terminal(), id="terminal")
                 yield Tr(T.SERVER_CHECKING, id="server-status")
                 yield Tr(id="supervised-session")
+                yield Tr(id="proctor-message")
                 yield Tr(id="welcome-notice")
             if kiosk.demo_accounts:
                 with Center(), Vertical(id="demo-box"):
@@ -54,6 +55,7 @@ class WelcomeScreen(KioskScreen[None]):
         self.watch(self.kiosk, "server_online", self._show_status)
         self.watch(self.kiosk, "terminal_name", lambda _name: self._show_terminal())
         self.watch(self.kiosk, "supervised_session", self._show_session)
+        self.watch(self.kiosk, "proctor_message", self._show_message)
         # The outbox empties in the background; keep the waiting count honest.
         self.set_interval(5, lambda: self._show_status(self.kiosk.server_online))
         if self.kiosk.demo_accounts:
@@ -71,6 +73,10 @@ class WelcomeScreen(KioskScreen[None]):
             until = local_clock(banner.ends_at)
             shown = T.SUPERVISED_SESSION.fmt(title=banner.title, until=until)
         self.query_one("#supervised-session", Tr).show(shown)
+
+    def _show_message(self, text: str | None) -> None:
+        # The proctor's own words, shown as written in either language.
+        self.query_one("#proctor-message", Tr).show(Msg(text, text) if text else None)
 
     def _show_terminal(self) -> None:
         self.query_one("#terminal", Tr).show(self._terminal())

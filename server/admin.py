@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import json
 import sys
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
 from kiosk.protocol import ImportProblem
-from server.corrections import Actor
 from server.db import Database
-from server.imports import (
-    import_photos,
-    import_records,
-    photo_files_from_dir,
-    photo_files_from_zip,
-)
 from server.migrate import migrate
 from server.models import Account, utcnow
-from server.notify import delivery_failures, mailbox_messages
 from server.security import Passwords
 from server.seed import demo_accounts
-from server.terminals import add_terminal
+
+if TYPE_CHECKING:
+    from server.imports import PhotoFile
 
 MIN_STAFF_PASSWORD = 12
 
@@ -41,21 +37,67 @@ def _read_secret(prompt: str, given: str | None) -> str:
     return sys.stdin.readline().rstrip("\n")
 
 
-async def _add_terminal(settings: Settings, lab: str, name: str) -> int:
+MAX_TERMINALS = 500
+"""Most terminals one ``add-terminal --count`` registers."""
+
+
+def terminal_names(lab: str, pattern: str, count: int, start: int = 1) -> list[str]:
+    """``count`` names from ``pattern`` (``{n}`` numbered from ``start``, ``{lab}``).
+
+    Raises ValueError when the pattern does not number them apart, or is not a pattern.
+    """
+    if not 1 <= count <= MAX_TERMINALS:
+        raise ValueError(f"--count is 1 to {MAX_TERMINALS}")
+    try:
+        names = [pattern.format(lab=lab, n=n) for n in range(start, start + count)]
+    except (KeyError, IndexError, ValueError) as error:
+        raise ValueError(f"not a name pattern ({error}); use {{n}} and {{lab}}") from None
+    if len(set(names)) != count or any(not name or len(name) > 100 for name in names):
+        raise ValueError("the pattern must give each terminal its own name, e.g. 'lab3-{n:02d}'")
+    return names
+
+
+async def _add_terminals(settings: Settings, lab: str, names: list[str]) -> int:
+    """Register every terminal of ``names`` in one transaction (all or none), in one process:
+    the start-up of the command, not the key, was what cost seconds per terminal."""
+    from server.terminals import add_terminal  # FastAPI's import: see _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions.begin() as session:
-            _terminal, key = await add_terminal(session, lab, name)
+            keys = [(name, (await add_terminal(session, lab, name))[1]) for name in names]
     except IntegrityError:
-        print(f"A terminal {lab}/{name} exists already. / 该终端已存在。", file=sys.stderr)
+        print(
+            f"A terminal of {lab} with one of these names exists already; none was added. / "
+            "已有同名终端，未添加任何终端。",
+            file=sys.stderr,
+        )
         return 1
     finally:
         await db.dispose()
     print(
-        "Terminal key (shown once; put it in KIOSK_KIOSK__TERMINAL_KEY) / 终端密钥（只显示一次）:"
+        "Terminal keys (shown once; put each in KIOSK_KIOSK__TERMINAL_KEY) / 终端密钥（只显示一次）:"
     )
-    print(key)
+    for name, key in keys:
+        print(key if len(keys) == 1 else f"{name}\t{key}")
     return 0
+
+
+def _terminal_names(args: argparse.Namespace) -> list[str] | None:
+    """The names ``add-terminal`` was asked for, or None (and a message) when unclear."""
+    if args.count is None:
+        if args.name is None:
+            print("Give a NAME, or --count N. / 请给出终端名，或 --count N。", file=sys.stderr)
+            return None
+        return [args.name]
+    if args.name is not None:
+        print("A NAME or --count, not both. / 终端名与 --count 二选一。", file=sys.stderr)
+        return None
+    try:
+        return terminal_names(args.lab, args.pattern, args.count, args.start)
+    except ValueError as error:
+        print(f"{error} / 名称模式无效。", file=sys.stderr)
+        return None
 
 
 async def _add_staff(settings: Settings, args: argparse.Namespace) -> int:
@@ -117,6 +159,8 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
 
 
 async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
+    from server.notify import delivery_failures, mailbox_messages  # FastAPI: _import_records
+
     db = Database(settings.server.database_url)
     try:
         async with db.sessions() as session:
@@ -159,45 +203,58 @@ def _print_problems(problems: list[ImportProblem]) -> None:
         print(f"{where}: {problem.code}: {problem.message}", file=sys.stderr)
 
 
-async def _import_records(settings: Settings, content: bytes, dry_run: bool) -> int:
+async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) -> int:
+    # The imports (openpyxl) and the web modules are loaded by the actions that use them:
+    # `kiosk admin demo-accounts`, run by every `kiosk demo`, took 4 s with them all.
+    from server.imports import import_records
+
     db = Database(settings.server.database_url)
     try:
-        async with db.sessions.begin() as session:
-            report = await import_records(session, content, utcnow(), dry_run=dry_run)
+        report = await import_records(db, source, settings.server, utcnow(), dry_run=dry_run)
     finally:
         await db.dispose()
     _print_problems(report.problems)
     if report.problems:
         print(f"{len(report.problems)} problems; nothing imported. / 有问题，未导入任何记录。")
         return 1
-    if not report.applied:
-        print(f"{report.rows} rows are valid (dry run). / 全部有效（仅检查）。")
-        return 0
     print(
-        f"{report.rows} rows: {report.created} new, {report.updated} changed, "
-        f"{report.unchanged} unchanged. / 新增 {report.created}，更新 {report.updated}。"
+        f"{report.rows} rows{'' if report.applied else ' are valid (dry run)'}: "
+        f"{report.created} new, {report.updated} changed, {report.unchanged} unchanged. / "
+        f"{'' if report.applied else '全部有效（仅检查）：'}新增 {report.created}，"
+        f"更新 {report.updated}，未变 {report.unchanged}。"
     )
+    for change in report.changes:
+        what = (
+            "new / 新增"
+            if change.new
+            else "; ".join(f"{item.key}: {item.old} → {item.new}" for item in change.fields)
+        )
+        print(f"  line {change.line} {change.student_no}: {what}")
     return 0
 
 
-def _photo_files(settings: Settings, source: Path) -> list[tuple[str, bytes | int]] | None:
-    limit = settings.server.photo_max_bytes
+def _photo_import(settings: Settings, source: Path) -> int:
+    from server.imports import Unreadable, folder_photos, zip_photos  # see _import_records
+
     try:
-        if source.is_dir():
-            return photo_files_from_dir(source, limit)
-        return photo_files_from_zip(source.read_bytes(), limit)
-    except (OSError, zipfile.BadZipFile):
+        with contextlib.ExitStack() as stack:
+            if source.is_dir():
+                files = folder_photos(source, settings.server)
+            else:
+                files = zip_photos(stack.enter_context(source.open("rb")), settings.server)
+            return asyncio.run(_import_photos(settings, files))
+    except (OSError, Unreadable):
         print(f"Cannot read {source} as a folder or zip. / 无法读取。", file=sys.stderr)
-        return None
+        return 2
 
 
-async def _import_photos(settings: Settings, files: list[tuple[str, bytes | int]]) -> int:
+async def _import_photos(settings: Settings, files: Iterator[PhotoFile]) -> int:
+    from server.corrections import Actor  # see _import_records
+    from server.imports import import_photos
+
     db = Database(settings.server.database_url)
     try:
-        async with db.sessions.begin() as session:
-            report = await import_photos(
-                session, files, settings.server, utcnow(), Actor("admin:cli")
-            )
+        report = await import_photos(db, files, settings.server, utcnow(), Actor("admin:cli"))
     finally:
         await db.dispose()
     _print_problems(report.problems)
@@ -219,12 +276,15 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         print(Passwords(settings.server).hash_sync(pin))
         return 0
+    names = _terminal_names(args) if action == "add-terminal" else []
+    if names is None:
+        return 2
     asyncio.run(migrate(settings.server.database_url))
     if action == "migrate":
         print("Database schema is up to date. / 数据库结构已是最新。")
         return 0
     if action == "add-terminal":
-        return asyncio.run(_add_terminal(settings, args.lab, args.name))
+        return asyncio.run(_add_terminals(settings, args.lab, names))
     if action == "add-staff":
         return asyncio.run(_add_staff(settings, args))
     if action == "demo-accounts":
@@ -233,12 +293,11 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
         return asyncio.run(_mailbox(settings, args))
     if action == "import-records":
         try:
-            content = args.file.read_bytes()
+            with args.file.open("rb") as file:
+                return asyncio.run(_import_records(settings, file, args.dry_run))
         except OSError:
             print(f"Cannot read {args.file}. / 无法读取文件。", file=sys.stderr)
             return 2
-        return asyncio.run(_import_records(settings, content, args.dry_run))
     if action == "import-photos":
-        files = _photo_files(settings, args.source)
-        return 2 if files is None else asyncio.run(_import_photos(settings, files))
+        return _photo_import(settings, args.source)
     raise AssertionError(action)

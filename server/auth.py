@@ -32,6 +32,7 @@ TerminalKey = Annotated[
     str | None,
     Header(
         alias=TERMINAL_KEY_HEADER,
+        max_length=200,
         description="`<terminal_id>.<secret>` as printed by `kiosk admin add-terminal`.",
     ),
 ]

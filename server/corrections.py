@@ -13,23 +13,25 @@ errors go to the photo vendor instead; the new photo's import closes them
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
-from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from kiosk.fields import IDENTITY_KEYS, validate_field
+from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    CORRECTION_STATE_LABELS,
     BulkCorrections,
     BulkResult,
     CollegeDecision,
+    CollegeList,
     CorrectionDecisionInfo,
     CorrectionDetail,
     CorrectionList,
@@ -39,6 +41,7 @@ from kiosk.protocol import (
     FieldError,
     RegistrarDecision,
     correction_field_label,
+    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx, RowId
@@ -47,7 +50,7 @@ from server.exports import (
     Cell,
     FileFormat,
     download,
-    safe_cell,
+    local_time,
     table_csv,
     table_xlsx,
 )
@@ -115,6 +118,47 @@ def needs_proof(field: str) -> bool:
     return field in IDENTITY_KEYS
 
 
+M_FOUR_EYES: dict[str, Msg] = {
+    "registrar_confirm": Msg(
+        "不能确认自己在学院审核时通过的勘误，须由另一位工作人员确认。",
+        "You accepted this correction for the college; another person must confirm it.",
+    ),
+    "apply": Msg(
+        "关键字段的更正须由确认人以外的另一位学籍管理员写入档案。",
+        "A key field's correction is applied by another registrar than the one who confirmed it.",
+    ),
+}
+FOUR_EYES_RULES: dict[str, str] = {
+    "registrar_confirm": "college_accept",
+    "apply": "registrar_confirm",
+}
+"""For a step, the earlier step whose author may not take it (separation of duties)."""
+
+
+async def separate_duties(
+    session: AsyncSession, correction: Correction, action: str, actor: Actor, four_eyes: bool
+) -> None:
+    """409 ``four_eyes`` when ``actor`` took the earlier step this one must not follow.
+
+    Confirming what one accepted for the college is always refused; applying a key field
+    (:data:`~kiosk.fields.KEY_FIELD_KEYS`) one confirmed is refused unless ``four_eyes`` is off.
+    """
+    earlier = FOUR_EYES_RULES.get(action)
+    if earlier is None or actor.account_id is None:
+        return
+    if action == "apply" and (not four_eyes or correction.field not in KEY_FIELD_KEYS):
+        return
+    author = await session.execute(
+        select(CorrectionEvent.account_id)
+        .where(CorrectionEvent.correction_id == correction.id, CorrectionEvent.action == earlier)
+        .order_by(CorrectionEvent.id.desc())
+        .limit(1)
+    )
+    if author.scalar_one_or_none() == actor.account_id:
+        message = M_FOUR_EYES[action]
+        raise ApiProblem(409, "four_eyes", message.both(), step=earlier)
+
+
 def _invalid(correction: Correction, step: Step) -> ApiProblem:
     return ApiProblem(
         409,
@@ -172,29 +216,47 @@ async def record_changed(
 
 
 async def _apply_value(
-    session: AsyncSession, student: Student, correction: Correction, now: dt.datetime
+    session: AsyncSession,
+    student: Student,
+    correction: Correction,
+    now: dt.datetime,
+    pending: Mapping[str, str],
 ) -> None:
-    """Write the proposed value into the record, validated against the record as it is now."""
+    """Write the proposed value into the record after validating the whole record it makes.
+
+    ``pending`` holds the values of other corrections of this student applied in the same
+    request: a pair of identity corrections (ID number and birth date) is checked as the
+    record will be once both landed, so a bulk apply can change both together.
+    """
     key = correction.field
-    where = f"corrections.{correction.id}.proposed"
-    # Warnings (a birth date against the ID number) do not block: a pair of identity
-    # corrections is applied one at a time, and the first disagrees until the second lands.
-    check = validate_field(key, correction.proposed or "", record_values(student), now.date())
+    values = record_values(student) | dict(pending) | {key: correction.proposed or ""}
+    check = validate_record(values, now.date())
     if not check.ok:
         raise validation_problem(
-            [FieldError(field=where, code=p.code, message=p.msg.both()) for p in check.errors]
+            [
+                FieldError(
+                    field=f"corrections.{correction.id}.proposed"
+                    if field == key
+                    else f"record.{field}",
+                    code=problem.code,
+                    message=problem.msg.both(),
+                )
+                for field, problem in check.problems
+            ]
         )
+    value = check.values[key]
+    where = f"corrections.{correction.id}.proposed"
     if key in ("student_no", "id_number"):
         column = getattr(Student, key)
         taken = await session.execute(
-            select(Student.id).where(column == check.value, Student.id != student.id)
+            select(Student.id).where(column == value, Student.id != student.id)
         )
         if taken.first() is not None:
             message = Msg("另一名学生已使用该值。", "Another student has this value.")
             raise validation_problem(
                 [FieldError(field=where, code="value_taken", message=message.both())]
             )
-    setattr(student, key, check.value)
+    setattr(student, key, value)
     await record_changed(session, student, [key], now)
 
 
@@ -235,7 +297,7 @@ class Filter:
         if staff.role != "college_office":
             return self
         if self.college is not None and self.college != staff.account.college:
-            raise Forbidden(staff, target=f"college:{self.college}"[:100])
+            raise Forbidden(staff, target=f"college:{self.college}"[:100], other_college=True)
         return Filter(staff.account.college, self.class_name, self.field, self.state, self.q)
 
     def where(self, query: Select[Correction, Student]) -> Select[Correction, Student]:
@@ -296,7 +358,7 @@ async def _correction_for(
         raise ApiProblem(404, "not_found", "No such correction.")
     correction, student = found
     if staff is not None and not staff.may_see(student.college):
-        raise Forbidden(staff, target=f"correction:{correction_id}")
+        raise Forbidden(staff, target=f"correction:{correction_id}", other_college=True)
     return correction, student
 
 
@@ -338,48 +400,91 @@ async def _detail(
 # --- the 勘误汇总表 -------------------------------------------------------------------------
 
 EXPORT_COLUMNS = (
-    "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "说明", "证明材料", "状态", "审核人", "时间",
+    "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "学生说明", "证明材料", "状态",
+    "报告时间", "学院审核人", "学院意见", "学院审核时间", "学籍科审核人", "学籍科意见",
+    "学籍科审核时间", "更新时间",
 )  # fmt: skip
-STATE_TEXT: dict[str, Msg] = {
-    "reported": Msg("已报告", "reported"),
-    "college_accepted": Msg("学院已通过", "accepted by the college"),
-    "college_rejected": Msg("学院未通过", "rejected by the college"),
-    "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
-    "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
-    "sent_to_vendor": Msg("已送照相公司", "sent to the photo vendor"),
-    "applied": Msg("已更正", "applied"),
-}
+"""The 勘误汇总表's headings; times are Beijing time (``[server] time_zone``)."""
 
 
-def export_table(rows: Sequence[tuple[Correction, Student, str | None]]) -> list[list[Cell]]:
+@dataclass(frozen=True)
+class Review:
+    """One office's latest decision on a correction, as the summary shows it."""
+
+    by: str | None
+    comment: str | None
+    at: dt.datetime
+
+
+async def _reviews(session: AsyncSession, ids: Select[tuple[int]]) -> dict[tuple[int, str], Review]:
+    """The latest college (``college``) and registrar (``registrar``) decision of each
+    correction among ``ids``."""
+    decider = aliased(Account)
+    events = await session.execute(
+        select(CorrectionEvent, decider.username)
+        .outerjoin(decider, CorrectionEvent.account_id == decider.id)
+        .where(CorrectionEvent.correction_id.in_(ids))
+        .order_by(CorrectionEvent.id)
+    )
+    found: dict[tuple[int, str], Review] = {}
+    for event, username in events.all():
+        office = event.action.partition("_")[0]
+        if office in ("college", "registrar"):
+            found[event.correction_id, office] = Review(username, event.comment, event.at)
+    return found
+
+
+def export_table(
+    rows: Sequence[tuple[Correction, Student]],
+    reviews: Mapping[tuple[int, str], Review],
+    zone: dt.tzinfo,
+) -> list[list[Cell]]:
     """The 勘误汇总表: headings, then one line per correction, in Chinese as the form is."""
     table: list[list[Cell]] = [list(EXPORT_COLUMNS)]
-    for correction, student, decider in rows:
-        table.append(
-            [
-                safe_cell(value)
-                for value in (
-                    student.student_no,
-                    student.name,
-                    student.college,
-                    student.class_name,
-                    correction_field_label(correction.field).zh,
-                    correction.current_value or "",
-                    correction.proposed or "",
-                    correction.note or "",
-                    correction.proof or "",
-                    STATE_TEXT[correction.state].zh,
-                    decider or "",
-                    correction.updated_at.isoformat(timespec="seconds"),
-                )
-            ]
-        )
+    for correction, student in rows:
+        line: list[Cell] = [
+            student.student_no,
+            student.name,
+            student.college,
+            student.class_name,
+            correction_field_label(correction.field).zh,
+            correction_value_text(correction.field, correction.current_value),
+            correction_value_text(correction.field, correction.proposed),
+            correction.note or "",
+            correction.proof or "",
+            CORRECTION_STATE_LABELS[correction.state].zh,
+            local_time(correction.created_at, zone),
+        ]
+        for office in ("college", "registrar"):
+            review = reviews.get((correction.id, office))
+            line += (
+                [review.by or "", review.comment or "", local_time(review.at, zone)]
+                if review
+                else ["", "", None]
+            )
+        line.append(local_time(correction.updated_at, zone))
+        table.append(line)
     return table
+
+
+def export_name(college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str) -> str:
+    """``勘误汇总表-<college or 全校>-<date in the school's zone>.<fmt>``."""
+    return f"勘误汇总表-{college or '全校'}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"
+
+
+@router.get("/colleges", response_model=CollegeList, summary="The colleges to filter by")
+async def colleges(ctx: Ctx, staff: RecordKeeper) -> CollegeList:
+    """Every college that has students (a college office: its own)."""
+    if staff.role == "college_office":
+        return CollegeList(colleges=[staff.account.college or ""])
+    async with ctx.db.sessions.begin() as session:
+        found = await session.execute(select(Student.college).distinct().order_by(Student.college))
+        return CollegeList(colleges=list(found.scalars()))
 
 
 @router.get(
     "/export",
-    summary="勘误汇总表 as CSV or Excel, for one college or the whole school",
+    summary="勘误汇总表 as CSV or Excel: exactly the corrections the queue lists for the filter",
     response_class=Response,
     responses=FILE_RESPONSES,
 )
@@ -391,31 +496,39 @@ async def export_corrections(
     class_name: Annotated[str | None, Query(max_length=100)] = None,
     field: Annotated[str | None, Query(max_length=30)] = None,
     state: CorrectionState | None = None,
+    q: Annotated[
+        str | None, Query(max_length=50, description="学号 prefix or part of a name")
+    ] = None,
 ) -> Response:
-    """The corrections matching the filter; a college office gets its own college's."""
-    wanted = Filter(college, class_name, field, state).scoped(staff)
-    decider = aliased(Account)
-    query = (
-        wanted.where(_joined())
-        .add_columns(decider.username)
-        .outerjoin(decider, Correction.decided_by == decider.id)
-        .order_by(Student.college, Student.class_name, Student.student_no, Correction.id)
-    )
+    """The corrections matching the filter (the queue's filter, without its limit); a
+    college office gets its own college's. Named for the college and the day."""
+    wanted = Filter(college, class_name, field, state, q).scoped(staff)
+    query = wanted.where(_joined())
+    zone, now = ctx.settings.zone, ctx.now()
     async with ctx.db.sessions.begin() as session:
-        rows = [(c, s, name) for c, s, name in (await session.execute(query)).all()]
+        rows = [
+            (c, s)
+            for c, s in (
+                await session.execute(
+                    query.order_by(
+                        Student.college, Student.class_name, Student.student_no, Correction.id
+                    )
+                )
+            ).all()
+        ]
+        reviews = await _reviews(session, query.with_only_columns(Correction.id))
         audit(
-            session, "staff.export_corrections", actor=staff.actor, at=ctx.now(),
+            session, "staff.export_corrections", actor=staff.actor, at=now,
             format=format, rows=len(rows),
         )  # fmt: skip
-    table = export_table(rows)
-    scope = wanted.college or "全校"
-    content = table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
-    # Non-ASCII names go in filename*; the plain filename stays ASCII for old clients.
-    response = download(content, format, f"corrections.{format}")
-    response.headers["Content-Disposition"] += (
-        f"; filename*=UTF-8''{quote(f'勘误汇总表-{scope}.{format}')}"
-    )
-    return response
+
+    def build() -> bytes:
+        table = export_table(rows, reviews, zone)
+        return table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
+
+    # A school's corrections are thousands of rows: the file is built off the event loop.
+    content = await anyio.to_thread.run_sync(build)
+    return download(content, format, export_name(wanted.college, now, zone, format))
 
 
 @router.get(
@@ -437,9 +550,14 @@ async def correction_detail(
 # --- deciding -----------------------------------------------------------------------------
 
 _TRANSITION_RESPONSES: dict[int | str, dict[str, object]] = {
-    403: {"description": "`forbidden`: another college's correction, or not your role"},
+    403: {
+        "description": "`other_college`: another college's correction; `forbidden`: not your role"
+    },
     404: {"description": "`not_found`"},
-    409: {"description": "`invalid_transition` with the current `state`"},
+    409: {
+        "description": "`invalid_transition` with the current `state`; `four_eyes` with the "
+        "earlier `step` this person took"
+    },
 }
 
 
@@ -486,18 +604,22 @@ async def registrar_decision(
     async with ctx.db.sessions.begin() as session:
         correction, student = await _correction_for(session, staff, correction_id)
         action = "registrar_confirm" if body.decision == "confirm" else "registrar_reject"
-        advance(session, correction, action, Actor.of(staff), ctx.now(), comment=body.comment)
+        actor = Actor.of(staff)
+        await separate_duties(session, correction, action, actor, ctx.settings.four_eyes)
+        advance(session, correction, action, actor, ctx.now(), comment=body.comment)
         return await _detail(session, correction, student)
 
 
 async def _apply(
     session: AsyncSession, correction: Correction, student: Student, actor: Actor,
-    now: dt.datetime, comment: str | None,
+    now: dt.datetime, comment: str | None, *, four_eyes: bool,
+    pending: Mapping[str, str] | None = None,
 ) -> None:  # fmt: skip
     step = STEPS["apply"]
     if not step.allows(correction):
         raise _invalid(correction, step)
-    await _apply_value(session, student, correction, now)
+    await separate_duties(session, correction, "apply", actor, four_eyes)
+    await _apply_value(session, student, correction, now, pending or {})
     advance(session, correction, "apply", actor, now, comment=comment)
 
 
@@ -515,7 +637,10 @@ async def apply_correction(
     version goes up and the student is asked to check the field again."""
     async with ctx.db.sessions.begin() as session:
         correction, student = await _correction_for(session, staff, correction_id)
-        await _apply(session, correction, student, Actor.of(staff), ctx.now(), body.comment)
+        await _apply(
+            session, correction, student, Actor.of(staff), ctx.now(), body.comment,
+            four_eyes=ctx.settings.four_eyes,
+        )  # fmt: skip
         return await _detail(session, correction, student)
 
 
@@ -544,24 +669,55 @@ async def send_to_vendor(
     responses={409: {"description": "`bulk_failed`: `errors` names each id that failed and why"}},
 )
 async def bulk_corrections(body: BulkCorrections, ctx: Ctx, staff: Registrar) -> BulkResult:
-    """Every id is checked; if any fails, nothing changes and each failure is listed."""
+    """Every id is checked; if any fails, nothing changes and each failure is listed.
+
+    An apply checks each record as it will be once all of its corrections in the request
+    landed, so related identity corrections (ID number and birth date) go in together.
+    """
     now, actor = ctx.now(), Actor.of(staff)
     errors: list[FieldError] = []
     done: list[tuple[Correction, Student]] = []
     async with ctx.db.sessions.begin() as session:
-        for index, correction_id in enumerate(dict.fromkeys(body.ids)):
+        found: dict[int, tuple[Correction, Student] | ApiProblem] = {}
+        for correction_id in dict.fromkeys(body.ids):
             try:
-                correction, student = await _correction_for(session, None, correction_id)
+                found[correction_id] = await _correction_for(session, None, correction_id)
+            except ApiProblem as problem:
+                found[correction_id] = problem
+        proposed: dict[int, dict[str, str]] = {}
+        for item in found.values():
+            if isinstance(item, tuple) and item[0].field != PHOTO:
+                proposed.setdefault(item[1].id, {})[item[0].field] = item[0].proposed or ""
+        for index, (correction_id, item) in enumerate(found.items()):
+            try:
+                if isinstance(item, ApiProblem):
+                    raise item
+                correction, student = item
                 if body.action == "confirm":
+                    await separate_duties(
+                        session, correction, "registrar_confirm", actor, ctx.settings.four_eyes
+                    )
                     advance(
                         session, correction, "registrar_confirm", actor, now, comment=body.comment
                     )
                 else:
-                    await _apply(session, correction, student, actor, now, body.comment)
+                    others = {
+                        key: value
+                        for key, value in proposed.get(student.id, {}).items()
+                        if key != correction.field
+                    }
+                    await _apply(
+                        session, correction, student, actor, now, body.comment,
+                        four_eyes=ctx.settings.four_eyes, pending=others,
+                    )  # fmt: skip
             except ApiProblem as problem:
                 detail = problem.errors[0].message if problem.errors else problem.detail or ""
                 code = problem.errors[0].code if problem.errors else problem.code
-                errors.append(FieldError(field=f"ids.{index}", code=code, message=detail))
+                errors.append(
+                    FieldError(
+                        field=f"ids.{index}", code=code, message=f"{correction_id}: {detail}"
+                    )
+                )
                 continue
             done.append((correction, student))
         if errors:

@@ -1,21 +1,27 @@
 """Tables as downloads: CSV that Excel on Chinese Windows opens right, and Excel workbooks.
 
 Every export of the server goes through here, so each gets the same BOM, the same guard
-against formula injection, and the same private download headers.
+against formula injection, and the same private download headers. The builders block for
+as long as a large table takes: routes call them in a worker thread
+(``anyio.to_thread.run_sync``), never on the event loop.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import Response
 from openpyxl import Workbook
 
 FileFormat = Literal["csv", "xlsx"]
-Cell = str | int
+Cell = str | int | dt.datetime | None
+"""A cell: text, a number, or a local time without zone (a date cell in Excel)."""
 Table = Sequence[Sequence[Cell]]
 
 MEDIA_TYPES: dict[str, str] = {
@@ -29,40 +35,80 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}},
 }
 """The OpenAPI ``responses`` of a route that can answer with a file."""
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm"
+
+
+def local_time(moment: dt.datetime | None, zone: dt.tzinfo) -> dt.datetime | None:
+    """``moment`` as the wall-clock time in ``zone``, without zone (Excel has none)."""
+    return None if moment is None else moment.astimezone(zone).replace(tzinfo=None)
 
 
 def safe_cell(value: str) -> str:
-    """A cell that a spreadsheet will not run as a formula (CSV injection)."""
+    """A CSV cell that a spreadsheet will not run as a formula (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def table_csv(table: Table) -> bytes:
-    """CSV in UTF-8 with a BOM, so that Excel on Chinese Windows reads it right."""
+def _csv_cell(value: Cell) -> str | int:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime(TIME_FORMAT)
+    return safe_cell(value) if isinstance(value, str) else value
+
+
+def table_csv(table: Table, preamble: Table = ()) -> bytes:
+    """CSV in UTF-8 with a BOM, so that Excel on Chinese Windows reads it right; the
+    ``preamble`` lines (a title, who and when) come before the headings."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(table)
+    csv.writer(buffer).writerows([_csv_cell(cell) for cell in line] for line in [*preamble, *table])
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def table_xlsx(sheets: Sequence[tuple[str, Table]]) -> bytes:
-    """An Excel workbook with one sheet per (title, table); the first row of each is frozen."""
+def table_xlsx(sheets: Sequence[tuple[str, Table]], preamble: Table = ()) -> bytes:
+    """An Excel workbook with one sheet per (title, table), the first sheet under
+    ``preamble``; each table's heading row is frozen.
+
+    Text is stored as text, never as a formula (so no quote is needed to defuse one), and
+    times are date cells.
+    """
     book = Workbook()
     first = book.active
     assert first is not None
     book.remove(first)
-    for title, table in sheets:
+    for index, (title, table) in enumerate(sheets):
         sheet = book.create_sheet(title)
-        for line in table:
-            sheet.append(list(line))
-        sheet.freeze_panes = "A2"
+        lines = [*(preamble if index == 0 else ()), *table]
+        for row_number, line in enumerate(lines, start=1):
+            for column, value in enumerate(line, start=1):
+                cell = sheet.cell(row=row_number, column=column, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
+                elif isinstance(value, dt.datetime):
+                    cell.number_format = EXCEL_TIME_FORMAT
+        heading = len(preamble) + 1 if index == 0 else 1
+        sheet.freeze_panes = f"A{heading + 1}"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
+_NOT_IN_FILE_NAMES = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
+
+
+def attachment_name(name: str) -> str:
+    """A ``Content-Disposition`` for ``name``: RFC 5987 ``filename*`` for the real (Chinese)
+    name, and an ASCII ``filename`` for clients that know no better. Characters no file
+    system takes (a college named with a slash) become ``_``."""
+    name = _NOT_IN_FILE_NAMES.sub("_", name)
+    fallback = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "-_." else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
 def download(content: bytes, fmt: FileFormat, filename: str) -> Response:
-    """A private file download named ``filename``."""
+    """A private file download named ``filename`` (any characters)."""
     return Response(
         content,
         media_type=MEDIA_TYPES[fmt],
-        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={**PRIVATE_HEADERS, "Content-Disposition": attachment_name(filename)},
     )

@@ -13,39 +13,51 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
+import logging
+import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
+import anyio.to_thread
+import simplejpeg
 from fastapi import APIRouter, Query, Request
 from openpyxl import load_workbook
-from PIL import Image, UnidentifiedImageError
+from openpyxl.worksheet.formula import ArrayFormula
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
-from kiosk.fields import FIELDS, normalise_code, validate_field
+from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     PHOTO_SUFFIXES,
+    FieldChange,
     ImportProblem,
     PhotoImportReport,
+    RecordChange,
     RecordImportReport,
     StoredPhoto,
+    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx
 from server.corrections import PHOTO, Actor, advance, record_changed
+from server.db import Database
 from server.models import Correction, Student
 from server.seed import add_photo
 from server.staff import Registrar
+from server.uploads import spool_upload
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix=f"{API_PREFIX}/staff/imports", tags=["imports"])
-IMPORTS_PREFIX = router.prefix
-"""Requests under here may be as large as ``import_max_bytes``."""
+UPLOAD_PATHS = (f"{router.prefix}/records", f"{router.prefix}/photos")
+"""The two routes whose bodies may be as large as ``import_max_bytes``, for the registrar."""
 
 # A column is named by its key, its Chinese label or its English label, in any case.
 _COLUMNS: dict[str, str] = {
@@ -54,9 +66,6 @@ _COLUMNS: dict[str, str] = {
     for name in (spec.key, spec.label.zh, spec.label.en)
 }
 _LABELS = {spec.key: spec.label.zh for spec in FIELDS}
-# The ID number decides gender and birth date; a master record that disagrees with it would
-# lock its student out of registration (identity_mismatch), so an import refuses it.
-_STRICT_WARNINGS = frozenset({"birth_date_id_mismatch", "gender_id_mismatch"})
 
 M_ENCODING = Msg(
     "文件编码无法识别：请保存为 UTF-8 或 GBK。", "Unknown encoding: save the file as UTF-8 or GBK."
@@ -65,6 +74,10 @@ M_NOT_TABLE = Msg(
     "无法读取：请提供 CSV 或 Excel (.xlsx) 文件。", "Unreadable: give a CSV or Excel (.xlsx) file."
 )
 M_EMPTY = Msg("文件中没有数据。", "The file has no data.")
+M_FORMULA = Msg(
+    "这是公式，不是数值：请复制后“选择性粘贴 → 数值”再导入。",
+    "This is a formula, not a value: copy it and paste as values, then import again.",
+)
 M_MISSING_COLUMN = Msg("缺少列“{label}”。", "The column '{label}' is missing.")
 M_DUPLICATE_COLUMN = Msg("列“{label}”出现了两次。", "The column '{label}' appears twice.")
 M_DUPLICATE_STUDENT_NO = Msg("学号与第 {line} 行重复。", "The student number repeats line {line}.")
@@ -89,7 +102,32 @@ M_PHOTO_DUPLICATE = Msg(
     "该学生已有另一张照片：{other}。", "Another photo is for the same student: {other}."
 )
 
+M_PHOTO_CORRUPT = Msg(
+    "图片数据已损坏，无法完整解码。", "The image data is damaged and does not decode cleanly."
+)
+M_PHOTO_UNREADABLE = Msg(
+    "无法从压缩包中读取此文件（加密、不支持的压缩方式或数据损坏）。",
+    "This file cannot be read from the zip (encrypted, an unknown compression method, "
+    "or damaged data).",
+)
+M_NOT_ZIP = Msg("不是 zip 文件。", "Not a zip file.")
+M_TOO_MANY_ROWS = Msg(
+    "文件超过 {limit} 行，请分成几个文件导入。",
+    "The file has more than {limit} lines; import it in several files.",
+)
+M_TOO_MANY_ENTRIES = Msg(
+    "压缩包中的文件超过 {limit} 个。", "The zip holds more than {limit} files."
+)
+M_ARCHIVE_TOO_LARGE = Msg(
+    "压缩包解压后超过 {limit} 字节。", "The zip inflates to more than {limit} bytes."
+)
+
 PHOTO_SIZE = (480, 640)
+# Pillow refuses (DecompressionBombError) any image of more than twice this many pixels as
+# soon as it reads the header, before decoding: a photo is 480x640, and a header that claims
+# 65500x65500 must not cost gigabytes. Set here because the imports are all that decode
+# images the server did not make itself.
+Image.MAX_IMAGE_PIXELS = PHOTO_SIZE[0] * PHOTO_SIZE[1]
 
 
 def _problem(code: str, msg: Msg, *, line: int | None = None, column: str | None = None,
@@ -99,27 +137,60 @@ def _problem(code: str, msg: Msg, *, line: int | None = None, column: str | None
 
 # --- reading a record file ----------------------------------------------------------------
 
+MAX_COLUMNS = 64
+"""Columns of a record file after this one are not read (the 17 fields and a few more fit)."""
+BATCH_ROWS = 500
+"""Rows written in one transaction; between two, other requests get the database."""
+BATCH_PHOTOS = 100
+"""Photos checked (in a worker thread) and stored (in one transaction) at a time."""
+
 
 class Unreadable(Exception):
-    """The file is neither a CSV in a known encoding nor an Excel workbook."""
+    """The file cannot be read as a whole: not a table or zip, or over one of the caps."""
 
     def __init__(self, problem: ImportProblem) -> None:
         super().__init__(problem.code)
         self.problem = problem
 
 
-def decode_text(content: bytes) -> str:
-    """A CSV file's text: UTF-8 (with or without a BOM), else GBK (as GB 18030)."""
+def _too_many_rows(settings: ServerSettings) -> Unreadable:
+    limit = settings.import_max_rows
+    return Unreadable(_problem("too_many_rows", M_TOO_MANY_ROWS.fmt(limit=limit)))
+
+
+def _csv_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
+    """A CSV file's lines, in UTF-8 (with or without a BOM), else GBK (as GB 18030)."""
     for encoding in ("utf-8-sig", "gb18030"):
+        source.seek(0)
+        text = io.TextIOWrapper(source, encoding=encoding, newline="")
+        reader = csv.reader(text)
+        rows: list[tuple[int, list[str]]] = []
         try:
-            return content.decode(encoding)
+            for cells in reader:
+                if len(rows) == settings.import_max_rows:
+                    raise _too_many_rows(settings)
+                # line_num is the file line a record ends on, which is where an editor shows it.
+                rows.append((reader.line_num, cells[:MAX_COLUMNS]))
         except UnicodeDecodeError:
             continue
+        except csv.Error:
+            raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
+        finally:
+            text.detach()  # the caller's file stays open
+        return rows
     raise Unreadable(_problem("encoding", M_ENCODING))
 
 
-def _cell_text(value: object) -> str:
-    """An Excel cell as the text a CSV would have held."""
+class Formula(str):
+    """An Excel cell that holds a formula (its text): refused by name, never evaluated."""
+
+    __slots__ = ()
+
+
+def _cell_text(value: object, data_type: str | None = None) -> str:
+    """An Excel cell as the text a CSV would have held; a formula as :class:`Formula`."""
+    if data_type == "f" or isinstance(value, ArrayFormula):
+        return Formula(getattr(value, "text", None) or value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -131,25 +202,65 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def read_table(content: bytes) -> list[tuple[int, list[str]]]:
-    """The file's lines as (line number, cells): an Excel workbook's first sheet, or a CSV."""
-    if content[:4] == b"PK\x03\x04":
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-            raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
-        sheet = book.worksheets[0]
-        rows = [
-            (number, [_cell_text(value) for value in row])
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-        book.close()
-        return rows
-    reader = csv.reader(io.StringIO(decode_text(content)))
+def check_archive(archive: zipfile.ZipFile, settings: ServerSettings) -> list[zipfile.ZipInfo]:
+    """The entries of a zip, refused whole when there are more than the cap."""
+    entries = archive.infolist()
+    if len(entries) > settings.import_max_entries:
+        limit = settings.import_max_entries
+        raise Unreadable(_problem("too_many_entries", M_TOO_MANY_ENTRIES.fmt(limit=limit)))
+    return entries
+
+
+def _xlsx_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
+    """The first sheet of a workbook, read without resolving XML entities.
+
+    openpyxl reads every part through :mod:`zipfile`, which stops at the size an entry
+    declares, so the declared sizes bound what the workbook can inflate to.
+    """
+    with zipfile.ZipFile(source) as archive:
+        entries = check_archive(archive, settings)
+    if sum(entry.file_size for entry in entries) > settings.import_max_inflated_bytes:
+        limit = settings.import_max_inflated_bytes
+        raise Unreadable(_problem("archive_too_large", M_ARCHIVE_TOO_LARGE.fmt(limit=limit)))
+    source.seek(0)
+    # read_only: rows are parsed as they are iterated, never the whole sheet at once.
+    # Formulas as written, not their cached results: a formula is refused, by name.
+    book = load_workbook(source, read_only=True, data_only=False)
     try:
-        # line_num is the file line a record ends on, which is where an editor shows it.
-        return [(reader.line_num, row) for row in reader]
-    except csv.Error:
+        if not book.worksheets:
+            raise Unreadable(_problem("unreadable", M_NOT_TABLE))
+        lines = book.worksheets[0].iter_rows(
+            max_row=settings.import_max_rows + 1, max_col=MAX_COLUMNS
+        )
+        rows = [
+            (number, [_cell_text(cell.value, getattr(cell, "data_type", None)) for cell in row])
+            for number, row in enumerate(lines, start=1)
+        ]
+    finally:
+        book.close()
+    if len(rows) > settings.import_max_rows:
+        raise _too_many_rows(settings)
+    return rows
+
+
+def read_table(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
+    """The file's lines as (line number, cells): an Excel workbook's first sheet, or a CSV.
+
+    Blocking work, for a worker thread. Whatever a hostile file makes the readers raise is
+    :class:`Unreadable`, a problem reported on the file.
+    """
+    source.seek(0)
+    if source.read(4) != b"PK\x03\x04":
+        return _csv_rows(source, settings)
+    try:
+        return _xlsx_rows(source, settings)
+    except Unreadable:
+        raise
+    except Exception as exc:
+        # zipfile, zlib, openpyxl and the XML parser (defusedxml's refusals among them) raise
+        # many types for a broken or hostile workbook; each is the same problem to the
+        # registrar. Only the type is logged: a message may quote the file.
+        log.info("unreadable workbook: %s", type(exc).__name__)
         raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
 
 
@@ -200,15 +311,24 @@ def check_records(lines: Sequence[tuple[int, list[str]]], today: dt.date) -> Che
         return checked
     seen: dict[str, dict[str, int]] = {"student_no": {}, "id_number": {}}
     for number, cells in body:
+        # This runs in a worker thread; giving up the GIL after each row means the event
+        # loop waits for it well under a millisecond, not the interpreter's 5 ms switch
+        # interval each time it comes back from a socket.
+        time.sleep(0)
         raw = {key: (cells[i] if i < len(cells) else "") for i, key in columns.items()}
-        row: dict[str, str] = {}
-        for spec in FIELDS:
-            check = validate_field(spec.key, raw[spec.key], raw, today)
-            wrong = list(check.errors) + [w for w in check.warnings if w.code in _STRICT_WARNINGS]
-            checked.problems.extend(
-                _problem(p.code, p.msg, line=number, column=spec.label.zh) for p in wrong
-            )
-            row[spec.key] = check.value
+        formulas = {key for key, cell in raw.items() if isinstance(cell, Formula)}
+        checked.problems.extend(
+            _problem("formula", M_FORMULA, line=number, column=_LABELS[key])
+            for key in FIELD_KEYS
+            if key in formulas
+        )
+        check = validate_record(raw, today)
+        checked.problems.extend(
+            _problem(p.code, p.msg, line=number, column=_LABELS[key])
+            for key, p in check.problems
+            if key not in formulas
+        )
+        row = check.values
         for key, msg, code in (
             ("student_no", M_DUPLICATE_STUDENT_NO, "duplicate_student_no"),
             ("id_number", M_DUPLICATE_ID, "duplicate_id_number"),
@@ -238,138 +358,302 @@ async def _by(session: AsyncSession, column: str, values: Iterable[str]) -> dict
     return found
 
 
+def _read_and_check(source: IO[bytes], settings: ServerSettings, today: dt.date) -> CheckedFile:
+    return check_records(read_table(source, settings), today)
+
+
 async def import_records(
-    session: AsyncSession, content: bytes, now: dt.datetime, *, dry_run: bool = False
+    db: Database,
+    source: IO[bytes],
+    settings: ServerSettings,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
 ) -> RecordImportReport:
-    """Check a record file and, if all of it is valid (and not ``dry_run``), apply it."""
+    """Check a record file and, if all of it is valid (and not ``dry_run``), apply it.
+
+    Reading and validation run in a worker thread; the writes go in transactions of
+    :data:`BATCH_ROWS` rows, so terminals keep logging in and submitting meanwhile. An apply
+    cut short (the server stopped) leaves the rows done so far; importing the same file
+    again finishes it, since an import updates by 学号 and changes only what differs.
+    """
     try:
-        checked = check_records(read_table(content), now.date())
+        checked = await anyio.to_thread.run_sync(_read_and_check, source, settings, now.date())
     except Unreadable as unreadable:
         return RecordImportReport(applied=False, rows=0, problems=[unreadable.problem])
     rows = checked.rows
-    existing = await _by(session, "student_no", (r["student_no"] for r in rows.values()))
-    holders = await _by(session, "id_number", (r["id_number"] for r in rows.values()))
-    for number, row in rows.items():
-        holder = holders.get(row["id_number"])
-        if holder is not None and holder.student_no != row["student_no"]:
-            checked.problems.append(
-                _problem("id_number_taken", M_ID_TAKEN, line=number, column=_LABELS["id_number"])
+    lines = list(rows.items())
+    existing: dict[str, Student] = {}
+    for start in range(0, len(lines), BATCH_ROWS):
+        batch = lines[start : start + BATCH_ROWS]
+        async with db.sessions.begin() as session:
+            holders = await _by(session, "id_number", (row["id_number"] for _, row in batch))
+            existing.update(
+                await _by(session, "student_no", (row["student_no"] for _, row in batch))
             )
-    report = {"rows": len(rows), "ignored_columns": checked.ignored_columns}
-    if checked.problems or dry_run:
+        for number, row in batch:
+            holder = holders.get(row["id_number"])
+            if holder is not None and holder.student_no != row["student_no"]:
+                checked.problems.append(
+                    _problem("id_number_taken", M_ID_TAKEN, line=number,
+                             column=_LABELS["id_number"])
+                )  # fmt: skip
+    if checked.problems:
         problems = sorted(checked.problems, key=lambda p: (p.line or 0, p.column or ""))
-        return RecordImportReport(applied=False, problems=problems, **report)
-    created = updated = 0
-    for row in rows.values():
+        return RecordImportReport(
+            applied=False, rows=len(rows), ignored_columns=checked.ignored_columns,
+            problems=problems,
+        )  # fmt: skip
+    changes = await anyio.to_thread.run_sync(diff_records, rows, existing)
+    created = sum(change.new for change in changes)
+    report = RecordImportReport(
+        applied=not dry_run, rows=len(rows), created=created, updated=len(changes) - created,
+        unchanged=len(rows) - len(changes), changes=changes,
+        ignored_columns=checked.ignored_columns,
+    )  # fmt: skip
+    if dry_run:
+        return report
+    for start in range(0, len(changes), BATCH_ROWS):
+        batch_changes = changes[start : start + BATCH_ROWS]
+        async with db.sessions.begin() as session:
+            students = await _by(
+                session, "student_no", (rows[change.line]["student_no"] for change in batch_changes)
+            )
+            for change in batch_changes:
+                row = rows[change.line]
+                student = students.get(row["student_no"])
+                if student is None:
+                    session.add(Student(**row, record_version=1, photo_version=0, updated_at=now))
+                    continue
+                for item in change.fields:
+                    setattr(student, item.key, item.new)
+                await record_changed(session, student, [item.key for item in change.fields], now)
+    return report
+
+
+def diff_records(
+    rows: dict[int, dict[str, str]], existing: dict[str, Student]
+) -> list[RecordChange]:
+    """Each line that adds a student or changes a value, with the values it changes."""
+    changes: list[RecordChange] = []
+    for line, row in rows.items():
         student = existing.get(row["student_no"])
         if student is None:
-            session.add(Student(**row, record_version=1, photo_version=0, updated_at=now))
-            created += 1
+            changes.append(
+                RecordChange(line=line, student_no=row["student_no"], name=row["name"], new=True)
+            )
             continue
-        changed = [key for key, value in row.items() if getattr(student, key) != value]
-        if changed:
-            for key in changed:
-                setattr(student, key, row[key])
-            await record_changed(session, student, changed, now)
-            updated += 1
-    return RecordImportReport(
-        applied=True, created=created, updated=updated,
-        unchanged=len(rows) - created - updated, **report,
-    )  # fmt: skip
+        fields = [
+            FieldChange(key=key, old=str(getattr(student, key)), new=value)
+            for key, value in row.items()
+            if getattr(student, key) != value
+        ]
+        if fields:
+            changes.append(
+                RecordChange(
+                    line=line, student_no=row["student_no"], name=row["name"], new=False,
+                    fields=fields,
+                )
+            )  # fmt: skip
+    return changes
 
 
 # --- photos -------------------------------------------------------------------------------
 
-
-def photo_files_from_zip(content: bytes, max_bytes: int) -> list[tuple[str, bytes | int]]:
-    """(name, bytes) of every photo in a zip; a file over ``max_bytes`` comes as its size
-    only, unread, so a zip bomb costs nothing."""
-    files: list[tuple[str, bytes | int]] = []
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        for info in archive.infolist():
-            name = PurePosixPath(info.filename)
-            if info.is_dir() or name.name.startswith(".") or "__MACOSX" in name.parts:
-                continue
-            if name.suffix.lower() in PHOTO_SUFFIXES:
-                too_big = info.file_size > max_bytes
-                files.append((name.name, info.file_size if too_big else archive.read(info)))
-    return files
+PhotoFile = tuple[str, "bytes | ImportProblem"]
+"""A photo file's name and its bytes, or the problem that kept them from being read."""
 
 
-def photo_files_from_dir(folder: Path, max_bytes: int) -> list[tuple[str, bytes | int]]:
-    """(name, bytes) of every photo in a folder (not its subfolders), as from a zip."""
-    files: list[tuple[str, bytes | int]] = []
-    for path in sorted(folder.iterdir()):
-        if path.is_file() and path.suffix.lower() in PHOTO_SUFFIXES:
-            size = path.stat().st_size
-            files.append((path.name, size if size > max_bytes else path.read_bytes()))
-    return files
-
-
-def check_photo(name: str, content: bytes | int, settings: ServerSettings) -> ImportProblem | None:
-    """The first way a photo file misses the spec, or None: size in bytes, JPEG, 480×640, RGB."""
-    size = content if isinstance(content, int) else len(content)
+def _member_problem(name: str, settings: ServerSettings, size: int) -> ImportProblem:
     lo, hi = settings.photo_min_bytes, settings.photo_max_bytes
-    if not lo <= size <= hi or isinstance(content, int):
-        return _problem("photo_file_size", M_PHOTO_BYTES.fmt(n=size, lo=lo, hi=hi), file=name)
+    return _problem("photo_file_size", M_PHOTO_BYTES.fmt(n=size, lo=lo, hi=hi), file=name)
+
+
+def _zip_members(
+    archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo], settings: ServerSettings
+) -> Iterator[PhotoFile]:
+    cap = settings.photo_max_bytes
+    inflated = 0
+    with archive:
+        for info in entries:
+            path = PurePosixPath(info.filename)
+            if info.is_dir() or path.name.startswith(".") or "__MACOSX" in path.parts:
+                continue
+            if path.suffix.lower() not in PHOTO_SUFFIXES:
+                continue
+            try:
+                with archive.open(info) as member:
+                    # One byte past the cap tells "too large", whatever the entry declares.
+                    content = member.read(cap + 1)
+            except Exception as exc:
+                # An encrypted entry (RuntimeError), an unknown compression method
+                # (NotImplementedError), corrupt data (zlib.error, BadZipFile, EOFError): each
+                # is a problem with this entry alone.
+                log.info("unreadable zip entry: %s", type(exc).__name__)
+                yield path.name, _problem("photo_unreadable", M_PHOTO_UNREADABLE, file=path.name)
+                continue
+            inflated += len(content)
+            if inflated > settings.import_max_inflated_bytes:
+                limit = settings.import_max_inflated_bytes
+                yield (
+                    path.name,
+                    _problem(
+                        "archive_too_large", M_ARCHIVE_TOO_LARGE.fmt(limit=limit), file=path.name
+                    ),
+                )
+                return
+            if len(content) > cap:
+                yield path.name, _member_problem(path.name, settings, max(info.file_size, cap + 1))
+                continue
+            yield path.name, content
+
+
+def zip_photos(source: IO[bytes], settings: ServerSettings) -> Iterator[PhotoFile]:
+    """Every photo in a zip, one at a time, each read through a capped stream.
+
+    Raises :class:`Unreadable` at once for a file that is no zip or lists too many entries;
+    a bad entry is a problem on that entry. Blocking: open and iterate it in a worker thread.
+    """
     try:
-        with Image.open(io.BytesIO(content)) as image:
-            kind, (width, height), mode = image.format, image.size, image.mode
-    except (UnidentifiedImageError, OSError):
+        archive = zipfile.ZipFile(source)
+    except Exception as exc:
+        # BadZipFile mostly; a hostile central directory can raise ValueError, OSError,
+        # EOFError or struct.error as well.
+        log.info("not a zip: %s", type(exc).__name__)
+        raise Unreadable(_problem("not_a_zip", M_NOT_ZIP)) from None
+    try:
+        entries = check_archive(archive, settings)
+    except Unreadable:
+        archive.close()
+        raise
+    return _zip_members(archive, entries, settings)
+
+
+def folder_photos(folder: Path, settings: ServerSettings) -> Iterator[PhotoFile]:
+    """Every photo in a folder (not its subfolders), as from a zip."""
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in PHOTO_SUFFIXES:
+            continue
+        try:
+            with path.open("rb") as file:
+                content = file.read(settings.photo_max_bytes + 1)
+        except OSError:
+            yield path.name, _problem("photo_unreadable", M_PHOTO_UNREADABLE, file=path.name)
+            continue
+        if len(content) > settings.photo_max_bytes:
+            yield path.name, _member_problem(path.name, settings, path.stat().st_size)
+            continue
+        yield path.name, content
+
+
+def check_photo(name: str, content: bytes, settings: ServerSettings) -> ImportProblem | None:
+    """The first way a photo file misses the spec, or None: size in bytes, JPEG, 480×640, RGB,
+    and image data that decodes without a single error."""
+    lo, hi = settings.photo_min_bytes, settings.photo_max_bytes
+    if not lo <= len(content) <= hi:
+        return _problem("photo_file_size", M_PHOTO_BYTES.fmt(n=len(content), lo=lo, hi=hi),
+                        file=name)  # fmt: skip
+    try:
+        # Only the JPEG decoder is tried, and MAX_IMAGE_PIXELS (above) refuses a header that
+        # claims a huge image before any pixel is decoded.
+        with Image.open(io.BytesIO(content), formats=["JPEG"]) as image:
+            size, mode = image.size, image.mode
+            if size == PHOTO_SIZE and mode == "RGB":
+                image.load()
+    except Exception as exc:
+        # Pillow raises many types for hostile bytes (UnidentifiedImageError, OSError,
+        # DecompressionBombError, ValueError, SyntaxError, struct.error …).
+        log.info("photo not decoded: %s", type(exc).__name__)
         return _problem("photo_not_jpeg", M_PHOTO_NOT_JPEG, file=name)
-    if kind != "JPEG":
-        return _problem("photo_not_jpeg", M_PHOTO_NOT_JPEG, file=name)
-    if (width, height) != PHOTO_SIZE:
+    if size != PHOTO_SIZE:
+        width, height = size
         return _problem("photo_dimensions", M_PHOTO_DIMENSIONS.fmt(w=width, h=height), file=name)
     if mode != "RGB":
         return _problem("photo_colour", M_PHOTO_COLOUR, file=name)
+    try:
+        # Pillow passes over libjpeg's "corrupt data" warnings (zeroed or garbage scan data
+        # decodes to a picture); the strict decoder fails on them.
+        simplejpeg.decode_jpeg(content, strict=True)
+    except ValueError:
+        return _problem("photo_corrupt", M_PHOTO_CORRUPT, file=name)
     return None
 
 
+def _checked_batch(files: Iterator[PhotoFile], settings: ServerSettings) -> list[PhotoFile]:
+    """The next :data:`BATCH_PHOTOS` files, each checked against the spec (blocking)."""
+    batch: list[PhotoFile] = []
+    for name, content in itertools.islice(files, BATCH_PHOTOS):
+        problem = content if isinstance(content, ImportProblem) else None
+        if isinstance(content, bytes):
+            problem = check_photo(name, content, settings)
+        batch.append((name, problem or content))
+    return batch
+
+
 async def import_photos(
-    session: AsyncSession,
-    files: Sequence[tuple[str, bytes | int]],
+    db: Database,
+    files: Iterator[PhotoFile],
     settings: ServerSettings,
     now: dt.datetime,
     actor: Actor,
 ) -> PhotoImportReport:
-    """Store every photo that meets the spec, keyed by 学号 or ID number (the file name)."""
-    keys = {name: normalise_code(PurePosixPath(name).stem) for name, _ in files}
-    by_no = await _by(session, "student_no", keys.values())
-    by_id = await _by(session, "id_number", keys.values())
+    """Store every photo that meets the spec, keyed by 学号 or ID number (the file name).
+
+    The files are read and checked in a worker thread, :data:`BATCH_PHOTOS` at a time, and
+    each batch is stored in its own transaction: only one batch is in memory at once.
+    """
     problems: list[ImportProblem] = []
     stored: list[StoredPhoto] = []
     taken: dict[int, str] = {}
     applied = 0
-    for name, content in files:
-        student = by_no.get(keys[name]) or by_id.get(keys[name])
-        problem = check_photo(name, content, settings)
-        if problem is None and student is None:
-            problem = _problem("photo_unknown_student", M_PHOTO_UNKNOWN, file=name)
-        if problem is None and student is not None and student.id in taken:
-            problem = _problem(
-                "photo_duplicate", M_PHOTO_DUPLICATE.fmt(other=taken[student.id]), file=name
-            )
-        if problem is not None:
-            problems.append(problem)
-            continue
-        assert student is not None and isinstance(content, bytes)
-        taken[student.id] = name
-        photo = await add_photo(session, student, content)
-        # A new photo makes a result checked against the old one stale, as a field change does.
-        await record_changed(session, student, [PHOTO], now)
-        stored.append(StoredPhoto(file=name, student_no=student.student_no, version=photo.version))
-        waiting = await session.execute(
-            select(Correction).where(
-                Correction.student_id == student.id,
-                Correction.field == PHOTO,
-                Correction.state == "sent_to_vendor",
-            )
-        )
-        for correction in waiting.scalars():
-            advance(session, correction, "vendor_photo", actor, now, comment=f"v{photo.version}")
-            applied += 1
+    while batch := await anyio.to_thread.run_sync(_checked_batch, files, settings):
+        keys = {name: normalise_code(PurePosixPath(name).stem) for name, _ in batch}
+        async with db.sessions.begin() as session:
+            by_no = await _by(session, "student_no", keys.values())
+            by_id = await _by(session, "id_number", keys.values())
+            for name, content in batch:
+                student = by_no.get(keys[name]) or by_id.get(keys[name])
+                problem = content if isinstance(content, ImportProblem) else None
+                if problem is None and student is None:
+                    problem = _problem("photo_unknown_student", M_PHOTO_UNKNOWN, file=name)
+                if problem is None and student is not None and student.id in taken:
+                    problem = _problem(
+                        "photo_duplicate", M_PHOTO_DUPLICATE.fmt(other=taken[student.id]),
+                        file=name,
+                    )  # fmt: skip
+                if problem is not None:
+                    problems.append(problem)
+                    continue
+                assert student is not None and isinstance(content, bytes)
+                taken[student.id] = name
+                applied += await _store_photo(session, student, content, now, actor)
+                stored.append(
+                    StoredPhoto(file=name, student_no=student.student_no,
+                                version=student.photo_version)
+                )  # fmt: skip
     return PhotoImportReport(stored=stored, problems=problems, corrections_applied=applied)
+
+
+async def _store_photo(
+    session: AsyncSession, student: Student, content: bytes, now: dt.datetime, actor: Actor
+) -> int:
+    """Store one photo; returns how many photo corrections it closed."""
+    photo = await add_photo(session, student, content)
+    # A new photo makes a result checked against the old one stale, as a field change does.
+    await record_changed(session, student, [PHOTO], now)
+    waiting = await session.execute(
+        select(Correction).where(
+            Correction.student_id == student.id,
+            Correction.field == PHOTO,
+            Correction.state == "sent_to_vendor",
+        )
+    )
+    applied = 0
+    for correction in waiting.scalars():
+        new_photo = correction_value_text(PHOTO, f"v{photo.version}")
+        advance(session, correction, "vendor_photo", actor, now, comment=f"新{new_photo}")
+        applied += 1
+    return applied
 
 
 # --- the registrar's endpoints --------------------------------------------------------------
@@ -396,9 +680,10 @@ async def import_records_endpoint(
     dry_run: Annotated[bool, Query(description="Only check; change nothing")] = False,
 ) -> RecordImportReport:
     """Every problem with its line and column; nothing is applied unless the file is valid."""
-    content = await request.body()
+    # The body is read only now, after Registrar has checked the token and the role.
+    with await spool_upload(request, ctx.settings.import_max_bytes) as upload:
+        report = await import_records(ctx.db, upload, ctx.settings, ctx.now(), dry_run=dry_run)
     async with ctx.db.sessions.begin() as session:
-        report = await import_records(session, content, ctx.now(), dry_run=dry_run)
         audit(
             session, "staff.import_records", actor=staff.actor, at=ctx.now(),
             applied=report.applied, rows=report.rows, created=report.created,
@@ -415,14 +700,14 @@ async def import_records_endpoint(
 )
 async def import_photos_endpoint(request: Request, ctx: Ctx, staff: Registrar) -> PhotoImportReport:
     """The good photos are stored; each bad one is reported."""
-    content = await request.body()
-    try:
-        files = photo_files_from_zip(content, ctx.settings.photo_max_bytes)
-    except zipfile.BadZipFile:
-        problem = _problem("not_a_zip", Msg("不是 zip 文件。", "Not a zip file."))
-        return PhotoImportReport(problems=[problem])
+    with await spool_upload(request, ctx.settings.import_max_bytes) as upload:
+        try:
+            files = await anyio.to_thread.run_sync(zip_photos, upload, ctx.settings)
+        except Unreadable as unreadable:
+            report = PhotoImportReport(problems=[unreadable.problem])
+        else:
+            report = await import_photos(ctx.db, files, ctx.settings, ctx.now(), Actor.of(staff))
     async with ctx.db.sessions.begin() as session:
-        report = await import_photos(session, files, ctx.settings, ctx.now(), Actor.of(staff))
         audit(
             session, "staff.import_photos", actor=staff.actor, at=ctx.now(),
             stored=len(report.stored), problems=len(report.problems),

@@ -158,6 +158,27 @@ class Terminal(Base):
     student_masked: Mapped[str | None] = mapped_column(String(200))
     results_waiting: Mapped[int] = mapped_column(Integer, default=0)
     dead_letters: Mapped[int] = mapped_column(Integer, default=0)
+    # Remote control (server/remote_control.py), answered with the next heartbeat.
+    end_session_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    notice: Mapped[str | None] = mapped_column(String(200))
+    pin_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong staff PINs in a row at the terminal, from its last heartbeat."""
+
+
+class EnrolmentCode(Base):
+    """A code that lets new PCs join a lab as terminals; only its HMAC is stored."""
+
+    __tablename__ = "enrolment_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    lab: Mapped[str] = mapped_column(String(100))
+    uses: Mapped[int] = mapped_column(Integer)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class RateLimit(Base):

@@ -56,10 +56,25 @@ async def spend_terminal_attempt(
     await _spend(session, ctx, f"terminal:{terminal_id}", limit)
 
 
+def _address(request: Request) -> str:
+    return (request.client.host if request.client is not None else "unknown")[:64]
+
+
 async def spend_address_attempt(
     session: AsyncSession, ctx: ServerContext, request: Request
 ) -> None:
     """Count a staff login from the request's client address, or raise 429 (as above)."""
-    address = request.client.host if request.client is not None else "unknown"
     limit = ctx.settings.staff_login_attempts_per_minute
-    await _spend(session, ctx, f"address:{address[:64]}", limit)
+    await _spend(session, ctx, f"address:{_address(request)}", limit)
+
+
+async def spend_enrolment_attempt(
+    session: AsyncSession, ctx: ServerContext, request: Request
+) -> None:
+    """Count a terminal enrolment from the request's client address, or raise 429.
+
+    Codes are not guessable, but a refused code costs the server a row lookup and an audit
+    row; ``enrolment_attempts_per_minute`` keeps that from being done in a loop.
+    """
+    limit = ctx.settings.enrolment_attempts_per_minute
+    await _spend(session, ctx, f"enrol:{_address(request)}", limit)

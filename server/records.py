@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,8 @@ from server.problems import ApiProblem
 from server.security import LinkExpired, LinkInvalid
 
 router = APIRouter(tags=["record"])
+LinkToken = Annotated[str, Path(max_length=1000)]
+"""A signed photo link's token (a real one is well under 200 characters)."""
 
 # Sent with every photo answer: the link is a bearer capability shown on a public screen.
 PRIVATE_HEADERS = {
@@ -99,7 +102,12 @@ async def _state(
     )
     summaries = [
         CorrectionSummary(
-            id=c.id, field=c.field, proposed=c.proposed, state=c.state, updated_at=c.updated_at
+            id=c.id,
+            field=c.field,
+            proposed=c.proposed,
+            state=c.state,
+            updated_at=c.updated_at,
+            comment=c.comment,
         )
         for c in corrections
     ]
@@ -146,6 +154,29 @@ async def my_record(
             ticket=ticket,
             ticket_expires_at=ticket_expires,
         )
+
+
+@router.get(
+    f"{API_PREFIX}/me/photo",
+    summary="My photo itself, for the terminal's own screen",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}},
+        404: {"description": "`not_found`: no photo on file"},
+    },
+)
+async def my_photo(
+    ctx: Ctx, terminal_key: TerminalKey = None, credentials: Bearer = None
+) -> Response:
+    """The JPEG, for terminals that can draw images: the student's token, not a link, so it
+    works wherever the terminal reaches the server, whatever address phones use."""
+    async with ctx.db.sessions.begin() as session:
+        terminal = await authenticate_terminal(session, terminal_key)
+        current = await authenticate_student(session, ctx, credentials, terminal)
+        photo = await current_photo(session, current.student)
+        if photo is None:
+            raise ApiProblem(404, "not_found", "There is no photo on file yet.")
+        return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)
 
 
 @router.post(
@@ -245,7 +276,7 @@ p {{ line-height: 1.5; }}
     summary="Photo preview page (from the QR code)",
     responses={403: {"description": "Tampered link"}, 410: {"description": "Expired link"}},
 )
-async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
+async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
     """A small mobile-friendly page with the photo at full size."""
     try:
         photo = await _photo_for_link(ctx, token)
@@ -265,7 +296,7 @@ async def photo_page(token: str, ctx: Ctx) -> HTMLResponse:
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, 403: {}, 410: {}},
 )
-async def photo_image(token: str, ctx: Ctx) -> Response:
+async def photo_image(token: LinkToken, ctx: Ctx) -> Response:
     """The JPEG, with the same checks and headers as the page."""
     try:
         photo = await _photo_for_link(ctx, token)

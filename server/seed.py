@@ -15,7 +15,6 @@ from server.db import Database
 from server.demo_data import DEMO_SEED, DemoStudent, draw_photo, generate_students
 from server.models import Account, Photo, Student, Terminal, utcnow
 from server.security import Passwords, demo_terminal_secret
-from server.terminals import add_terminal
 
 NEWCOMER_KEYS = ("name", "gender", "id_number", "birth_date", "student_no")
 NEWCOMERS_SHOWN = 5
@@ -25,11 +24,14 @@ DEMO_STAFF_PASSWORD = "Demo-Staff-2026!"  # noqa: S105 - the documented password
 DEMO_STAFF: tuple[tuple[str, str, str | None], ...] = (
     ("proctor@demo", "proctor", None),
     ("registrar@demo", "registrar", None),
+    # Four eyes: a key field is applied by another registrar than the one who confirmed it.
+    ("registrar2@demo", "registrar", None),
     ("office.it@demo", "college_office", "信息工程学院"),
     ("office.em@demo", "college_office", "经济管理学院"),
     ("office.lit@demo", "college_office", "文学院"),
 )
-"""User name, role and college of each demo staff account: one per role, an office per college."""
+"""User name, role and college of each demo staff account: a proctor, two registrars (so the
+four-eyes rule can be shown), an office per college."""
 
 
 async def add_photo(session: AsyncSession, student: Student, jpeg: bytes) -> Photo:
@@ -55,6 +57,9 @@ async def seed_demo(
         if (await session.execute(select(func.count(Student.id)))).scalar_one():
             return False
         window = dt.timedelta(hours=settings.verification_window_hours)
+        # The demo accounts share one password, so they share its hash too (as the staff's
+        # do): one argon2 hash instead of one per account on every `kiosk demo` start.
+        hashes: dict[str, str] = {}
         for item in demo:
             student = Student(**item.values, record_version=1, photo_version=0, updated_at=now)
             session.add(student)
@@ -62,15 +67,22 @@ async def seed_demo(
             await add_photo(session, student, draw_photo(item))
             if item.account is not None:
                 student.window_closes_at = now + window
+                password = item.account.password
+                if password not in hashes:
+                    hashes[password] = passwords.hash_sync(password)
                 session.add(
                     Account(
                         username=item.account.email.casefold(),
-                        password_hash=passwords.hash_sync(item.account.password),
+                        password_hash=hashes[password],
                         role="student",
                         student_id=student.id,
                         created_at=now,
                     )
                 )
+        # Here, not at the top: server.terminals brings FastAPI and the board (~1 s), which
+        # `kiosk admin demo-accounts` (run by every `kiosk demo`) does not need.
+        from server.terminals import add_terminal
+
         await add_terminal(
             session, DEMO_LAB, DEMO_TERMINAL, secret=demo_terminal_secret(settings.secret_key)
         )

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     RECORD_KEEPERS,
@@ -95,10 +96,23 @@ class Forbidden(ApiProblem):
     back as this exception leaves it, so :func:`on_forbidden` writes it in a fresh one.
     """
 
-    def __init__(self, staff: StaffContext, target: str | None = None) -> None:
-        super().__init__(403, "forbidden", "Your role may not do this.")
+    def __init__(
+        self, staff: StaffContext, target: str | None = None, *, other_college: bool = False
+    ) -> None:
+        if other_college:
+            # A college office may act, but not for this student: say so, not "your role".
+            super().__init__(403, "other_college", M_OTHER_COLLEGE.both())
+        else:
+            super().__init__(403, "forbidden", M_FORBIDDEN.both())
         self.actor = staff.actor
         self.target = target
+
+
+M_FORBIDDEN = Msg("您的角色无权进行此操作。", "Your role may not do this.")
+M_OTHER_COLLEGE = Msg(
+    "这是其他学院的学生，学院教学办只能处理本学院的学生。",
+    "This is another college's student; a college office acts only for its own college.",
+)
 
 
 def _action(request: Request) -> str:
@@ -288,7 +302,7 @@ async def _student_for(session: AsyncSession, staff: StaffContext, student_id: i
     if student is None:
         raise ApiProblem(404, "not_found", "No such student.")
     if not staff.may_see(student.college):
-        raise Forbidden(staff, target=f"student:{student_id}")
+        raise Forbidden(staff, target=f"student:{student_id}", other_college=True)
     return student
 
 

@@ -17,13 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Header, Query, Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    DB_INT_MAX,
     BoardResponse,
     BoardTerminal,
     FieldError,
@@ -35,6 +37,7 @@ from kiosk.protocol import (
     SessionReport,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
+    SupervisedSessionUpdate,
     SupervisedState,
     correction_field_label,
 )
@@ -46,7 +49,6 @@ from server.exports import (
     PRIVATE_HEADERS,
     Cell,
     download,
-    safe_cell,
     table_csv,
     table_xlsx,
 )
@@ -251,11 +253,13 @@ async def list_sessions(
         return [await _info(session, item) for item in items]
 
 
-async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) -> Sequence[int]:
+async def _resolve_roster(
+    session: AsyncSession, class_name: str | None, student_nos: Sequence[str]
+) -> Sequence[int]:
     """The roster's student ids, or 422 naming the class or each unknown 学号."""
-    if body.class_name is not None:
+    if class_name is not None:
         ids = (
-            (await session.execute(select(Student.id).where(Student.class_name == body.class_name)))
+            (await session.execute(select(Student.id).where(Student.class_name == class_name)))
             .scalars()
             .all()
         )
@@ -264,7 +268,7 @@ async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) 
                 [FieldError(field="class_name", code="unknown_class", message="No such class.")]
             )
         return ids
-    wanted = [number.upper() for number in body.student_nos]
+    wanted = [number.upper() for number in student_nos]
     found = dict(
         (
             await session.execute(
@@ -282,6 +286,19 @@ async def _resolve_roster(session: AsyncSession, body: SupervisedSessionCreate) 
     return list(dict.fromkeys(found[number] for number in wanted))
 
 
+async def _check_lab(session: AsyncSession, lab: str) -> None:
+    """422 ``unknown_lab`` unless ``lab`` has an active terminal."""
+    has_terminals = (
+        await session.execute(
+            select(func.count(Terminal.id)).where(Terminal.lab == lab, Terminal.active)
+        )
+    ).scalar_one()
+    if not has_terminals:
+        raise validation_problem(
+            [FieldError(field="lab", code="unknown_lab", message="No terminals in that lab.")]
+        )
+
+
 @router.post(
     "/supervised-sessions",
     status_code=201,
@@ -293,16 +310,8 @@ async def create_session(
 ) -> SupervisedSessionInfo:
     """A session in ``planned`` state; the roster is fixed now, from the class or the list."""
     async with ctx.db.sessions.begin() as session:
-        has_terminals = (
-            await session.execute(
-                select(func.count(Terminal.id)).where(Terminal.lab == body.lab, Terminal.active)
-            )
-        ).scalar_one()
-        if not has_terminals:
-            raise validation_problem(
-                [FieldError(field="lab", code="unknown_lab", message="No terminals in that lab.")]
-            )
-        roster = await _resolve_roster(session, body)
+        await _check_lab(session, body.lab)
+        roster = await _resolve_roster(session, body.class_name, body.student_nos)
         now = ctx.now()
         item = SupervisedSession(
             title=body.title, lab=body.lab, starts_at=body.starts_at, ends_at=body.ends_at,
@@ -368,6 +377,99 @@ async def end_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> Supervi
     return await _transition(ctx, staff, session_id, start=False)
 
 
+_PLAN_FIELDS = ("title", "lab", "starts_at", "ends_at", "class_name", "student_nos")
+
+
+def _not_later() -> ApiProblem:
+    message = Msg("延长时新的结束时间须晚于原结束时间。", "An extension must end later.")
+    return validation_problem(
+        [FieldError(field="ends_at", code="end_not_later", message=message.both())]
+    )
+
+
+@router.patch(
+    "/supervised-sessions/{session_id}",
+    response_model=SupervisedSessionInfo,
+    summary="Edit a planned session, or extend a running one",
+    responses={
+        409: {"description": "`session_state`: ended, or a running one changed other than "
+              "its end"},
+        422: {"description": "`ends_at` / `end_not_later`, `lab` / `unknown_lab`, the roster's "
+              "codes, or an end not after the start"},
+    },
+)  # fmt: skip
+async def update_session(
+    session_id: RowId, body: SupervisedSessionUpdate, ctx: Ctx, staff: Supervisor
+) -> SupervisedSessionInfo:
+    """A planned session takes any plan field (a new roster replaces the old); a running one
+    only a later ``ends_at``. Audited with the fields changed."""
+    changed = sorted(body.model_fields_set & set(_PLAN_FIELDS))
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        now = ctx.now()
+        if item.state == "running":
+            if changed != ["ends_at"] or body.ends_at is None:
+                raise _wrong_state(item)
+            if body.ends_at <= item.ends_at or body.ends_at <= now:
+                raise _not_later()
+            item.ends_at = body.ends_at
+        elif item.state == "planned":
+            await _edit_plan(session, item, body)
+        else:
+            raise _wrong_state(item)
+        audit(
+            session, "staff.update_session", actor=staff.actor, at=now,
+            target=f"supervised_session:{item.id}", fields=",".join(changed),
+        )  # fmt: skip
+        return await _info(session, item)
+
+
+async def _edit_plan(
+    session: AsyncSession, item: SupervisedSession, body: SupervisedSessionUpdate
+) -> None:
+    starts = body.starts_at or item.starts_at
+    ends = body.ends_at or item.ends_at
+    if ends <= starts:
+        message = Msg("结束时间须晚于开始时间。", "The end must be after the start.")
+        raise validation_problem(
+            [FieldError(field="ends_at", code="end_before_start", message=message.both())]
+        )
+    if body.lab is not None:
+        await _check_lab(session, body.lab)
+        item.lab = body.lab
+    if body.title is not None:
+        item.title = body.title
+    item.starts_at, item.ends_at = starts, ends
+    if body.class_name is not None or body.student_nos:
+        roster = await _resolve_roster(session, body.class_name, body.student_nos or [])
+        await session.execute(delete(RosterEntry).where(RosterEntry.session_id == item.id))
+        session.add_all(RosterEntry(session_id=item.id, student_id=sid) for sid in roster)
+        item.class_name = body.class_name
+
+
+@router.delete(
+    "/supervised-sessions/{session_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Cancel a planned session",
+    responses={409: {"description": "`session_state`: running or ended (end it instead)"}},
+)
+async def cancel_session(session_id: RowId, ctx: Ctx, staff: Supervisor) -> Response:
+    """A session that never started is removed with its roster; the audit log keeps it."""
+    async with ctx.db.sessions.begin() as session:
+        item = await _get(session, session_id)
+        if item.state != "planned":
+            raise _wrong_state(item)
+        audit(
+            session, "staff.cancel_session", actor=staff.actor, at=ctx.now(),
+            target=f"supervised_session:{item.id}", lab=item.lab,
+            starts_at=item.starts_at.isoformat(),
+        )  # fmt: skip
+        await session.execute(delete(RosterEntry).where(RosterEntry.session_id == item.id))
+        await session.delete(item)
+    return Response(status_code=204)
+
+
 # --- the live board -----------------------------------------------------------------------
 
 
@@ -385,6 +487,7 @@ def _board_terminal(terminal: Terminal, now: dt.datetime) -> BoardTerminal:
         results_waiting=terminal.results_waiting,
         dead_letters=terminal.dead_letters,
         last_seen_at=seen,
+        pin_failures=terminal.pin_failures,
     )
 
 
@@ -399,8 +502,8 @@ async def board(
     _staff: Supervisor,
     response: Response,
     lab: Annotated[str | None, Query(max_length=100)] = None,
-    session_id: Annotated[int | None, Query(alias="session")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
+    session_id: Annotated[int | None, Query(alias="session", ge=1, le=DB_INT_MAX)] = None,
+    if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
 ) -> BoardResponse | Response:
     """Terminals and the roster's progress; a lab's board follows its running session.
 
@@ -490,23 +593,38 @@ async def build_report(
         for s in facts.students
     ]
     by_field = Counter(key for row in rows for key in row.corrections)
+    proctor = await session.get(Account, item.created_by)
     return SessionReport(
         session=await _info(session, item),
+        proctor=proctor.username if proctor is not None else None,
         progress=facts.progress(),
         rows=rows,
         corrections_by_field=dict(sorted(by_field.items())),
     )
 
 
-def report_table(report: SessionReport) -> list[list[str]]:
+def report_heading(report: SessionReport, zone: dt.tzinfo) -> list[list[Cell]]:
+    """The lines above the table: what the report is, the lab, the date and the proctor."""
+    info = report.session
+    starts, ends = info.starts_at.astimezone(zone), info.ends_at.astimezone(zone)
+    return [
+        [Msg("监考场次报告", "Supervised session report").both(), info.title],
+        [Msg("机房", "Lab").both(), info.lab],
+        [Msg("日期", "Date").both(), f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"],
+        [Msg("监考", "Proctor").both(), report.proctor or ""],
+        [],
+    ]
+
+
+def report_table(report: SessionReport) -> list[list[Cell]]:
     """The report as rows of cells, headings first, both languages in headings and values."""
-    table = [[column.both() for column in _COLUMNS]]
+    table: list[list[Cell]] = [[column.both() for column in _COLUMNS]]
     for row in report.rows:
         table.append(
             [
-                safe_cell(row.student_no),
-                safe_cell(row.name),
-                safe_cell(row.class_name),
+                row.student_no,
+                row.name,
+                row.class_name,
                 (_YES if row.came else _NO).both(),
                 (_YES if row.finished else _NO).both(),
                 _STATUS_TEXT[row.status].both(),
@@ -516,21 +634,27 @@ def report_table(report: SessionReport) -> list[list[str]]:
     return table
 
 
-def report_csv(report: SessionReport) -> bytes:
-    """The roster as CSV (UTF-8 with BOM)."""
-    return table_csv(report_table(report))
+def report_csv(report: SessionReport, zone: dt.tzinfo) -> bytes:
+    """The roster as CSV (UTF-8 with BOM) under the report's heading lines."""
+    return table_csv(report_table(report), report_heading(report, zone))
 
 
-def report_xlsx(report: SessionReport) -> bytes:
-    """An Excel workbook: the roster sheet, then corrections counted by field."""
+def report_xlsx(report: SessionReport, zone: dt.tzinfo) -> bytes:
+    """An Excel workbook: the heading and roster sheet, then corrections counted by field."""
     by_field: list[list[Cell]] = [[Msg("字段", "Field").both(), Msg("人数", "Students").both()]]
     by_field.extend(
         [_field_label(key), count] for key, count in report.corrections_by_field.items()
     )
-    return table_xlsx([("名单 Roster", report_table(report)), ("勘误 Corrections", by_field)])
+    return table_xlsx(
+        [("名单 Roster", report_table(report)), ("勘误 Corrections", by_field)],
+        report_heading(report, zone),
+    )
 
 
-_RENDERERS: dict[str, Callable[[SessionReport], bytes]] = {"csv": report_csv, "xlsx": report_xlsx}
+_RENDERERS: dict[str, Callable[[SessionReport, dt.tzinfo], bytes]] = {
+    "csv": report_csv,
+    "xlsx": report_xlsx,
+}
 
 
 @router.get(
@@ -557,4 +681,8 @@ async def session_report(
         return Response(
             report.model_dump_json(), media_type=MEDIA_TYPES["json"], headers=PRIVATE_HEADERS
         )
-    return download(_RENDERERS[format](report), format, f"session-{session_id}-report.{format}")
+    day = f"{report.session.starts_at.astimezone(ctx.settings.zone):%Y-%m-%d}"
+    name = f"监考报告-{report.session.lab}-{day}-{session_id}.{format}"
+    # Built off the event loop, like every file the server makes (server.exports).
+    content = await anyio.to_thread.run_sync(_RENDERERS[format], report, ctx.settings.zone)
+    return download(content, format, name)

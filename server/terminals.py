@@ -17,6 +17,13 @@ from server.supervision import session_banner
 router = APIRouter(prefix=API_PREFIX, tags=["terminals"])
 
 
+def new_terminal_secret(terminal: Terminal) -> str:
+    """Give ``terminal`` a new secret (its old key stops working); returns the secret."""
+    secret = secrets.token_urlsafe(24)
+    terminal.secret_hash = digest(secret)
+    return secret
+
+
 async def add_terminal(
     session: AsyncSession, lab: str, name: str, secret: str | None = None
 ) -> tuple[Terminal, str]:
@@ -42,9 +49,14 @@ async def heartbeat(
         terminal.student_masked = body.student_masked
         terminal.results_waiting = body.results_waiting
         terminal.dead_letters = body.dead_letters
+        end_session, terminal.end_session_pending = terminal.end_session_pending, False
+        terminal.pin_failures = body.pin_failures
         return HeartbeatResponse(
             server_time=now,
             terminal_name=terminal.name,
             lab=terminal.lab,
             supervised_session=await session_banner(session, terminal.lab),
+            end_session=end_session,
+            locked=terminal.locked,
+            message=terminal.notice,
         )

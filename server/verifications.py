@@ -15,7 +15,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +58,7 @@ IdempotencyKeyHeader = Annotated[
     str | None,
     Header(
         alias=IDEMPOTENCY_KEY_HEADER,
+        max_length=100,
         description="A UUID, generated once per result and sent unchanged on every retry "
         "(quoted, as the IETF draft writes it, or bare). Keys are kept for good.",
     ),
@@ -79,8 +80,7 @@ def parse_idempotency_key(raw: str | None) -> str:
         ) from None
 
 
-def _semantic_errors(body: VerificationRequest, student: Student) -> list[FieldError]:
-    current = record_values(student)
+def _semantic_errors(body: VerificationRequest, current: dict[str, str]) -> list[FieldError]:
     # Proposed values are checked against each other too (a new ID number with a new birth date).
     context = current | {d.key: d.proposed or "" for d in body.incorrect()}
     errors: list[FieldError] = []
@@ -101,13 +101,13 @@ async def _write_result(
     ctx: ServerContext,
     body: VerificationRequest,
     student: Student,
+    current: dict[str, str],
     terminal: Terminal,
 ) -> VerificationReceipt:
     # Core statements, not ORM objects: this is the hottest write of the server, and the
     # unit of work sent the 17 decisions as 17 statements (26 statements per submission
     # then, 8 now with BEGIN and COMMIT).
     now = ctx.now()
-    current = record_values(student)
     verification_id = (
         await session.execute(
             insert(_VERIFICATIONS).returning(_VERIFICATIONS.c.id),
@@ -223,7 +223,10 @@ class _KeyTaken(Exception):
 
 
 def _refusal(
-    ticket: tuple[int, int] | None, body: VerificationRequest, student: Student | None
+    ticket: tuple[int, int] | None,
+    body: VerificationRequest,
+    student: Student | None,
+    current: dict[str, str],
 ) -> ApiProblem | None:
     """Why this result cannot be recorded against ``student``, if it cannot."""
     if student is None or ticket is None or ticket[1] != body.record_version:
@@ -235,7 +238,7 @@ def _refusal(
             "The record has changed since it was shown; check it again.",
             record_version=student.record_version,
         )
-    if errors := _semantic_errors(body, student):
+    if errors := _semantic_errors(body, current):
         return validation_problem(errors)
     return None
 
@@ -259,7 +262,7 @@ async def submit_verification(
     ctx: Ctx,
     terminal_key: TerminalKey = None,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> JSONResponse:
+) -> Response:
     """Record one student's result; the ticket, not a session, authorises it.
 
     The first call answers 201 with the receipt; a replay with the same key and body
@@ -290,16 +293,20 @@ async def submit_verification(
             terminal, student = found if found is not None else (None, None)
             terminal = check_terminal(terminal, secret)
             key = parse_idempotency_key(idempotency_key)
-            if refusal := _refusal(ticket, body, student):
+            # The record's values, read once for the checks and the stored decisions.
+            current = record_values(student) if student is not None else {}
+            if refusal := _refusal(ticket, body, student, current):
                 raise refusal
             assert student is not None  # _refusal is None only with a student
-            receipt = await _write_result(session, ctx, body, student, terminal)
+            receipt = await _write_result(session, ctx, body, student, current, terminal)
+            # Serialised once: the same bytes are stored for replays and sent now.
+            answer = receipt.model_dump_json()
             stored = await insert_ignoring_conflict(
                 session,
                 IdempotencyKey,
                 {
                     "terminal_id": terminal.id, "key": key, "fingerprint": fingerprint,
-                    "created_at": ctx.now(), "response_body": receipt.model_dump_json(),
+                    "created_at": ctx.now(), "response_body": answer,
                 },
                 returning=IdempotencyKey.id,
             )  # fmt: skip
@@ -320,7 +327,7 @@ async def submit_verification(
             ) from None
         # The result_id was already submitted, under another Idempotency-Key.
         raise _result_conflict() from None
-    return JSONResponse(receipt.model_dump(mode="json"), status_code=201)
+    return Response(answer, status_code=201, media_type="application/json")
 
 
 def _result_conflict() -> ApiProblem:

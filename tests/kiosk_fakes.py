@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
@@ -143,6 +144,20 @@ class FakeMonotonic:
         self.now += seconds
 
 
+def _photo_jpeg() -> bytes:
+    """48x64, red above and blue below: a photo whose colours a test can look for."""
+    from PIL import Image
+
+    image = Image.new("RGB", (48, 64), (220, 30, 30))
+    image.paste((30, 60, 220), (0, 32, 48, 64))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    return out.getvalue()
+
+
+PHOTO_JPEG = _photo_jpeg()
+
+
 class FakeClient:
     """In-memory :class:`screens.ports.KioskClient`: scripted errors, recorded calls."""
 
@@ -214,10 +229,10 @@ class FakeClient:
         self._call("photo_link")
         return PhotoLinkResponse(url=PHOTO_URL, expires_at=NOW + dt.timedelta(minutes=5))
 
-    async def photo_bytes(self, url: str) -> bytes:
-        """A few bytes standing in for the JPEG."""
-        self._call("photo_bytes")
-        return b"\xff\xd8\xff\xd9"
+    async def photo(self) -> bytes:
+        """A tiny real JPEG (the terminal may draw it)."""
+        self._call("photo")
+        return PHOTO_JPEG
 
     async def submit(
         self, request: VerificationRequest, idempotency_key: str, body: bytes | None = None

@@ -82,7 +82,7 @@ def default_handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=record_json())
     if path == "/api/v1/me/photo-link":
         return httpx.Response(201, json={"url": f"{BASE}/p/signed", "expires_at": NOW})
-    if path.endswith("/photo.jpg"):
+    if path.endswith("/photo.jpg") or path == "/api/v1/me/photo":
         return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
     if path == "/api/v1/verifications":
         return httpx.Response(201, json=receipt_json())
@@ -128,7 +128,7 @@ async def test_every_request_carries_the_terminal_key(client: ApiClient, server:
     await client.login("student@example.edu", PASSWORD)
     await client.record()
     await client.photo_link()
-    await client.photo_bytes(f"{BASE}/p/signed")
+    await client.photo()
     await client.submit(verification(), str(uuid.uuid4()))
     await client.heartbeat(HeartbeatRequest(state="idle"))
     await client.logout()
@@ -227,41 +227,24 @@ async def test_heartbeat_sends_the_state(client: ApiClient, server: Server) -> N
 # --- photos ---------------------------------------------------------------------------
 
 
-async def test_photo_bytes_fetches_the_image_behind_the_link(
+async def test_the_photo_is_fetched_over_the_api_with_the_students_token(
     client: ApiClient, server: Server
 ) -> None:
     await logged_in(client)
-    link = await client.photo_link()
-    data = await client.photo_bytes(link.url)
+    data = await client.photo()
     assert data == b"\xff\xd8jpeg"
-    assert str(server.last.url) == f"{BASE}/p/signed/photo.jpg"
-    assert "Authorization" not in server.last.headers
-
-
-async def test_photo_on_another_origin_gets_no_terminal_key(
-    client: ApiClient, server: Server
-) -> None:
-    await client.photo_bytes("https://photos.example.edu/p/signed")
-    assert str(server.last.url) == "https://photos.example.edu/p/signed/photo.jpg"
-    assert "Terminal-Key" not in server.last.headers
-
-
-@pytest.mark.parametrize(("status", "code"), [(410, "link_expired"), (403, "link_invalid")])
-async def test_photo_error_pages_map_to_link_codes(
-    client: ApiClient, server: Server, status: int, code: str
-) -> None:
-    server.handler = lambda _: httpx.Response(status, html="<h1>link</h1>")
-    with pytest.raises(ApiError) as caught:
-        await client.photo_bytes(f"{BASE}/p/signed")
-    assert (caught.value.status, caught.value.code) == (status, code)
+    assert str(server.last.url) == f"{BASE}/api/v1/me/photo"
+    assert server.last.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert "Terminal-Key" in server.last.headers
 
 
 async def test_photo_that_is_not_an_image_is_a_bad_response(
     client: ApiClient, server: Server
 ) -> None:
+    await logged_in(client)
     server.handler = lambda _: httpx.Response(200, html="<p>login portal</p>")
     with pytest.raises(ApiError) as caught:
-        await client.photo_bytes(f"{BASE}/p/signed")
+        await client.photo()
     assert caught.value.code == "bad_response"
 
 
@@ -466,7 +449,7 @@ async def test_logs_hold_no_secrets_or_personal_data(
         await client.record()
     server.handler = lambda _: httpx.Response(410, html="gone")
     with pytest.raises(ApiError):
-        await client.photo_bytes(f"{BASE}/p/signed-link-token")
+        await client.photo()
     server.handler = raising(httpx.ConnectError)
     with pytest.raises(ApiError):
         await client.login("student@example.edu", PASSWORD)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import cli
-from kiosk.config import DEMO_SECRET, ConfigError, Settings, load_settings
+from kiosk.config import DEMO_SECRET, ConfigError, Settings, load_settings, terminal_file
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.toml"
@@ -173,3 +173,31 @@ def test_cli_reports_a_bad_serve_option(
     assert cli.main(["--config", str(EXAMPLE), "serve", "--port", "70000"]) == 2
     err = capsys.readouterr().err
     assert "port" in err and "Traceback" not in err
+
+
+def test_the_terminal_file_is_read_on_top_of_the_config_and_under_the_environment(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[kiosk]\nserver_url = "http://lab.example:8000"\nschool_name = "X"\n')
+    own = tmp_path / "terminal.toml"
+    own.write_text('[kiosk]\nserver_url = "http://own.example:8000"\nterminal_key = "7.s"\n')
+    env = {"KIOSK_TERMINAL_FILE": str(own)}
+    settings = load_settings(config, environ=env)
+    assert (settings.kiosk.server_url, settings.kiosk.terminal_key) == (
+        "http://own.example:8000",
+        "7.s",
+    )
+    assert settings.kiosk.school_name == "X"
+    overridden = load_settings(config, environ=env | {"KIOSK_KIOSK__TERMINAL_KEY": "8.t"})
+    assert overridden.kiosk.terminal_key == "8.t"
+    own.write_text("[kiosk\n")
+    with pytest.raises(ConfigError, match=r"terminal\.toml"):
+        load_settings(config, environ=env)
+
+
+def test_without_the_variable_the_terminal_file_is_in_the_users_config_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert terminal_file({}) == tmp_path / "kiosk" / "terminal.toml"

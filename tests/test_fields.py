@@ -531,3 +531,50 @@ def test_normalise_code_is_idempotent(text: str) -> None:
     once = normalise_code(text)
     assert normalise_code(once) == once
     assert not any(ch.isspace() for ch in once)
+
+
+# --- the whole record ---------------------------------------------------------------------
+
+
+def _whole(**overrides: str) -> dict[str, str]:
+    from tests.server.conftest import record
+
+    return record(1, **overrides)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, []),
+        ({"birth_date": "2005-01-01"}, [("birth_date", "birth_date_id_mismatch")]),
+        ({"gender": "女"}, [("gender", "gender_id_mismatch")]),
+        ({"enrollment_date": "2001-09-01"}, [("enrollment_date", "enrollment_before_birth")]),
+        ({"major": ""}, [("major", "required")]),
+        (
+            {"birth_date": "2003-02-30", "level": "研究生"},
+            [("birth_date", "date_invalid"), ("level", "not_in_list")],
+        ),
+    ],
+)
+def test_a_record_is_checked_whole(
+    overrides: dict[str, str], expected: list[tuple[str, str]]
+) -> None:
+    found = fields.validate_record(_whole(**overrides), dt.date(2026, 6, 1))
+    assert [(key, problem.code) for key, problem in found.problems] == expected
+    assert found.ok == (not expected)
+
+
+def test_a_whole_record_comes_back_normalised() -> None:
+    found = fields.validate_record(_whole(name=" 张　伟 ", birth_date="２００３-５-１７"))
+    assert found.ok, found.problems
+    assert found.values["name"] == "张 伟" and found.values["birth_date"] == "2003-05-17"
+    assert set(found.values) == set(fields.FIELD_KEYS)
+
+
+def test_the_key_fields_are_marked_in_the_one_table() -> None:
+    labels = {fields.BY_KEY[key].label.zh for key in fields.KEY_FIELD_KEYS}
+    assert labels == {
+        "姓名", "性别", "出生日期", "身份证号", "民族", "专业名称", "层次", "学制", "学习形式",
+        "入学日期", "学历类别",
+    }  # fmt: skip
+    assert fields.IDENTITY_KEYS < fields.KEY_FIELD_KEYS

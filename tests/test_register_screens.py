@@ -84,11 +84,13 @@ async def fill_account(pilot: Any, email: str = EMAIL, repeat: str = PASSWORD) -
 async def fill_identity(
     pilot: Any, id_number: str = ID_NUMBER, mobile: str = MOBILE, gender_downs: int = 1
 ) -> None:
-    """Step 2 by keyboard: name, gender from the list, ID number (the birth date follows),
+    """Step 2 by keyboard: name, gender from the list and Tab, ID number (the birth date follows),
     region, mobile, each with Enter; the last Enter submits."""
     await pilot.press(*STUDENT_NAME, "enter")
-    await pilot.press("enter", *["down"] * gender_downs, "enter")
+    await pilot.press("enter", *["down"] * gender_downs, "enter", "tab")
     await settle(pilot)
+    # One Tab after the choice reaches the ID number (the key bar's promise).
+    assert pilot.app.screen.query_one("#id_number", Input).has_focus
     await pilot.press(*id_number, "enter", "enter", *REGION, "enter", *mobile, "enter")
     await settle(pilot)
 
@@ -473,6 +475,25 @@ async def test_codes_must_be_six_digits_before_they_are_sent(client: FakeClient)
         assert client.verifications == []
 
 
+async def test_a_wrong_code_is_cleared_for_the_retry_and_not_sent_again(
+    client: FakeClient,
+) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_codes(pilot)
+        await enter_codes(pilot, "000000", SENT_CODES["sms"])
+        email = wizard(app).query_one("#email_code", Input)
+        assert email.value == "" and email.has_focus
+        assert note(app, "email_code") not in ("", R.CODE_CONFIRMED.zh)  # the reason stays
+        sent = len(client.verifications)
+        await pilot.press("enter")  # nothing typed: nothing sent, no try used up
+        await settle(pilot)
+        assert len(client.verifications) == sent
+        await pilot.press(*SENT_CODES["email"], "enter")
+        await settle(pilot)
+        assert wizard(app).step == DONE
+
+
 async def test_expired_code_suggests_sending_again(client: FakeClient) -> None:
     errors = [{"field": "email_code", "code": "code_expired", "message": "-"}]
     client.fail(
@@ -626,7 +647,7 @@ async def test_leaving_the_terminal_mid_registration_wipes_it(client: FakeClient
         await settle(pilot)
         if how == "idle":
             clock.advance(app.settings.idle_timeout_s + app.settings.idle_warning_s + 1)
-            app.check_idle()
+            app.check_idle_timeout()
         else:
             app.logout()
         await settle(pilot)

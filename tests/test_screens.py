@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from rich.cells import cell_len
+from textual import events
 from textual.widgets import Input, OptionList, Select
 
 from kiosk.i18n import Msg
-from kiosk.protocol import SessionBanner
+from kiosk.protocol import CorrectionSummary, SessionBanner
 from screens import text as T
-from screens.app import HIGH_CONTRAST, KioskApp
+from screens.app import HIGH_CONTRAST, KioskApp, split_paste
 from screens.field_check import FieldCheckScreen
 from screens.idle_warning import IdleWarningModal
 from screens.login import LoginScreen
@@ -26,10 +27,12 @@ from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import ConfirmModal
+from screens.widgets.field_marks import FieldMarks
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.qr import QRCodeView
 from tests.kiosk_fakes import (
     ID_NUMBER,
+    NOW,
     PHOTO_URL,
     RECEIPT_NO,
     STUDENT_NAME,
@@ -117,7 +120,12 @@ async def test_three_fields_wrong_choice_date_text(client: FakeClient) -> None:
         await settle(pilot)
         assert T.SAME_AS_CURRENT.zh not in shown_text(app)
         assert "不一致" in shown_text(app)  # the warning is shown ...
-        await pilot.press("enter")  # ... but does not block (focus is on the note now)
+        # ... but does not block: Tab to the note (the key bar says so), Enter there saves.
+        assert "选择" in shown_text(app)  # while the list has the cursor, Enter opens it
+        await pilot.press("tab")
+        await settle(pilot)
+        assert app.screen.query_one("#note", Input).has_focus and "保存" in shown_text(app)
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press(*["y"] * 13)  # ethnicity .. study_mode
         await settle(pilot)
@@ -154,6 +162,34 @@ async def test_three_fields_wrong_choice_date_text(client: FakeClient) -> None:
     assert all(d.proposed is None for d in request.fields if d.verdict == "correct")
 
 
+async def test_side_list_shows_marks_follows_keys_and_jumps_on_a_click(
+    client: FakeClient,
+) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("y", "y")  # name, gender
+        await settle(pilot)
+        marks = app.screen.query_one(FieldMarks)
+        assert marks.highlighted == 2
+        rows = screen_text(app).splitlines()
+        assert rows[1].startswith(f" {MARK_CORRECT} 姓名")
+        assert rows[2].startswith(f" {MARK_CORRECT} 性别")
+        assert rows[3].startswith(f" {MARK_OPEN} 民族")
+        # The click lands on the 6th entry (学号), whose value the screen then shows.
+        await pilot.click(FieldMarks, offset=(3, 5))
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert app.screen.index == 5
+        assert marks.highlighted == 5
+        assert "学号" in shown_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        rows = screen_text(app).splitlines()
+        assert rows[2].startswith(f" {MARK_CORRECT} Gender")
+        assert rows[6].startswith(f" {MARK_OPEN} Student number")
+
+
 async def test_photo_wrong_with_reason(client: FakeClient) -> None:
     app = build_app(client)
     async with app.run_test(size=SIZE) as pilot:
@@ -167,10 +203,11 @@ async def test_photo_wrong_with_reason(client: FakeClient) -> None:
         assert app.screen.query_one("#photo-reason").has_focus
         await pilot.press("down", "down", "down", "enter")  # "other"
         await settle(pilot)
-        await pilot.press("enter")  # "other" needs a note
+        assert "选择" in shown_text(app)  # Enter in the list chooses; Tab goes to the note
+        await pilot.press("tab", "enter")  # "other" needs a note
         await settle(pilot)
         assert T.NOTE_NEEDED.zh in shown_text(app)
-        await pilot.press("shift+tab", "up", "up", "enter", *"blurry", "enter")  # "blurred"
+        await pilot.press("shift+tab", "up", "up", "enter", "tab", *"blurry", "enter")  # "blurred"
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen)
         assert "模糊不清" in screen_text(app)
@@ -179,6 +216,95 @@ async def test_photo_wrong_with_reason(client: FakeClient) -> None:
     assert request.photo.verdict == "incorrect"
     assert request.photo.reason == "blurred"
     assert request.photo.note == "blurry"
+
+
+async def test_an_expired_photo_link_leaves_the_screen_until_r(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_photo(pilot)
+        screen = app.screen
+        assert isinstance(screen, PhotoScreen) and screen.query(QRCodeView)
+        app.clock = lambda: NOW + dt.timedelta(minutes=6)
+        await pilot.pause(1.3)  # the screen's one-second tick
+        assert not screen.query(QRCodeView)  # the old code would scan, to a 410 page
+        assert PHOTO_URL not in screen_text(app)
+        assert T.PHOTO_EXPIRED.zh in shown_text(app)
+        app.clock = lambda: NOW
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.query(QRCodeView) and T.PHOTO_EXPIRED.zh not in shown_text(app)
+
+
+async def test_the_record_shows_each_correction_its_state_and_the_reviewers_comment(
+    client: FakeClient,
+) -> None:
+    client.record_response = make_record(
+        state="corrections_pending",
+        last_receipt_no=RECEIPT_NO,
+        corrections=[
+            CorrectionSummary(
+                id=1, field="ethnicity", proposed="回族", state="college_rejected",
+                updated_at=NOW, comment="请带户口本到教学办",
+            ),
+            CorrectionSummary(
+                id=2, field="photo", proposed="blurred", state="reported", updated_at=NOW
+            ),
+        ],
+    )  # fmt: skip
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_record(pilot)
+        shown = shown_text(app)
+        assert "民族：回族（学院未通过）" in shown and "请带户口本到教学办" in shown
+        assert "照片：模糊不清（等待学院审核）" in shown
+        # Nothing is left to check: the key bar does not offer it.
+        assert T.START_CHECK.zh not in screen_text(app)
+        await pilot.press("f2")
+        await settle(pilot)
+        assert "Ethnicity: 回族 (rejected by the college)" in shown_text(app)
+
+
+async def test_review_and_receipt_agree_name_the_office_and_the_proof(
+    client: FakeClient,
+) -> None:
+    app = build_app(client, college_offices={"信息工程学院": "行政楼 305"})
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("y", "y", "n")  # ethnicity wrong
+        app.screen.query_one("#proposed-choice", Select).value = "回族"
+        await settle(pilot)
+        await pilot.press("tab", "enter", *["y"] * 14)
+        await settle(pilot)
+        await pilot.press("n", "down", "enter", "tab", "enter")  # the photo: blurred
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        assert "▐ ▌" in screen_text(app)  # unticked is blank, not an X in another colour
+        await pilot.press("s")
+        await settle(pilot)
+        assert T.DECLARE_FIRST.zh in shown_text(app)
+        await pilot.press("space")
+        await settle(pilot)
+        assert "▐X▌" in screen_text(app) and T.DECLARE_FIRST.zh not in shown_text(app)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "报告有误的2项" in shown_text(app)  # the ethnicity and the photo
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        shown = shown_text(app)
+        assert "报告有误的2项已交信息工程学院教学办（行政楼 305）" in shown
+        assert "民族：请带户口本到信息工程学院教学办（行政楼 305）。" in shown
+        assert T.NEXT_PHOTO.zh in shown
+
+
+async def test_nothing_reported_the_dialog_does_not_count_zero(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_review(pilot)
+        await pilot.press("space", "s")
+        await settle(pilot)
+        assert T.CONFIRM_SUBMIT_ALL_CORRECT.zh in shown_text(app)
+        assert "0项" not in shown_text(app)
 
 
 async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
@@ -195,7 +321,7 @@ async def test_change_a_decision_from_the_review(client: FakeClient) -> None:
         await pilot.press("n")
         app.screen.query_one("#proposed-choice", Select).value = "回族"
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # Enter in the note saves
         await settle(pilot)
         assert app.screen is review
         assert "有误 → 回族" in screen_text(app)
@@ -446,6 +572,25 @@ async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -
     assert len({body for _request, _key, body in client.submissions}) == 1
 
 
+async def test_a_result_saved_offline_shows_its_receipt_once_delivered(
+    client: FakeClient,
+) -> None:
+    client.fail("submit", unreachable())
+    client.submit_gate.clear()
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_review(pilot)
+        await submit(pilot)
+        assert isinstance(app.screen, ReceiptScreen)
+        assert RECEIPT_NO not in shown_text(app)
+        client.submit_gate.set()
+        for _ in range(40):  # the sender retries by itself; the screen ticks each second
+            await pilot.pause(0.1)
+            if RECEIPT_NO in shown_text(app):
+                break
+        assert T.SAVED_DELIVERED.fmt(no=RECEIPT_NO).zh in shown_text(app)
+
+
 async def test_refused_result_is_kept_as_a_dead_letter(client: FakeClient) -> None:
     client.fail("submit", api_error("ticket_invalid", 403))
     app = build_app(client)
@@ -525,6 +670,49 @@ async def test_wrong_staff_pin_stays_and_right_pin_exits(client: FakeClient) -> 
         assert not app.is_running
 
 
+async def test_wrong_staff_pins_make_the_next_try_wait_even_after_a_restart(
+    client: FakeClient,
+) -> None:
+    pin_hash = _pin_hash("2468")
+    app = build_app(client, staff_pin_hash=pin_hash)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        for _ in range(3):
+            await pilot.press(*"1111", "enter")
+            await settle(pilot)
+        assert "5 秒后再试" in shown_text(app)
+        # While the wait lasts even the right PIN is not checked.
+        await pilot.press(*"2468", "enter")
+        await settle(pilot)
+        assert app.is_running and app.pin_throttle.failures == 3
+        assert client.heartbeats[-1].pin_failures == 3
+    again = build_app(client, staff_pin_hash=pin_hash, outbox_path=app.settings.outbox_path)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert "秒后再试" in shown_text(again)
+        assert again.pin_throttle.failures == 3
+
+
+def test_a_paste_is_split_at_tab_and_enter() -> None:
+    assert split_paste("ab\tc\r\nd\x1b") == [("ab", "next"), ("c", "next"), ("d", "")]
+    assert split_paste("user\tpw\r") == [("user", "next"), ("pw", "submit")]
+    assert split_paste("plain") == [("plain", "")]
+
+
+async def test_a_pasted_tab_and_enter_on_the_login_form_act_as_keys(client: FakeClient) -> None:
+    """A password manager or a fast typist: ``user<Tab>password<Enter>`` in one burst."""
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_login(pilot)
+        app.post_message(events.Paste("2021010203\tpw\r"))
+        await settle(pilot)
+        assert isinstance(app.screen, RecordScreen), screen_text(app)
+        assert client.logins[-1] == ("2021010203", "pw")
+
+
 async def test_theme_high_contrast_is_registered() -> None:
     app = build_app(theme="high-contrast")
     async with app.run_test(size=SIZE):
@@ -540,19 +728,19 @@ async def test_idle_warning_then_logout(client: FakeClient) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await to_fields(pilot)
         clock.advance(59)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert not isinstance(app.screen, IdleWarningModal)
         clock.advance(2)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, IdleWarningModal)
         clock.advance(4)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert "5 秒后" in shown_text(app)
         clock.advance(7)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, WelcomeScreen)
         assert T.LOGGED_OUT_IDLE.zh in shown_text(app)
@@ -565,17 +753,73 @@ async def test_activity_cancels_the_idle_warning(client: FakeClient) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await to_fields(pilot)
         clock.advance(61)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, IdleWarningModal)
         await pilot.press("x")
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
         clock.advance(30)
-        app.check_idle()
+        app.check_idle_timeout()
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
         assert app.session is not None
+
+
+async def test_enter_marks_nothing_correct_on_the_field_and_photo_screens(
+    client: FakeClient,
+) -> None:
+    """Y is 正确, as the key bar says; Enter pressed to "go on" once marked 16 fields."""
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press(*["enter"] * 17)
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert app.session is not None and app.session.decisions == {}
+        await pilot.press(*["y"] * 17)
+        await settle(pilot)
+        assert isinstance(app.screen, PhotoScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PhotoScreen) and app.session.photo is None
+
+
+async def test_the_key_that_dismisses_the_idle_warning_does_nothing_else(
+    client: FakeClient,
+) -> None:
+    """ "按任意键继续": a student presses Y, which must not also mark the field correct."""
+    clock = FakeMonotonic()
+    app = build_app(client, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        screen = app.screen
+        assert isinstance(screen, FieldCheckScreen)
+        before = (screen.index, dict(app.session.decisions) if app.session else None)
+        clock.advance(61)
+        app.check_idle_timeout()
+        await settle(pilot)
+        assert isinstance(app.screen, IdleWarningModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        assert (app.screen.index, dict(app.session.decisions) if app.session else None) == before
+
+
+def test_the_app_shadows_no_textual_internals() -> None:
+    """A method named like one of Textual's replaces it: ``check_idle`` once did, and the
+    screen stopped repainting after the first logout. Only these overrides are meant."""
+    from textual.app import App
+
+    meant = {"open_url", "on_event", "on_mount", "on_ready", "on_unmount", "check_action"}
+    shadowing = {
+        name
+        for name, value in vars(KioskApp).items()
+        if callable(value)
+        and not name.startswith("_")
+        and any(name in vars(base) for base in App.__mro__)
+    }
+    assert shadowing <= meant, shadowing - meant
 
 
 async def test_logout_leaves_nothing_of_the_student(client: FakeClient) -> None:
@@ -647,6 +891,25 @@ async def test_heartbeats_and_server_status(client: FakeClient) -> None:
         assert beat.student_masked == "王*明"
         app.send_heartbeat()
         await settle(pilot)
+        assert client.heartbeats[-1].step == "record"
+
+
+async def test_a_step_change_is_reported_within_a_second_once(client: FakeClient) -> None:
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_login(pilot)
+        await log_in(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, FieldCheckScreen)
+        await pilot.pause(1.5)  # the app's one-second timer
+        assert client.heartbeats[-1].step == "fields"
+        sent = len(client.heartbeats)
+        app.beat_if_step_changed()  # nothing moved: no beat
+        await settle(pilot)
+        assert len(client.heartbeats) == sent
+        await pilot.press("escape")
+        await pilot.pause(1.5)  # the real timer
         assert client.heartbeats[-1].step == "record"
 
 

@@ -103,7 +103,7 @@ async def staff_pin(pilot: Pilot[None], _clock: FakeMonotonic) -> None:
 async def idle_warning(pilot: Pilot[None], clock: FakeMonotonic) -> None:
     await to_fields(pilot)
     clock.advance(61)
-    pilot.app.check_idle()  # type: ignore[attr-defined]
+    pilot.app.check_idle_timeout()  # type: ignore[attr-defined]
     await settle(pilot)
 
 

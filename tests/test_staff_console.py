@@ -133,16 +133,16 @@ async def test_every_terminal_of_a_120_terminal_lab_is_reachable_at_80x24(
         await wait_for(pilot, lambda: table.scroll_y == 0)
         assert table.cursor_row == 0
 
-        await pilot.press("f6")  # in use only
+        await pilot.press("f")  # in use only
         assert names(table) == ["t050", "t100"]
         assert "使用中（2 台）" in text(app, "#board-view")
         for _ in range(3):  # idle, offline, results waiting
-            await pilot.press("f6")
+            await pilot.press("f")
         assert names(table) == ["t050"]
         assert "待发 2" not in row(app, "t050") and "2" in row(app, "t050").split()
-        await pilot.press("f6", "f6")  # PIN attempts (none yet), then all again
+        await pilot.press("f", "f")  # PIN attempts (none yet), then all again
         assert table.row_count == 120
-        await pilot.press("f9")  # needing attention first: waiting results, offline, in use
+        await pilot.press("o")  # needing attention first: waiting results, offline, in use
         assert names(table)[:2] == ["t050", "t001"]
         assert names(table)[-2:] == ["t100", "t005"]
         await pilot.press("f2")
@@ -191,7 +191,10 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await wait_for(pilot, lambda: "Report saved" in text(app, "#message"))
         assert "did not come 4" in text(app, "#report-summary")
         rows = list(csv.reader(target.read_text(encoding="utf-8-sig").splitlines()))
-        assert len(rows) == 5 and rows[0][0] == "学号 / Student no."
+        # The heading (title, lab, date in Beijing time, proctor), a blank line, the table.
+        assert rows[0] == ["监考场次报告 / Supervised session report", "计算机221 校对"]
+        assert rows[2] == ["日期 / Date", "2026-06-01 15:50–18:00"]
+        assert len(rows) == 10 and rows[5][0] == "学号 / Student no."
         # Saving again asks before overwriting.
         await pilot.press("c")
         await pilot.pause()
@@ -237,10 +240,12 @@ async def test_each_role_sees_and_can_press_only_its_keys(server: LiveServer, wh
                 await pilot.pause(0.2)
                 assert app.screen is before
             assert "无权" not in text(app, "#message")
+            if isinstance(app.screen, SessionsScreen):  # proctors and the registrar alike
+                assert {"M", "D"} <= set(keys(app))
             if isinstance(app.screen, CorrectionsScreen):
-                bulk = {"Space", "F9", "Ctrl+P"}
+                bulk = {"Space", "F9", "Ctrl+P", "Ctrl+L"}
                 assert bulk <= set(keys(app)) if who == "registrar" else not bulk & set(keys(app))
-                await pilot.press("space", "f9", "ctrl+p")
+                await pilot.press("space", "f9", "ctrl+p", "ctrl+l")
                 await pilot.pause(0.2)
                 assert app.screen is not None and "无权" not in text(app, "#message")
 
@@ -309,8 +314,39 @@ async def test_the_key_bar_never_breaks_inside_a_hint(
         assert all(cell_len(line) <= bar.content_size.width for line in plain)
         hints = [hint for line in plain for hint in re.split(r"\s{3,}", line.strip())]
         assert hints == [
-            "Enter  Open", "F6  By state", "Space  Mark", "F9  Confirm marked",
-            "Ctrl+P  Apply marked", "F11  CSV", "F12  Excel", "F3  Board", "F4  Sessions",
-            "F5  Students", "F7  Corrections", "F8  Imports", "F10  Log out", "F2  中文",
+            "Enter  Open", "F6  By state", "Ctrl+L  By college", "Space  Mark",
+            "F9  Confirm marked", "Ctrl+P  Apply marked", "F11  CSV", "F12  Excel", "F3  Board",
+            "F4  Sessions", "F5  Students", "F7  Corrections", "F8  Imports", "F10  Log out",
+            "F2  中文",
         ]  # fmt: skip
-        assert len(lines) == {80: 3, 100: 3, 200: 2}[size[0]]
+        assert len(lines) == {80: 4, 100: 3, 200: 2}[size[0]]
+
+
+def test_refusals_are_told_in_words() -> None:
+    from kiosk.client import ApiError
+    from kiosk.i18n import Msg
+    from kiosk.protocol import FieldError, ProblemDetails
+    from screens.staff import text as T
+
+    other = ApiError(
+        403, "other_college", ProblemDetails(title="x", status=403, code="other_college")
+    )
+    told = T.error_text(other, "college_office")
+    assert "其他学院的学生" in told.zh and "another college's student" in told.en
+    problem = ProblemDetails(
+        title="x", status=409, code="bulk_failed",
+        errors=[
+            FieldError(field="ids.1", code="invalid_transition", message="7: A ... cannot"),
+            FieldError(field="ids.2", code="date_invalid", message="8: 没有这一天 / No such day"),
+        ],
+    )  # fmt: skip
+    said = T.bulk_refusal(problem, [5, 7, 8], {})
+    assert said.zh.startswith("批量操作未执行：勘误 7：该勘误当前状态下不能进行此操作")
+    assert "invalid_transition" not in said.zh + said.en and "另有 1 条" in said.zh
+    assert T.save_failed(FileNotFoundError(2, "No such file or directory")) == Msg(
+        "无法写入该文件：文件夹不存在", "Cannot write that file: the folder does not exist"
+    )
+    assert T.history_what("correction", "college_accepted", "photo") == Msg(
+        "照片 学院已通过", "photo college accepted"
+    )
+    assert T.history_what("login", "ok", None) == Msg("成功", "succeeded")

@@ -19,6 +19,7 @@ from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.save_report import SaveReportModal
 from screens.staff.text import CORRECTION_COLUMNS
 from screens.widgets.confirm import ConfirmModal
 from tests.server.conftest import PASSWORD
@@ -88,18 +89,41 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
         await _decide(pilot, app, "同意", "ctrl+a")
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
+        # Four eyes: who confirmed a key field does not apply it; the dialog says why.
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "另一位" in text(app, "#correction-message"))
+        await pilot.press("escape")
+        await _log_out_and_in(pilot, app, "registrar2")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
         await _decide(pilot, app, "已更正", "ctrl+p", asks=True)
         await wait_for(pilot, lambda: _states(app) == ["已更正"])
 
         target = tmp_path / "summary.csv"
         await pilot.press("f11")
-        await pilot.pause()
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        # The server names the file for the college and the day (Beijing time).
+        suggested = Path(app.screen.query_one(Input).value).name
+        assert suggested.startswith("勘误汇总表-全校-") and suggested.endswith(".csv")
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
         rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
         assert rows[0][:5] == ["学号", "姓名", "学院", "班级", "字段"]
         assert rows[1][4:7] == ["专业名称", "计算机科学与技术", "李四"] and rows[1][9] == "已更正"
+
+        # The student's history says it in words, not in codes.
+        await pilot.press("f5")
+        await pilot.press(*"20221001", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 4)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "勘误" in text(app, "#detail"))
+        history = text(app, "#detail")
+        assert "专业名称 已更正" in history and "提交" in history
+        assert not any(code in history for code in ("applied", " ok", "major"))
 
     kiosk = server.kiosk(0)
     await kiosk.login(email(1), PASSWORD)
@@ -114,12 +138,14 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
     await kiosk.submit(result_for(current, "major", "department"), str(uuid.uuid4()))
     app = server.console()
     async with app.run_test(size=SIZE) as pilot:
-        await log_in(pilot, "registrar")
+        await log_in(pilot, "office")
         await pilot.press("f7")
         await wait_for(pilot, lambda: _states(app) == ["已报告", "已报告"])
         for _ in range(2):  # the college step, one by one
             await _decide(pilot, app, "属实", "ctrl+a")
             await pilot.press("down")
+        await wait_for(pilot, lambda: _states(app) == ["学院已通过", "学院已通过"])
+        await _log_out_and_in(pilot, app, "registrar")
         await wait_for(pilot, lambda: _states(app) == ["学院已通过", "学院已通过"])
 
         await pilot.press("up", "space", "down", "space")
@@ -136,6 +162,16 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         assert "invalid_transition" not in text(app, "#message")
 
         await pilot.press("up", "space")
+        await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
+        # Four eyes: the 专业名称 this registrar confirmed stops the bulk, by name.
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
+        assert "专业名称" in text(app, "#message") and "另一位" in text(app, "#message")
+        await _log_out_and_in(pilot, app, "registrar2")
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "学籍科已确认"])
+        await pilot.press("space", "down", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
@@ -213,21 +249,31 @@ async def test_a_long_import_report_scrolls_saves_and_the_import_asks_first(
         book = openpyxl.load_workbook(tmp_path / "problems.xlsx")
         assert book.active is not None and book.active.max_row == 61
 
-        await asyncio.to_thread(bad.write_bytes, csv_file([record(1), record(9)]))
+        changed = [record(1, major="软件工程"), record(9)]
+        await asyncio.to_thread(bad.write_bytes, csv_file(changed))
         app.screen.query_one(Input).focus()
         await pilot.press("f6")
         await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
         assert not table.display
+        # The preview: the real counts and who would change how.
+        report = text(app, "#import-report")
+        assert "将新增 1，更新 1，未变 0" in report
+        assert f"第 2 行 {record(1)['student_no']}" in report
+        assert "专业名称 计算机科学与技术 → 软件工程" in report
+        assert f"第 3 行 {record(9)['student_no']} {record(9)['name']}：新增" in report
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
-        assert "2 行全部有效，将写入学籍档案" in text(app, "#confirm-body")
+        asked = text(app, "#confirm-body")
+        assert "2 行全部有效，将写入学籍档案：新增 1，更新 1，未变 0" in asked
         await pilot.press("escape")  # cancelled: the server imports nothing
         await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
         assert (await app.client.search("202210010009")).students == []
+        assert "专业名称 计算机科学与技术 → 软件工程" in text(app, "#import-report")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("enter")
         await wait_for(pilot, lambda: "已导入 2 行" in text(app, "#import-report"))
+        assert "专业名称 计算机科学与技术 → 软件工程" in text(app, "#import-report")
         assert len((await app.client.search("202210010009")).students) == 1
 
 
@@ -278,8 +324,8 @@ async def test_states_outcomes_and_photo_reasons_are_shown_in_words(
         await pilot.press("enter")
         await wait_for(pilot, lambda: "校对时间" in text(app, "#detail"))
         detail = text(app, "#detail")
-        assert "登录 成功" in detail and "提交 成功" in detail
-        assert "勘误 已报告 专业名称" in detail and "勘误 已报告 照片" in detail
+        assert "登录 成功" in detail and "提交" in detail
+        assert "勘误 专业名称 已报告" in detail and "勘误 照片 已报告" in detail
         assert " ok" not in detail and "reported" not in detail and "major" not in detail
 
         await pilot.press("f7")
@@ -292,7 +338,8 @@ async def test_states_outcomes_and_photo_reasons_are_shown_in_words(
         table.move_cursor(row=photo)
         await pilot.press("enter")
         await wait_for(pilot, lambda: "模糊不清" in text(app, "#correction-body"))
-        assert "原值：现有照片　更正为：模糊不清" in text(app, "#correction-body")
+        assert "更正为：模糊不清" in text(app, "#correction-body")
+        assert "blurred" not in text(app, "#correction-body")
         await pilot.press("escape")
 
         await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
@@ -302,3 +349,43 @@ async def test_states_outcomes_and_photo_reasons_are_shown_in_words(
         await pilot.press("enter")
         await wait_for(pilot, lambda: "无法写入该文件" in text(app, "#message"))
         assert text(app, "#message") == "无法写入该文件：文件夹不存在"
+
+
+async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path: Path) -> None:
+    from tests.server.conftest import record
+
+    for n in (1, 2):
+        kiosk = server.kiosk(0)
+        await kiosk.login(email(n), PASSWORD)
+        await kiosk.submit(result_for(await kiosk.record(), "major"), str(uuid.uuid4()))
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: _states(app) == ["已报告", "已报告"])
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: "学院：信息工程学院" in text(app, "#corrections-filter"))
+        wanted = record(2)["student_no"]
+        app.screen.query_one("#corrections-search", Input).value = wanted
+        app.screen.query_one("#corrections-search", Input).focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _states(app) == ["已报告"])
+
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        suggested = Path(app.screen.query_one(Input).value).name
+        assert suggested.startswith("勘误汇总表-信息工程学院-") and suggested.endswith(".csv")
+        # A folder that does not exist: said in Chinese, not in the OS's English.
+        app.screen.query_one(Input).value = str(tmp_path / "missing" / suggested)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "文件夹不存在" in text(app, "#message"))
+        assert "No such file" not in text(app, "#message")
+
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+        target = tmp_path / suggested
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
+        rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+        assert [row[0] for row in rows[1:]] == [wanted]

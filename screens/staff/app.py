@@ -24,6 +24,7 @@ from screens.staff import text as T
 from screens.staff.base import StaffScreen
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
+from screens.staff.enrolment import EnrolmentScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
 from screens.staff.roles import may
@@ -39,6 +40,7 @@ _SCREENS: dict[str, Callable[[], StaffScreen]] = {
     "students": StudentsScreen,
     "corrections": CorrectionsScreen,
     "imports": ImportsScreen,
+    "terminals": EnrolmentScreen,
 }
 
 
@@ -57,6 +59,7 @@ class StaffApp(App[None], inherit_bindings=False):
         Binding("f3", "show('board')", show=False),
         Binding("f4", "show('sessions')", show=False),
         Binding("f5", "show('students')", show=False),
+        Binding("f6", "show('terminals')", show=False),
         Binding("f7", "show('corrections')", show=False),
         Binding("f8", "show('imports')", show=False),
         Binding("f10", "logout", show=False),

@@ -82,7 +82,7 @@ class StaffScreen(Relabelling, Screen[None]):
         try:
             await asyncio.to_thread(path.write_bytes, data)
         except OSError as error:
-            self.say(T.localized(T.SAVE_FAILED, problem=T.save_problem(error)), error=True)
+            self.say(T.save_failed(error), error=True)
             return
         self.say(saved)
 

@@ -29,12 +29,13 @@ class BoardScreen(StaffScreen):
     """The board of one lab (following its running session) or of one session."""
 
     KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("F6", T.KEY_BOARD_FILTER, "screen.next_filter"),
-        ("F9", T.KEY_BOARD_ORDER, "screen.next_order"),
+        ("F", T.KEY_BOARD_FILTER, "screen.next_filter"),
+        ("O", T.KEY_BOARD_ORDER, "screen.next_order"),
         ("L", T.KEY_NEXT_LAB, "screen.next_lab"),
         *NAVIGATION,
     )
-    BINDINGS: ClassVar = [("l", "next_lab"), ("f6", "next_filter"), ("f9", "next_order")]
+    # Letters, like L: F6 is the console's key for the lab terminals screen.
+    BINDINGS: ClassVar = [("l", "next_lab"), ("f", "next_filter"), ("o", "next_order")]
     AUTO_FOCUS = "#terminals"
 
     def __init__(self, *, lab: str | None = None, session_id: int | None = None) -> None:
@@ -129,12 +130,12 @@ class BoardScreen(StaffScreen):
             self._show_view()
 
     def action_next_filter(self) -> None:
-        """F6: only terminals in the next state (in use, idle, offline, waiting, PIN)."""
+        """F: only terminals in the next state (in use, idle, offline, waiting, PIN)."""
         self.query_one(TerminalTable).next_filter(self.console.lang)
         self._show_view()
 
     def action_next_order(self) -> None:
-        """F9: sort by name, or the terminals needing attention first."""
+        """O: sort by name, or the terminals needing attention first."""
         self.query_one(TerminalTable).next_order(self.console.lang)
         self._show_view()
 

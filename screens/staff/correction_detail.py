@@ -23,6 +23,7 @@ from kiosk.protocol import (
     RegistrarDecision,
     StaffRole,
     correction_field_label,
+    correction_value_text,
 )
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T
@@ -114,12 +115,16 @@ class CorrectionModal(StaffModal[Msg | None]):
             T.DETAIL_TITLE.fmt(id=row.id, student_no=row.student_no, name=row.name,
                                field=label.get(lang))
         )  # fmt: skip
+        values = {
+            each: T.DETAIL_VALUES.get(
+                each,
+                current=correction_value_text(row.field, row.current_value, each),
+                proposed=correction_value_text(row.field, row.proposed, each),
+            )
+            for each in ("zh", "en")
+        }
         lines = [
-            T.localized(
-                T.DETAIL_VALUES,
-                current=T.shown_value(row.field, row.current_value, proposed=False),
-                proposed=T.shown_value(row.field, row.proposed, proposed=True),
-            ),
+            Msg(values["zh"], values["en"]),
             T.CORRECTION_STATES[row.state],
         ]
         if detail.note:

@@ -11,7 +11,6 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
-from kiosk.errors import message_for
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
     CORRECTION_STATES,
@@ -20,6 +19,7 @@ from kiosk.protocol import (
     CorrectionRow,
     CorrectionState,
     correction_field_label,
+    correction_value_text,
 )
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
@@ -40,6 +40,7 @@ class CorrectionsScreen(StaffScreen):
     KEYS: ClassVar[tuple[KeyHint, ...]] = (
         ("Enter", T.KEY_OPEN, "screen.open"),
         ("F6", T.KEY_STATE_FILTER, "screen.next_state"),
+        ("Ctrl+L", T.KEY_COLLEGE_FILTER, "screen.next_college"),
         ("Space", T.KEY_MARK, "screen.mark"),
         ("F9", T.KEY_BULK_CONFIRM, "screen.bulk('confirm')"),
         ("Ctrl+P", T.KEY_BULK_APPLY, "screen.bulk('apply')"),
@@ -49,6 +50,7 @@ class CorrectionsScreen(StaffScreen):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f6", "next_state", show=False),
+        Binding("ctrl+l", "next_college", show=False),
         Binding("space", "mark", show=False),
         Binding("f9", "bulk('confirm')", show=False),
         Binding("ctrl+p", "bulk('apply')", show=False),
@@ -62,6 +64,8 @@ class CorrectionsScreen(StaffScreen):
         self._rows: list[CorrectionRow] = []
         self._total = 0
         self._state: CorrectionState | None = None
+        self._college: str | None = None
+        self._colleges: list[str] = []
         self._marked: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
@@ -84,6 +88,8 @@ class CorrectionsScreen(StaffScreen):
             filters["q"] = query
         if self._state is not None:
             filters["state"] = self._state
+        if self._college is not None:
+            filters["college"] = self._college
         return filters
 
     @on(Input.Submitted, "#corrections-search")
@@ -107,6 +113,19 @@ class CorrectionsScreen(StaffScreen):
         """F6: show the next state only (after the last: every state)."""
         order: list[CorrectionState | None] = [None, *CORRECTION_STATES]
         self._state = order[(order.index(self._state) + 1) % len(order)]
+        self.reload()
+
+    @work(exclusive=True, group="corrections")
+    async def action_next_college(self) -> None:
+        """Ctrl+L: show the next college only (after the last: the whole school)."""
+        if not self._colleges:
+            try:
+                self._colleges = await self.client.colleges()
+            except ApiError as error:
+                self.fail(error)
+                return
+        order: list[str | None] = [None, *self._colleges]
+        self._college = order[(order.index(self._college) + 1) % len(order)]
         self.reload()
 
     def _current(self) -> CorrectionRow | None:
@@ -154,41 +173,37 @@ class CorrectionsScreen(StaffScreen):
             done = await self.client.bulk(body)
         except ApiError as error:
             if error.code == "bulk_failed" and error.problem is not None:
-                first = message_for(error.problem.errors[0].code) if error.problem.errors else ""
-                failed = T.localized(T.BULK_FAILED, n=len(error.problem.errors), first=first)
-                self.say(failed, error=True)
+                by_id = {row.id: row for row in self._rows}
+                self.say(T.bulk_refusal(error.problem, body.ids, by_id), error=True)
             else:
                 self.fail(error)
             return
         self._marked.clear()
         self.reload(T.BULK_DONE[body.action].fmt(n=len(done.corrections)))
 
-    def action_export(self, fmt: ReportFormat) -> None:
-        """F11 / F12: the 勘误汇总表 of what the filter shows, saved where the staff member says."""
-        filters = {key: value for key, value in self._filters().items() if key != "q"}
-        suggested = Path.cwd() / f"勘误汇总表.{fmt}"
-
-        def chosen(path: Path | None) -> None:
-            if path is not None:
-                self._save(fmt, filters, path)
-
-        self.app.push_screen(SaveReportModal(suggested), chosen)
-
     @work(exclusive=True, group="export")
-    async def _save(self, fmt: ReportFormat, filters: dict[str, str], path: Path) -> None:
+    async def action_export(self, fmt: ReportFormat) -> None:
+        """F11 / F12: the 勘误汇总表 of exactly what the screen shows (search, state and
+        college), saved where the staff member says, under the name the server gives it."""
         try:
-            data = await self.client.export_corrections(fmt, **filters)
+            download = await self.client.export_corrections(fmt, **self._filters())
         except ApiError as error:
             self.fail(error)
             return
-        await self.save_file(path, data, T.EXPORTED.fmt(path=str(path)))
+        path = await self.app.push_screen_wait(SaveReportModal(Path.cwd() / download.filename))
+        if path is not None:
+            await self.save_file(path, download.content, T.EXPORTED.fmt(path=str(path)))
 
     def relabel(self, lang: Lang) -> None:
         """Rebuild the filter line and the table in ``lang``."""
         state = T.CORRECTION_STATES[self._state] if self._state else T.ALL_STATES
+        college = self._college or T.WHOLE_SCHOOL.get(lang)
         self.query_one("#corrections-filter", Tr).show(
             T.CORRECTIONS_FILTER.fmt(
-                state=state.get(lang), total=self._total, marked=len(self._marked)
+                state=state.get(lang),
+                college=college,
+                total=self._total,
+                marked=len(self._marked),
             )
         )
         table = self.query_one(DataTable)
@@ -202,7 +217,7 @@ class CorrectionsScreen(StaffScreen):
                 item.name,
                 correction_field_label(item.field).get(lang),
                 T.CORRECTION_STATES[item.state].get(lang),
-                T.in_lang(T.shown_value(item.field, item.proposed, proposed=True), lang),
+                correction_value_text(item.field, item.proposed, lang),
                 item.class_name,
                 key=str(item.id),
             )

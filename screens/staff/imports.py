@@ -14,14 +14,24 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
+from kiosk.fields import BY_KEY
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import PHOTO_SUFFIXES, ImportProblem, PhotoImportReport, RecordImportReport
+from kiosk.protocol import (
+    PHOTO_SUFFIXES,
+    ImportProblem,
+    PhotoImportReport,
+    RecordChange,
+    RecordImportReport,
+)
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.save_report import SaveReportModal
 from screens.widgets.i18n import KeyHint, Tr
 from server.exports import table_csv, table_xlsx
+
+CHANGES_SHOWN = 8
+"""Students an import adds or changes, listed by name; the rest are counted."""
 
 
 def zip_folder(folder: Path) -> bytes:
@@ -70,12 +80,32 @@ def record_lines(report: RecordImportReport) -> list[Msg]:
     """What a record import did, or why it did nothing (the problems are in the table)."""
     if report.problems:
         return [T.IMPORT_RECORDS_BAD.fmt(n=len(report.problems))]
-    if not report.applied:
-        return [T.IMPORT_RECORDS_VALID.fmt(rows=report.rows)]
-    return [
-        T.IMPORT_RECORDS_DONE.fmt(rows=report.rows, created=report.created,
-                                  updated=report.updated, unchanged=report.unchanged)
-    ]  # fmt: skip
+    head = T.IMPORT_RECORDS_DONE if report.applied else T.IMPORT_RECORDS_VALID
+    counts = head.fmt(rows=report.rows, created=report.created, updated=report.updated,
+                      unchanged=report.unchanged)  # fmt: skip
+    return [counts, *change_lines(report.changes)]
+
+
+def change_lines(changes: list[RecordChange]) -> list[Msg]:
+    """Which students an import adds or changes, and each changed field: old → new."""
+    lines = []
+    for change in changes[:CHANGES_SHOWN]:
+        who = {"line": change.line, "student_no": change.student_no, "name": change.name}
+        if change.new:
+            lines.append(T.IMPORT_NEW.fmt(**who))
+            continue
+        start = T.IMPORT_CHANGED.fmt(**who)
+        parts = {
+            lang: "; ".join(
+                f"{BY_KEY[item.key].label.get(lang)} {item.old} → {item.new}"
+                for item in change.fields
+            )
+            for lang in ("zh", "en")
+        }
+        lines.append(Msg(start.zh + parts["zh"], start.en + parts["en"]))
+    if len(changes) > CHANGES_SHOWN:
+        lines.append(T.IMPORT_MORE_CHANGES.fmt(n=len(changes) - CHANGES_SHOWN))
+    return lines
 
 
 def photo_lines(report: PhotoImportReport) -> list[Msg]:
@@ -166,24 +196,31 @@ class ImportsScreen(StaffScreen):
                 photo_report = await self.client.import_photos(content)
                 lines, problems = photo_lines(photo_report), photo_report.problems
             else:
-                # The real run is asked for only once the file has checked clean.
+                # The real run is asked for only once the file has checked clean, with its
+                # preview (the counts and who changes how) on the screen behind the question.
                 report = await self.client.import_records(content, dry_run=True)
                 if not dry_run and not report.problems:
-                    question = T.CONFIRM_IMPORT_RECORDS.fmt(path=raw, rows=report.rows)
+                    self._show(raw, record_lines(report), [])
+                    question = T.CONFIRM_IMPORT_RECORDS.fmt(
+                        path=raw, rows=report.rows, created=report.created,
+                        updated=report.updated, unchanged=report.unchanged,
+                    )  # fmt: skip
                     if not await confirmed(self.app, T.CONFIRM_IMPORT_TITLE, question):
-                        self.say(None)
                         return
                     report = await self.client.import_records(content, dry_run=False)
                 lines, problems = record_lines(report), report.problems
         except ApiError as error:
             self.fail(error)
             return
+        self._show(raw, lines, problems)
+        if problems:
+            self.query_one("#import-problems", DataTable).focus()
+
+    def _show(self, raw: str, lines: list[Msg], problems: list[ImportProblem]) -> None:
         self.say(None)
         self._problems, self._source = problems, Path(raw).name
         self.query_one("#import-report", Tr).show(lines)
         self.relabel(self.console.lang)
-        if problems:
-            self.query_one("#import-problems", DataTable).focus()
 
     def action_save_problems(self, fmt: ReportFormat) -> None:
         """F11 / F12: the problem list as CSV or Excel, saved where the staff member says."""

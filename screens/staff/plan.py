@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import ClassVar
 
 from pydantic import ValidationError
@@ -14,7 +16,11 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Input
 
 from kiosk.client import ApiError
-from kiosk.protocol import SupervisedSessionCreate, SupervisedSessionInfo
+from kiosk.protocol import (
+    SupervisedSessionCreate,
+    SupervisedSessionInfo,
+    SupervisedSessionUpdate,
+)
 from screens.staff import text as T
 from screens.staff.base import StaffModal
 from screens.widgets.i18n import KeyBar, Tr
@@ -33,8 +39,13 @@ _FIELDS = (
 class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
     """Enter moves to the next field and, on the last, plans; Escape cancels.
 
-    The dialog sends the plan itself and closes only once the server has taken it: a refused
-    plan stays on screen with the reason, to be corrected rather than typed again.
+    Given an ``existing`` session, the form is prefilled and sends its changes: every field of
+    a planned session (an empty roster keeps the roster), only the end of a running one (the
+    other fields are shown but locked).
+
+    The dialog sends the plan or the change itself and closes, with the session as the server
+    now has it, only once the server has taken it: a refused plan stays on screen with the
+    reason, to be corrected rather than typed again.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -43,26 +54,57 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
     ]
     AUTO_FOCUS = "#plan-title"
 
-    def __init__(self, lab: str, now: dt.datetime) -> None:
+    def on_mount(self) -> None:
+        """Extending: straight to the end time."""
+        if self._extending:
+            self.query_one("#plan-until", Input).focus()
+
+    def __init__(
+        self, lab: str, now: dt.datetime, existing: SupervisedSessionInfo | None = None
+    ) -> None:
         super().__init__()
-        start = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
-        self._defaults = {
-            "lab": lab,
+        self._tz = now.tzinfo
+        self._existing = existing
+        if existing is not None:
+            start, end = (
+                existing.starts_at.astimezone(self._tz),
+                existing.ends_at.astimezone(self._tz),
+            )
+            self._defaults = {
+                "title": existing.title,
+                "lab": existing.lab,
+                "class": existing.class_name or "",
+            }
+        else:
+            start = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+            end = start + dt.timedelta(hours=2)
+            self._defaults = {"lab": lab}
+        self._defaults |= {
             "date": f"{start:%Y-%m-%d}",
             "from": f"{start:%H:%M}",
-            "until": f"{start + dt.timedelta(hours=2):%H:%M}",
+            "until": f"{end:%H:%M}",
         }
-        self._tz = now.tzinfo
+
+    @property
+    def _extending(self) -> bool:
+        return self._existing is not None and self._existing.state == "running"
 
     def compose(self) -> ComposeResult:
         """A labelled input per field, a message line, the keys."""
         with Vertical(id="plan", classes="dialog"):
-            yield Tr(T.PLAN_TITLE, classes="dialog-title")
+            title = T.PLAN_TITLE
+            if self._existing is not None:
+                title = T.EXTEND_TITLE if self._extending else T.EDIT_TITLE
+            yield Tr(title.fmt(id=self._existing.id) if self._existing else title,
+                     classes="dialog-title")  # fmt: skip
             with Grid(id="plan-grid"):
                 for key, label in _FIELDS:
                     yield Tr(label, classes="label")
                     yield Input(
-                        self._defaults.get(key, ""), id=f"plan-{key}", classes="-borderless"
+                        self._defaults.get(key, ""),
+                        id=f"plan-{key}",
+                        classes="-borderless",
+                        disabled=self._extending and key != "until",
                     )
             yield Tr(id="plan-message", classes="-error")
             yield KeyBar(
@@ -83,7 +125,7 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
             self.focus_next()
 
     def action_plan(self) -> None:
-        """Check the form and hand the plan back."""
+        """Check the form and send the plan (or the change)."""
         message = self.query_one("#plan-message", Tr)
         if not self._value("title") or not self._value("lab"):
             message.show(T.PLAN_MISSING)
@@ -100,8 +142,15 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
         if ends <= starts:
             message.show(T.PLAN_BAD_TIME)
             return
+        if self._extending:
+            message.show(None)
+            self._send(SupervisedSessionUpdate(ends_at=ends))
+            return
         class_name = self._value("class") or None
         numbers = [n for n in re.split(r"[\s,，、;；]+", self._value("numbers")) if n]
+        if self._existing is not None:
+            self._edited(starts, ends, class_name, numbers)
+            return
         if (class_name is None) == (not numbers):
             message.show(T.PLAN_BAD_ROSTER)
             return
@@ -118,16 +167,46 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
             message.show(T.PLAN_BAD_ROSTER)
             return
         message.show(None)
-        self._create(plan)
+        self._send(plan)
+
+    def _send(self, plan: SupervisedSessionCreate | SupervisedSessionUpdate) -> None:
+        client, existing = self.console.client, self._existing
+        if isinstance(plan, SupervisedSessionCreate):
+            self._request(partial(client.create_session, plan))
+        elif existing is not None:
+            self._request(partial(client.update_session, existing.id, plan))
 
     @work(exclusive=True, group="plan")
-    async def _create(self, plan: SupervisedSessionCreate) -> None:
+    async def _request(self, send: Callable[[], Awaitable[SupervisedSessionInfo]]) -> None:
         try:
-            created = await self.console.client.create_session(plan)
+            session = await send()
         except ApiError as error:
             self.fail(error, self.query_one("#plan-message", Tr))
             return
-        self.dismiss(created)
+        self.dismiss(session)
+
+    def _edited(
+        self, starts: dt.datetime, ends: dt.datetime, class_name: str | None, numbers: list[str]
+    ) -> None:
+        """Send a planned session's new plan; an empty roster keeps the roster."""
+        roster: dict[str, object] = {}
+        if class_name is not None and numbers:
+            self.query_one("#plan-message", Tr).show(T.PLAN_BAD_ROSTER)
+            return
+        if class_name is not None:
+            roster["class_name"] = class_name
+        elif numbers:
+            roster["student_nos"] = numbers
+        try:
+            change = SupervisedSessionUpdate.model_validate(
+                {"title": self._value("title"), "lab": self._value("lab"), "starts_at": starts,
+                 "ends_at": ends, **roster}
+            )  # fmt: skip
+        except ValidationError:
+            self.query_one("#plan-message", Tr).show(T.PLAN_BAD_ROSTER)
+            return
+        self.query_one("#plan-message", Tr).show(None)
+        self._send(change)
 
     def action_cancel(self) -> None:
         """Escape: plan nothing."""

@@ -20,6 +20,10 @@ ACTIONS: dict[tuple[str, tuple[object, ...]], tuple[StaffRole, ...]] = {
     ("show", ("students",)): RECORD_KEEPERS,
     ("show", ("corrections",)): RECORD_KEEPERS,
     ("show", ("imports",)): REGISTRAR_ONLY,
+    ("show", ("terminals",)): SUPERVISORS,
+    ("edit", ()): SUPERVISORS,
+    ("cancel_session", ()): SUPERVISORS,
+    ("next_college", ()): REGISTRAR_ONLY,  # a college office is shown its own college only
     ("mark", ()): REGISTRAR_ONLY,  # marking is only for the bulk actions
     ("bulk", ("confirm",)): REGISTRAR_ONLY,
     ("bulk", ("apply",)): REGISTRAR_ONLY,

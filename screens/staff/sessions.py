@@ -29,6 +29,8 @@ class SessionsScreen(StaffScreen):
         ("N", T.KEY_NEW, "screen.new"),
         ("S", T.KEY_START, "screen.start"),
         ("E", T.KEY_END, "screen.end"),
+        ("M", T.KEY_EDIT, "screen.edit"),
+        ("D", T.KEY_CANCEL_SESSION, "screen.cancel_session"),
         ("B", T.KEY_SHOW_BOARD, "screen.board"),
         ("C", T.KEY_REPORT_CSV, "screen.report('csv')"),
         ("X", T.KEY_REPORT_XLSX, "screen.report('xlsx')"),
@@ -38,6 +40,8 @@ class SessionsScreen(StaffScreen):
         Binding("n", "new", show=False),
         Binding("s", "start", show=False),
         Binding("e", "end", show=False),
+        Binding("m", "edit", show=False),
+        Binding("d", "cancel_session", show=False),
         Binding("b", "board", show=False),
         Binding("c", "report('csv')", show=False),
         Binding("x", "report('xlsx')", show=False),
@@ -114,6 +118,49 @@ class SessionsScreen(StaffScreen):
         if created is not None:
             self.say(T.CREATED.fmt(id=created.id))
             self.load(select=created.id)
+
+    def action_edit(self) -> None:
+        """M: edit the highlighted planned session, or extend a running one."""
+        item = self._current()
+        if item is None:
+            return
+        now = self.console.local(self.console.clock())
+        self.app.push_screen(PlanSessionModal(item.lab, now, item), self._edited)
+
+    def _edited(self, updated: SupervisedSessionInfo | None) -> None:
+        if updated is not None:
+            self.say(T.UPDATED.fmt(id=updated.id))
+            self.load(select=updated.id)
+
+    def action_cancel_session(self) -> None:
+        """D: cancel the highlighted session if it has not started, once confirmed."""
+        item = self._current()
+        if item is None:
+            return
+        if item.state == "planned":
+            self._cancel(item)
+        else:  # nothing to confirm: the server says why a started session cannot be cancelled
+            self._cancelled(item.id)
+
+    @work(exclusive=True, group="ask")
+    async def _cancel(self, item: SupervisedSessionInfo) -> None:
+        start = self.console.local(item.starts_at)
+        body = T.CONFIRM_CANCEL.fmt(
+            id=item.id, title=item.title, lab=item.lab, time=f"{start:%m-%d %H:%M}",
+            n=item.roster_size,
+        )  # fmt: skip
+        if await confirmed(self.app, T.CONFIRM_CANCEL_TITLE, body):
+            self._cancelled(item.id)
+
+    @work(exclusive=True, group="change")
+    async def _cancelled(self, session_id: int) -> None:
+        try:
+            await self.client.cancel_session(session_id)
+        except ApiError as error:
+            self.fail(error)
+            return
+        self.say(T.CANCELLED.fmt(id=session_id))
+        self.load()
 
     def action_start(self) -> None:
         """S: start the highlighted session."""

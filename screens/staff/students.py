@@ -11,20 +11,13 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import HistoryEvent, StudentDetail, StudentRow, correction_field_label
+from kiosk.protocol import StudentDetail, StudentRow
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
 from screens.widgets.i18n import KeyHint, Tr
 
 HISTORY_SHOWN = 6
 """History lines shown under the results (the latest ones), to fit 24 rows."""
-
-
-def _detail(event: HistoryEvent) -> Msg | str:
-    """A correction's field in words; a submission's receipt number as it is."""
-    if event.kind == "correction" and event.detail:
-        return correction_field_label(event.detail)
-    return event.detail or ""
 
 
 class StudentsScreen(StaffScreen):
@@ -144,12 +137,15 @@ class StudentsScreen(StaffScreen):
             shown = f"{self.console.local(closes):%m-%d %H:%M}"
             opened = detail.window.is_open
             window = (T.DETAIL_WINDOW_OPEN if opened else T.DETAIL_WINDOW_CLOSED).fmt(time=shown)
-        history = [
-            T.localized(
-                T.HISTORY_LINE, at=f"{self.console.local(event.at):%m-%d %H:%M}",
-                kind=T.HISTORY_KINDS[event.kind], outcome=T.outcome(event.outcome),
-                detail=_detail(event),
+        history: list[Msg] = []
+        for event in detail.history[-HISTORY_SHOWN:]:
+            moment = f"{self.console.local(event.at):%m-%d %H:%M}"
+            kind = T.HISTORY_KINDS[event.kind]
+            what = T.history_what(event.kind, event.outcome, event.detail)
+            history.append(
+                Msg(
+                    f"{moment} {kind.zh} {what.zh if what else ''}".rstrip(),
+                    f"{moment} {kind.en} {what.en if what else ''}".rstrip(),
+                )
             )
-            for event in detail.history[-HISTORY_SHOWN:]
-        ]  # fmt: skip
         return [head, window, *(history or [T.NO_HISTORY])]

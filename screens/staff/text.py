@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import errno
+
 from kiosk.client import ApiError
-from kiosk.i18n import Lang, Msg
+from kiosk.errors import ERROR_MESSAGES
+from kiosk.i18n import Msg
 from kiosk.protocol import (
+    CORRECTION_STATE_LABELS,
     BulkAction,
-    CorrectionState,
+    CorrectionRow,
+    ProblemDetails,
     RecordState,
     StaffRole,
     SupervisedState,
     TerminalState,
+    correction_field_label,
 )
-from screens.text import PHOTO_REASONS
 
 # --- everywhere ---------------------------------------------------------------------------
 
@@ -146,12 +151,24 @@ CONFIRM_END = Msg(
     "Session {id} “{title}” ({lab}, {n} on the roster) ends and the lab's kiosks stop showing"
     " it; an ended session cannot start again.",
 )
+CONFIRM_CANCEL_TITLE = Msg("取消场次？", "Cancel the session?")
+CONFIRM_CANCEL = Msg(
+    "场次 {id}「{title}」（{lab}，{time} 开始，名单{n}人）将被取消，不会再开始；取消不能撤销。",
+    "Session {id} “{title}” ({lab}, starting {time}, {n} on the roster) is cancelled and will"
+    " not start; this cannot be undone.",
+)
 REPORT_SUMMARY = Msg(
     "报告：到场 {came} · 完成 {finished} · 报告勘误 {corrected} · 未到场 {absent}",
     "Report: came {came} · finished {finished} · reported corrections {corrected} · did not come {absent}",
 )
 
 PLAN_TITLE = Msg("新建监考场次", "Plan a supervised session")
+EDIT_TITLE = Msg("修改场次 {id}（名单留空则不变）", "Edit session {id} (an empty roster keeps it)")
+EXTEND_TITLE = Msg("延长场次 {id}：只能推迟结束时间", "Extend session {id}: a later end only")
+KEY_EDIT = Msg("修改/延长", "Edit/extend")
+KEY_CANCEL_SESSION = Msg("取消场次", "Cancel session")
+UPDATED = Msg("场次 {id} 已更新。", "Session {id} updated.")
+CANCELLED = Msg("场次 {id} 已取消。", "Session {id} cancelled.")
 PLAN_NAME = Msg("名称", "Title")
 PLAN_LAB = Msg("机房", "Lab")
 PLAN_DATE = Msg("日期（YYYY-MM-DD）", "Date (YYYY-MM-DD)")
@@ -172,13 +189,6 @@ SAVE_TITLE = Msg("保存报告", "Save the report")
 SAVE_PATH = Msg("保存到文件（确认路径后按 Enter）", "Save to file (check the path, then Enter)")
 SAVED = Msg("报告已保存：{path}", "Report saved: {path}")
 SAVE_FAILED = Msg("无法写入该文件：{problem}", "Cannot write that file: {problem}")
-SAVE_PROBLEMS: dict[type[OSError], Msg] = {
-    FileNotFoundError: Msg("文件夹不存在", "the folder does not exist"),
-    PermissionError: Msg("没有写入权限", "no permission to write there"),
-    IsADirectoryError: Msg("这是一个文件夹", "that is a folder"),
-    FileExistsError: Msg("文件已存在", "the file exists"),
-}
-SAVE_OTHER = Msg("磁盘或路径有问题", "a problem with the disk or the path")
 SAVE_EXISTS = Msg(
     "文件已存在，再按一次 Enter 覆盖。", "The file exists; press Enter again to overwrite it."
 )
@@ -210,13 +220,27 @@ HISTORY_KINDS: dict[str, Msg] = {
     "correction": Msg("勘误", "correction"),
     "reopen": Msg("重新开放", "reopened"),
 }
+NO_HISTORY = Msg("暂无记录。", "Nothing yet.")
 OUTCOMES: dict[str, Msg] = {
-    "ok": Msg("成功", "done"),
+    "ok": Msg("成功", "succeeded"),
     "denied": Msg("被拒绝", "refused"),
 }
-"""How a logged event ended; a correction's event ends in one of :data:`CORRECTION_STATES`."""
-HISTORY_LINE = Msg("{at} {kind} {outcome} {detail}", "{at} {kind} {outcome} {detail}")
-NO_HISTORY = Msg("暂无记录。", "Nothing yet.")
+
+
+def history_what(kind: str, outcome: str, detail: str | None) -> Msg | None:
+    """What one history event did, in words: a correction's field and state, a login's
+    outcome, a submission's receipt number."""
+    if kind == "correction":
+        field = correction_field_label(detail or "")
+        state = CORRECTION_STATE_LABELS.get(outcome) or Msg(outcome, outcome)
+        return Msg(f"{field.zh} {state.zh}", f"{field.en} {state.en}")
+    if kind == "submission":
+        return Msg(detail, detail) if detail else None
+    if kind == "login":
+        return OUTCOMES.get(outcome) or Msg(outcome, outcome)
+    return None
+
+
 KEY_SEARCH = Msg("查询", "Search")
 KEY_REOPEN = Msg("重新开放", "Reopen")
 REOPENED = Msg("已重新开放校对时间，至 {time}。", "The window is open again until {time}.")
@@ -226,10 +250,11 @@ REOPENED = Msg("已重新开放校对时间，至 {time}。", "The window is ope
 CORRECTIONS_TITLE = Msg("勘误处理", "Corrections")
 CORRECTIONS_SEARCH = Msg("学号或姓名，按 Enter 查询", "学号 or name, then Enter")
 CORRECTIONS_FILTER = Msg(
-    "状态：{state} · 共 {total} 条 · 已选 {marked} 条",
-    "State: {state} · {total} in all · {marked} marked",
+    "状态：{state} · 学院：{college} · 共 {total} 条 · 已选 {marked} 条",
+    "State: {state} · College: {college} · {total} in all · {marked} marked",
 )
 ALL_STATES = Msg("全部", "all")
+WHOLE_SCHOOL = Msg("全校", "whole school")
 CORRECTION_COLUMNS = (
     Msg("选", "✓"),
     Msg("学号", "Student no."),
@@ -240,19 +265,11 @@ CORRECTION_COLUMNS = (
     Msg("班级", "Class"),
 )
 """The state before the free-length columns, so it is never the one cut off at 80 columns."""
-CORRECTION_STATES: dict[CorrectionState, Msg] = {
-    "reported": Msg("已报告", "reported"),
-    "college_accepted": Msg("学院已通过", "college accepted"),
-    "college_rejected": Msg("学院未通过", "college rejected"),
-    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
-    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
-    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
-    "applied": Msg("已更正", "applied"),
-}
-PHOTO_NOW = Msg("现有照片", "current photo")
+CORRECTION_STATES = CORRECTION_STATE_LABELS
 NO_CORRECTIONS = Msg("没有符合条件的勘误。", "No corrections match.")
 KEY_OPEN = Msg("处理", "Open")
 KEY_STATE_FILTER = Msg("按状态", "By state")
+KEY_COLLEGE_FILTER = Msg("按学院", "By college")
 KEY_MARK = Msg("选中", "Mark")
 KEY_BULK_CONFIRM = Msg("批量确认", "Confirm marked")
 KEY_BULK_APPLY = Msg("批量更正", "Apply marked")
@@ -265,7 +282,10 @@ BULK_DONE: dict[BulkAction, Msg] = {
         "{n} applied; the students will be asked to check again.",
     ),
 }
-BULK_FAILED = Msg("批量操作未执行：{n} 条有问题。{first}", "Nothing was done: {n} failed. {first}")
+BULK_FAILED = Msg(
+    "批量操作未执行：{row}：{reason}",
+    "Nothing was done: {row}: {reason}",
+)
 CONFIRM_APPLY_TITLE = Msg("写入学籍档案？", "Apply to the records?")
 CONFIRM_BULK_APPLY = Msg(
     "已选的 {n} 条勘误将写入学籍档案，这些学生须再次核对。此操作不能撤销。",
@@ -283,6 +303,10 @@ CONFIRM_REJECT = Msg(
     "{student}'s correction of “{field}” is rejected (1 row); the student sees your comment:"
     " {comment}",
 )
+BULK_ROW = Msg(
+    "勘误 {id}（{student_no} {name} · {field}）", "correction {id} ({student_no} {name} · {field})"
+)
+BULK_MORE = Msg("（另有 {n} 条有问题）", " (and {n} more)")
 EXPORTED = Msg("勘误汇总表已保存：{path}", "Corrections table saved: {path}")
 
 DETAIL_TITLE = Msg(
@@ -317,9 +341,10 @@ KEY_IMPORT = Msg("导入", "Import")
 KEY_CHECK_ONLY = Msg("仅检查", "Check only")
 CONFIRM_IMPORT_TITLE = Msg("导入？", "Import?")
 CONFIRM_IMPORT_RECORDS = Msg(
-    "{path}：{rows} 行全部有效，将写入学籍档案（新增或更新学生）。此操作不能撤销。",
-    "{path}: all {rows} rows are valid and will be written into the records (new or changed"
-    " students). This cannot be undone.",
+    "{path}：{rows} 行全部有效，将写入学籍档案：新增 {created}，更新 {updated}，未变 {unchanged}。"
+    "此操作不能撤销。",
+    "{path}: all {rows} rows are valid and will be written into the records: {created} new,"
+    " {updated} changed, {unchanged} unchanged. This cannot be undone.",
 )
 CONFIRM_IMPORT_PHOTOS = Msg(
     "{path}：{n} 张照片将替换学生现有的照片。此操作不能撤销。",
@@ -331,8 +356,13 @@ IMPORT_RECORDS_DONE = Msg(
     "{rows} rows imported: {created} new, {updated} changed, {unchanged} unchanged.",
 )
 IMPORT_RECORDS_VALID = Msg(
-    "{rows} 行全部有效（仅检查，未导入）。", "All {rows} rows are valid (checked only)."
+    "{rows} 行全部有效（仅检查，未导入）：将新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "All {rows} rows are valid (checked only): {created} new, {updated} to change, "
+    "{unchanged} unchanged.",
 )
+IMPORT_NEW = Msg("第 {line} 行 {student_no} {name}：新增", "line {line} {student_no} {name}: new")
+IMPORT_CHANGED = Msg("第 {line} 行 {student_no} {name}：", "line {line} {student_no} {name}: ")
+IMPORT_MORE_CHANGES = Msg("……另有 {n} 名学生", "… and {n} more students")
 IMPORT_RECORDS_BAD = Msg("发现 {n} 个问题，未导入任何记录：", "{n} problems; nothing was imported:")
 IMPORT_PHOTOS_DONE = Msg(
     "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
@@ -371,6 +401,11 @@ VALIDATION: dict[str, Msg] = {
         "名单中有不存在的学号。", "A student number on the list does not exist."
     ),
     "proof_required": DETAIL_NEEDS_PROOF,
+    "end_not_later": Msg(
+        "延长时新的结束时间须晚于原结束时间（且晚于现在）。",
+        "An extension must end later than before (and later than now).",
+    ),
+    "end_before_start": PLAN_BAD_TIME,
 }
 
 
@@ -385,32 +420,59 @@ def localized(template: Msg, **values: object) -> Msg:
     )  # fmt: skip
 
 
-def outcome(event: str) -> Msg:
-    """An event's outcome or a correction's state in words (an unknown one as it is)."""
-    words = {**OUTCOMES, **{str(state): msg for state, msg in CORRECTION_STATES.items()}}
-    return words.get(event) or Msg(event, event)
+def _server_message(text: str) -> Msg:
+    """A server's ``"中文 / English"`` message as a pair (other text: the same in both)."""
+    zh, sep, en = text.partition(" / ")
+    return Msg(zh, en) if sep else Msg(text, text)
 
 
-def shown_value(field: str, value: str | None, *, proposed: bool) -> Msg | str:
-    """A correction's value in words: a photo's is the current photo, or why it is wrong."""
-    if field != "photo":
-        return value or ""
-    if not proposed:
-        return PHOTO_NOW
-    return PHOTO_REASONS.get(value or "") or value or ""
+def bulk_refusal(problem: ProblemDetails, ids: list[int], rows: dict[int, CorrectionRow]) -> Msg:
+    """Why a bulk action did nothing, naming the first correction that stopped it."""
+    if not problem.errors:
+        return ERROR_MESSAGES["bulk_failed"]
+    first = problem.errors[0]
+    index = int(first.field.rpartition(".")[2]) if first.field.startswith("ids.") else -1
+    correction_id = ids[index] if 0 <= index < len(ids) else None
+    reason = ERROR_MESSAGES.get(first.code) or _server_message(
+        first.message.partition(": ")[2] or first.message
+    )
+    row = rows.get(correction_id) if correction_id is not None else None
+    if row is not None:
+        parts = {"id": row.id, "student_no": row.student_no, "name": row.name}
+        label = correction_field_label(row.field)
+        where = Msg(
+            BULK_ROW.zh.format(field=label.zh, **parts), BULK_ROW.en.format(field=label.en, **parts)
+        )
+    else:
+        where = Msg(f"勘误 {correction_id}", f"correction {correction_id}")
+    text = Msg(
+        BULK_FAILED.zh.format(row=where.zh, reason=reason.zh),
+        BULK_FAILED.en.format(row=where.en, reason=reason.en),
+    )
+    if len(problem.errors) > 1:
+        more = BULK_MORE.fmt(n=len(problem.errors) - 1)
+        text = Msg(text.zh + more.zh, text.en + more.en)
+    return text
 
 
-def in_lang(text: Msg | str, lang: Lang) -> str:
-    """A message in ``lang``, or a value that reads the same in both."""
-    return text.get(lang) if isinstance(text, Msg) else text
+OS_REASONS: dict[int, Msg] = {
+    errno.ENOENT: Msg("文件夹不存在", "the folder does not exist"),
+    errno.ENOTDIR: Msg("路径中有一项不是文件夹", "a part of the path is not a folder"),
+    errno.EACCES: Msg("没有写入权限", "no permission to write there"),
+    errno.EPERM: Msg("没有写入权限", "no permission to write there"),
+    errno.EISDIR: Msg("这是一个文件夹，请写上文件名", "that is a folder; add a file name"),
+    errno.ENOSPC: Msg("磁盘已满", "the disk is full"),
+    errno.EROFS: Msg("该位置只读", "that place is read-only"),
+    errno.ENAMETOOLONG: Msg("文件名太长", "the file name is too long"),
+}
 
 
-def save_problem(error: OSError) -> Msg:
-    """Why a file could not be written, in words rather than the system's English."""
-    for kind, msg in SAVE_PROBLEMS.items():
-        if isinstance(error, kind):
-            return msg
-    return SAVE_OTHER
+def save_failed(error: OSError) -> Msg:
+    """Why a file could not be written, in words in both languages (not the OS's English)."""
+    reason = OS_REASONS.get(error.errno or 0) or Msg(
+        f"系统错误（{error.errno}）", f"system error ({error.errno})"
+    )
+    return Msg(SAVE_FAILED.zh.format(problem=reason.zh), SAVE_FAILED.en.format(problem=reason.en))
 
 
 def error_text(error: ApiError, role: StaffRole | None) -> Msg:

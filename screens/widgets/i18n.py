@@ -34,6 +34,29 @@ def _as_tuple(msgs: MsgLines) -> tuple[Msg, ...]:
     return tuple(msgs)
 
 
+def set_text(widget: Static, text: str) -> None:
+    """Show ``text`` in ``widget``, laying the screen out again only if its size may change.
+
+    Static.update lays out the whole screen by default, which is most of the time from a key
+    to the next field (bench/kiosk_bench.py). One line of text replaced by another one line
+    in a widget whose width the text does not set takes exactly the same room.
+    """
+    if text == widget.content:
+        return
+    old = str(widget.content)
+    width = widget.content_region.width
+    width_rule = widget.styles.width
+    same_room = (
+        width > 0
+        and (width_rule is None or not width_rule.is_auto)
+        and "\n" not in old
+        and "\n" not in text
+        and 0 < cell_len(old) <= width
+        and 0 < cell_len(text) <= width
+    )
+    widget.update(text, layout=not same_room)
+
+
 def current_lang(node: DOMNode) -> Lang:
     """The language the kiosk shows now."""
     return cast("KioskApp", node.app).lang
@@ -56,11 +79,7 @@ class Translatable(Static):
     def relabel(self, lang: Lang) -> None:
         """Show the text in ``lang``."""
         self._lang = lang
-        text = self.text_in(lang)
-        # Static.update repaints the widget and lays out the screen again even for the same
-        # text, and most keys on the field screen leave its mark and hint lines as they were.
-        if text != self.content:
-            self.update(text)
+        set_text(self, self.text_in(lang))
 
     def text_in(self, lang: Lang) -> str:
         """The text in ``lang``."""

@@ -1,8 +1,8 @@
 """The optional photo itself, for terminals that can show images.
 
-``textual-image`` is not a dependency: where it is installed, the photo screen shows the
-photo beside its QR code; where it is not, everything here does nothing and the QR code is
-the way to see the photo. The package probes the terminal when it is imported, which must
+``textual-image`` (a dependency, pinned in the lock) draws it: Kitty or Sixel graphics where
+the terminal has them, half-cell blocks elsewhere. A packager who leaves it out still gets a
+working kiosk: everything here then does nothing, and the QR code is the way to the photo. The package probes the terminal when it is imported, which must
 happen before the app starts (reference/textual.md §3.1), hence the import at module level.
 """
 

@@ -19,6 +19,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+PUBLIC_TEST_URL = "http://kiosk.test"
+"""The public URL of servers the tests start without --demo (never opened: no phones here)."""
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:
@@ -74,6 +78,9 @@ def serving(
     """
     port = free_port()
     env = dict(os.environ, KIOSK_SERVER__SECRET_KEY="e2e-secret", **(settings or {}))
+    if "--demo" not in extra:
+        # Outside the demo the server refuses a public URL phones cannot reach (loopback).
+        env.setdefault("KIOSK_SERVER__PUBLIC_BASE_URL", PUBLIC_TEST_URL)
     process = subprocess.Popen(
         kiosk_command("serve", "--port", str(port), "--database-url", database_url, *extra),
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

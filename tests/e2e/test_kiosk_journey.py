@@ -102,7 +102,7 @@ async def test_three_fields_and_the_photo_wrong(demo: tuple[RunningServer, dict[
         await settle(pilot)
         app.screen.query_one("#proposed-choice", Select).value = "回族"
         await settle(pilot)
-        await pilot.press("enter")
+        await pilot.press("tab", "enter")  # to the note, where Enter saves
         await settle(pilot)
         await pilot.press(*["y"] * 5)  # birth date .. college
         await pilot.press("n", *"中文系", "enter")  # department, free text
@@ -116,7 +116,7 @@ async def test_three_fields_and_the_photo_wrong(demo: tuple[RunningServer, dict[
         assert isinstance(app.screen, PhotoScreen), screen_text(app)
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("enter", *"不是我", "enter")  # the first reason (not me), then a note
+        await pilot.press("enter", "tab", *"不是我", "enter")  # the first reason (not me), a note
         await settle(pilot)
         assert isinstance(app.screen, ReviewScreen), screen_text(app)
         await submit(pilot)

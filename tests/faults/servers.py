@@ -22,7 +22,7 @@ from kiosk.fields import FIELD_KEYS
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
 from kiosk.submission import PendingResult, prepare_result
-from tests.e2e.serving import ROOT, free_port, kiosk_command
+from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, free_port, kiosk_command
 
 # Tickets are signed with it, so every server process of one test database must share it.
 SECRET_KEY = "faults-secret"
@@ -36,7 +36,11 @@ class ServerProcess:
     def __init__(self, database_url: str, *extra: str) -> None:
         self.database_url = database_url
         self.extra = extra
-        self.env = dict(os.environ, KIOSK_SERVER__SECRET_KEY=SECRET_KEY)
+        self.env = dict(
+            os.environ,
+            KIOSK_SERVER__SECRET_KEY=SECRET_KEY,
+            KIOSK_SERVER__PUBLIC_BASE_URL=PUBLIC_TEST_URL,
+        )
         self.process: subprocess.Popen[bytes] | None = None
         self.port = 0
 

@@ -39,9 +39,10 @@ from typing import Any, cast
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.python.asgi import ASGIClient, get_client
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from kiosk.protocol import TERMINAL_KEY_HEADER
 from server.app import create_app
@@ -150,6 +151,13 @@ def api_schema(api: Api) -> Any:
     own); the generated requests then reuse that client.
     """
     loaded = schemathesis.openapi.from_dict(api.client.get("/openapi.json").json())
+    # Both modes on every operation, whatever the installed version's default: positive data
+    # must be answered as documented, negative data (out of range, too long, wrong type)
+    # refused with a documented 4xx, never a 5xx.
+    loaded.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+    # Negative data may be a body past the size limit: 413 refuses it as surely as 422.
+    rejection = loaded.config.checks.negative_data_rejection
+    rejection.expected_statuses = [*rejection.expected_statuses, "413"]
     loaded.app = api.client.app
     loaded.location = "/openapi.json"
     return loaded
@@ -170,10 +178,16 @@ def test_api_answers_as_documented(case: Any, api: Api) -> None:
     excluded = []
     if (case.method.upper(), path) in REFUSES_VALID_INPUT:
         excluded.append(positive_data_acceptance)
-    # Valid credentials for data that fits the schema; a negative case may be testing a
-    # missing or broken header, so it is sent exactly as generated.
-    positive = case.meta is None or case.meta.generation.mode == GenerationMode.POSITIVE
-    headers = api.headers(path) if positive else {}
+    # Valid credentials, so that negative data reaches validation instead of stopping at
+    # 401; a case whose headers are negative (a missing Authorization, an overlong
+    # Terminal-Key) is sent exactly as generated.
+    meta = case.meta
+    headers = {} if meta and meta.is_negative_at(ParameterLocation.HEADER) else api.headers(path)
+    if meta and meta.is_negative_at(ParameterLocation.QUERY):
+        # Negative query data includes parameters the operation does not declare, which the
+        # server ignores (as HTTP servers do); out-of-range values of the declared ones are
+        # refused, and tests/security/test_bounds.py holds every operation to that.
+        excluded.append(negative_data_rejection)
     # Generated headers (a random Terminal-Key, Idempotency-Key, …) win over the defaults.
     headers.update(case.headers or {})
     try:

@@ -60,6 +60,25 @@ def record(n: int = 1, **overrides: str) -> dict[str, str]:
     return values
 
 
+def many_records(count: int) -> list[dict[str, str]]:
+    """``count`` valid records with distinct 学号 and ID numbers (400 per birth date)."""
+    first = dt.date(2003, 1, 1)
+    rows = []
+    for n in range(count):
+        birth = (first + dt.timedelta(days=n // 400)).isoformat()
+        sequence = 100 + n % 400
+        rows.append(
+            record(
+                n,
+                birth_date=birth,
+                id_number=id_number("330502", birth, sequence),
+                student_no=f"2030{n:08d}",
+                gender="男" if sequence % 2 else "女",
+            )
+        )
+    return rows
+
+
 class Clock:
     """A clock the tests move by hand."""
 

@@ -17,6 +17,8 @@ STAFF = {
     "office": ("office@test", "college_office", COLLEGE),
     "other_office": ("office2@test", "college_office", OTHER_COLLEGE),
     "registrar": ("registrar@test", "registrar", None),
+    # Four eyes: a key field is applied by another registrar than the one who confirmed it.
+    "registrar2": ("registrar2@test", "registrar", None),
 }
 """Who logs in in the tests: a key, and the account's user name, role and college."""
 
@@ -50,15 +52,25 @@ async def staff_headers(world: World, who: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
-def all_correct(record: dict[str, Any], *wrong: str) -> dict[str, Any]:
-    """A result for ``record``: every field correct except the keys in ``wrong``."""
-    body = result_for(record, **{key: "李四" for key in wrong if key != "photo"})
+def all_correct(
+    record: dict[str, Any], *wrong: str, proposed: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A result for ``record``: every field correct except the keys in ``wrong``, for which
+    the student proposes ``proposed[key]`` (default 李四)."""
+    values = proposed or {}
+    body = result_for(record, **{key: values.get(key, "李四") for key in wrong if key != "photo"})
     if "photo" in wrong:
         body["photo"] = {"verdict": "incorrect", "reason": "blurred"}
     return body
 
 
-async def check_and_submit(world: World, email: str, *wrong: str, key: str | None = None) -> str:
+async def check_and_submit(
+    world: World,
+    email: str,
+    *wrong: str,
+    key: str | None = None,
+    proposed: dict[str, str] | None = None,
+) -> str:
     """Log ``email`` in at a terminal (``key``, default the World's), check, submit."""
     login = await world.login(email, key=key)
     assert login.status_code == 201, login.text
@@ -66,7 +78,7 @@ async def check_and_submit(world: World, email: str, *wrong: str, key: str | Non
     record = (await world.client.get("/api/v1/me/record", headers=headers)).json()
     response = await world.client.post(
         "/api/v1/verifications",
-        json=all_correct(record, *wrong),
+        json=all_correct(record, *wrong, proposed=proposed),
         headers=world.headers(key=key) | {"Idempotency-Key": str(uuid.uuid4())},
     )
     assert response.status_code == 201, response.text

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from kiosk.protocol import correction_field_label
 from server.corrections import EXPORT_COLUMNS
 from server.models import AuditEvent, Student
 from tests.server.conftest import World, record
@@ -66,7 +69,10 @@ async def test_a_field_correction_from_report_to_applied(world: World) -> None:
         world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "同意"}
     )
     assert confirmed.json()["correction"]["state"] == "registrar_confirmed"
-    applied = await _post(world, "registrar", f"{cid}/apply", {})
+    # The student sees where it stands and the reviewer's latest comment.
+    [summary] = (await _my_record(world, 1))["corrections"]
+    assert (summary["state"], summary["comment"]) == ("registrar_confirmed", "同意")
+    applied = await _post(world, "registrar2", f"{cid}/apply", {})
     assert applied.status_code == 200, applied.text
     history = applied.json()["history"]
     assert [step["to_state"] for step in history] == [
@@ -120,7 +126,7 @@ async def test_a_proposal_that_no_longer_fits_is_not_applied(world: World) -> No
         world, "office", f"{cid}/college", {"decision": "accept", "comment": "c", "proof": "p"}
     )
     await _post(world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "c"})
-    refused = await _post(world, "registrar", f"{cid}/apply", {})
+    refused = await _post(world, "registrar2", f"{cid}/apply", {})
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "name_characters"
     async with world.ctx.db.sessions() as session:
@@ -161,7 +167,7 @@ async def test_invalid_transitions_are_409(
         "college_reject": ("office", "college", {"decision": "reject", "comment": "c"}),
         "registrar_confirm": ("registrar", "registrar", {"decision": "confirm", "comment": "c"}),
         "registrar_reject": ("registrar", "registrar", {"decision": "reject", "comment": "c"}),
-        "apply": ("registrar", "apply", {}),
+        "apply": ("registrar2", "apply", {}),
     }
     for step in steps:
         who, path, move = moves[step]
@@ -184,11 +190,10 @@ async def test_a_photo_goes_to_the_vendor_and_the_import_applies_it(world: World
     assert (await _post(world, "registrar", f"{cid}/apply", {})).status_code == 409
     sent = await _post(world, "registrar", f"{cid}/send-to-vendor", {"comment": "重拍"})
     assert sent.json()["correction"]["state"] == "sent_to_vendor"
-    async with world.ctx.db.sessions.begin() as session:
-        report = await import_photos(
-            session, [(f"{record(1)['student_no']}.jpg", spec_jpeg())], world.ctx.settings,
-            world.clock(), Actor("admin:test"),
-        )  # fmt: skip
+    report = await import_photos(
+        world.ctx.db, iter([(f"{record(1)['student_no']}.jpg", spec_jpeg())]),
+        world.ctx.settings, world.clock(), Actor("admin:test"),
+    )  # fmt: skip
     assert report.corrections_applied == 1 and report.stored[0].version == 2
     mine = await _my_record(world, 1)
     assert mine["state"] == "check_again" and mine["recheck_fields"] == ["photo"]
@@ -203,16 +208,17 @@ async def test_a_college_office_acts_only_for_its_college(world: World) -> None:
     decided = await _post(
         world, "other_office", f"{cid}/college", {"decision": "accept", "comment": "c"}
     )
-    assert decided.status_code == 403 and decided.json()["code"] == "forbidden"
+    assert decided.status_code == 403 and decided.json()["code"] == "other_college"
+    assert "another college's student" in decided.json()["detail"]
     listed = (await world.client.get(BASE, headers=other)).json()
     assert listed["corrections"] == [] and listed["total"] == 0
     asked = await world.client.get(BASE, params={"college": COLLEGE}, headers=other)
-    assert asked.status_code == 403
+    assert asked.status_code == 403 and asked.json()["code"] == "other_college"
     # A college office may not confirm; a proctor sees nothing.
     confirm = await _post(
         world, "office", f"{cid}/registrar", {"decision": "confirm", "comment": "c"}
     )
-    assert confirm.status_code == 403
+    assert confirm.status_code == 403 and confirm.json()["code"] == "forbidden"
     proctor = await staff_headers(world, "proctor")
     assert (await world.client.get(BASE, headers=proctor)).status_code == 403
     async with world.ctx.db.sessions() as session:
@@ -271,25 +277,34 @@ async def test_bulk_is_all_or_nothing(world: World) -> None:
     )
     assert confirmed.status_code == 200, confirmed.text
     applied = await _post(
-        world, "registrar", "bulk", {"action": "apply", "ids": everything, "comment": "批量"}
+        world, "registrar2", "bulk", {"action": "apply", "ids": everything, "comment": "批量"}
     )
     assert {row["state"] for row in applied.json()["corrections"]} == {"applied"}
     mine = await _my_record(world, 1)
     assert mine["recheck_fields"] == ["department", "major"] and mine["record_version"] == 3
 
 
-async def _export(world: World, who: str, fmt: str, **params: str) -> list[list[str]]:
+async def _download(world: World, who: str, fmt: str, **params: str) -> Any:
     answer = await world.client.get(
         f"{BASE}/export", params={"format": fmt, **params}, headers=await staff_headers(world, who)
     )
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
+    return answer
+
+
+async def _export(world: World, who: str, fmt: str, **params: str) -> list[list[str]]:
+    answer = await _download(world, who, fmt, **params)
     if fmt == "csv":
         assert answer.content.startswith(b"\xef\xbb\xbf")
         return list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     sheet = load_workbook(io.BytesIO(answer.content)).active
     assert sheet is not None and sheet.title == "勘误汇总表"
-    return [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return [
+        ["" if v is None else f"{v:%Y-%m-%d %H:%M}" if isinstance(v, dt.datetime) else str(v)
+         for v in row]
+        for row in sheet.iter_rows(values_only=True)
+    ]  # fmt: skip
 
 
 async def test_exports_read_back(world: World) -> None:
@@ -297,20 +312,81 @@ async def test_exports_read_back(world: World) -> None:
     ids = await _reported(world, 1, "name", "photo", name="=HYPERLINK")
     await _reported(world, 2, "major", college=OTHER_COLLEGE)
     await _post(world, "office", f"{ids['name']}/college",
-                {"decision": "accept", "comment": "c", "proof": "户口本"})  # fmt: skip
+                {"decision": "accept", "comment": "属实", "proof": "户口本"})  # fmt: skip
+    world.clock.advance(hours=1)
+    await _post(world, "registrar", f"{ids['name']}/registrar",
+                {"decision": "confirm", "comment": "同意"})  # fmt: skip
     school = await _export(world, "registrar", "csv")
     assert school[0] == list(EXPORT_COLUMNS)
     assert len(school) == 4
     by_field = {row[4]: row for row in school[1:]}
-    name_row = by_field["姓名"]
-    assert name_row[:4] == [record(1)["student_no"], "'=HYPERLINK", COLLEGE, "计算机221"]
-    assert name_row[5:7] == ["'=HYPERLINK", "李四"]
-    assert name_row[7:11] == ["见身份证", "户口本", "学院已通过", "office@test"]
-    assert by_field["照片"][6] == "blurred" and by_field["照片"][9] == "已报告"
-    assert by_field["专业名称"][2] == OTHER_COLLEGE
+    name_row = dict(zip(EXPORT_COLUMNS, by_field["姓名"], strict=True))
+    # CSV keeps the quote that stops a formula; Excel stores text as text (below).
+    assert name_row["姓名"] == name_row["原值"] == "'=HYPERLINK"
+    assert name_row["更正值"] == "李四" and name_row["状态"] == "学籍科已确认"
+    # Beijing time (START is 08:00 UTC): the report, then each office's reviewer and comment.
+    assert name_row["报告时间"] == "2026-06-01 16:00"
+    assert (name_row["学院审核人"], name_row["学院意见"], name_row["学院审核时间"]) == (
+        "office@test", "属实", "2026-06-01 16:00",
+    )  # fmt: skip
+    assert (name_row["学籍科审核人"], name_row["学籍科意见"], name_row["学籍科审核时间"]) == (
+        "registrar@test", "同意", "2026-06-01 17:00",
+    )  # fmt: skip
+    photo = dict(zip(EXPORT_COLUMNS, by_field["照片"], strict=True))
+    assert (photo["原值"], photo["更正值"], photo["状态"]) == (
+        "照片（第 1 版）",
+        "模糊不清",
+        "已报告",
+    )
+    assert photo["学院审核人"] == "" and by_field["专业名称"][2] == OTHER_COLLEGE
+
+    answer = await _download(world, "registrar", "xlsx")
+    book = load_workbook(io.BytesIO(answer.content))
+    sheet = book["勘误汇总表"]
+    cells = {sheet.cell(1, i + 1).value: i + 1 for i in range(len(EXPORT_COLUMNS))}
+    line = next(r for r in range(2, 5) if sheet.cell(r, 5).value == "姓名")
+    name_cell = sheet.cell(line, cells["姓名"])
+    assert name_cell.value == "=HYPERLINK" and name_cell.data_type == "s"
+    reviewed = sheet.cell(line, cells["学籍科审核时间"])
+    assert reviewed.value == dt.datetime(2026, 6, 1, 17, 0) and reviewed.is_date
+    assert reviewed.number_format == "yyyy-mm-dd hh:mm"
     excel = await _export(world, "registrar", "xlsx")
-    assert excel == school
+    assert excel == [[cell.removeprefix("'") for cell in row] for row in school]
     own = await _export(world, "office", "xlsx")
     assert [row[2] for row in own[1:]] == [COLLEGE, COLLEGE]
     one_college = await _export(world, "registrar", "csv", college=OTHER_COLLEGE)
     assert len(one_college) == 2
+
+
+async def test_an_export_is_what_the_queue_shows(world: World) -> None:
+    await add_staff(world)
+    await _reported(world, 1, "major", "photo")
+    await _reported(world, 2, "major", "department")
+    await _reported(world, 3, "major", college=OTHER_COLLEGE)
+    headers = await staff_headers(world, "registrar")
+    for params in (
+        {},
+        {"q": record(2)["student_no"]},
+        {"college": COLLEGE},
+        {"college": OTHER_COLLEGE, "state": "reported"},
+        {"field": "major", "q": record(1)["name"]},
+        {"state": "applied"},
+    ):
+        queue = (await world.client.get(BASE, params=params, headers=headers)).json()
+        listed = sorted(
+            (row["student_no"], correction_field_label(row["field"]).zh)
+            for row in queue["corrections"]
+        )
+        exported = await _export(world, "registrar", "csv", **params)
+        assert sorted((row[0], row[4]) for row in exported[1:]) == listed, params
+
+    # The file is named for the college and the day in Beijing time (16:00 there at START).
+    world.clock.advance(hours=9)  # 01:00 on 2 June in Beijing, still 1 June in UTC
+    answer = await _download(world, "registrar", "xlsx", college=COLLEGE)
+    disposition = answer.headers["content-disposition"]
+    assert f"filename*=UTF-8''{quote('勘误汇总表-信息工程学院-2026-06-02.xlsx')}" in disposition
+    assert 'filename="' in disposition and disposition.isascii()
+    whole = await _download(world, "registrar", "csv")
+    assert quote("勘误汇总表-全校-2026-06-02.csv") in whole.headers["content-disposition"]
+    office = await _download(world, "office", "csv")
+    assert quote(f"勘误汇总表-{COLLEGE}-") in office.headers["content-disposition"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -156,7 +158,54 @@ async def test_dry_run_changes_nothing(world: World) -> None:
     await add_staff(world)
     report = await _import(world, csv_file([record(1)]), dry_run="true")
     assert report["rows"] == 1 and not report["applied"] and report["problems"] == []
+    assert report["created"] == 1 and report["changes"][0]["new"]
     assert await _students(world) == {}
+
+
+async def test_the_dry_run_previews_what_the_import_does(world: World) -> None:
+    await add_staff(world)
+    await _import(world, csv_file([record(n) for n in (1, 2, 3)]))
+    rows = [record(1), record(2, major="软件工程", department="软件系"), record(3), record(4)]
+    content = csv_file(rows)
+    preview = await _import(world, content, dry_run="true")
+    assert not preview["applied"]
+    assert (preview["created"], preview["updated"], preview["unchanged"]) == (1, 1, 2)
+    assert preview["changes"] == [
+        {"line": 3, "student_no": record(2)["student_no"], "name": record(2)["name"], "new": False,
+         "fields": [
+             {"key": "department", "old": "计算机系", "new": "软件系"},
+             {"key": "major", "old": "计算机科学与技术", "new": "软件工程"},
+         ]},
+        {"line": 5, "student_no": record(4)["student_no"], "name": record(4)["name"], "new": True,
+         "fields": []},
+    ]  # fmt: skip
+    assert (await _students(world))[record(2)["student_no"]].major == "计算机科学与技术"
+    done = await _import(world, content)
+    assert done["applied"]
+    assert {key: done[key] for key in ("created", "updated", "unchanged", "changes")} == {
+        key: preview[key] for key in ("created", "updated", "unchanged", "changes")
+    }
+    assert (await _students(world))[record(2)["student_no"]].major == "软件工程"
+
+
+async def test_an_excel_formula_is_refused_by_name(world: World) -> None:
+    await add_staff(world)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append([spec.label.zh for spec in FIELDS])
+    values = record(1)
+    sheet.append([values[spec.key] for spec in FIELDS])
+    # A formula whose result would be a valid value is still refused: the file must hold values.
+    sheet.cell(2, 1 + [spec.key for spec in FIELDS].index("major"), '="计算机"&"科学与技术"')
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = await _import(world, buffer.getvalue(), dry_run="true")
+    assert [(p["line"], p["column"], p["code"]) for p in report["problems"]] == [
+        (2, "专业名称", "formula")
+    ]
+    assert "公式" in report["problems"][0]["message"]
+    assert "formula" in report["problems"][0]["message"]
 
 
 async def test_two_thousand_rows(world: World) -> None:
@@ -244,6 +293,9 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     good = tmp_path / "good.csv"
     good.write_bytes(csv_file([record(1), record(2)], encoding="gbk"))
     assert main([*base, "import-records", str(good), "--dry-run"]) == 0
+    preview = capsys.readouterr().out
+    assert "valid (dry run): 2 new" in preview
+    assert f"line 2 {record(1)['student_no']}: new" in preview
     assert main([*base, "import-records", str(good)]) == 0
     assert "2 new" in capsys.readouterr().out
     (tmp_path / "photos").mkdir()
@@ -255,3 +307,36 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     archive = tmp_path / "photos.zip"
     archive.write_bytes(_zip({f"{record(2)['id_number']}.jpg": spec_jpeg()}))
     assert main([*base, "import-photos", str(archive)]) == 0
+
+
+def test_a_lab_of_terminals_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/server.db"
+    base = ["--config", str(CONFIG), "admin", "--database-url", url, "add-terminal", "lab3"]
+    assert main([*base, "--count", "60", "--pattern", "lab3-{n:02d}"]) == 0
+    lines = capsys.readouterr().out.splitlines()[1:]
+    names = [line.split("\t")[0] for line in lines]
+    assert names == [f"lab3-{n:02d}" for n in range(1, 61)]
+    keys = [line.split("\t")[1] for line in lines]
+    assert len(set(keys)) == 60
+
+    async def check() -> None:
+        from server.auth import authenticate_terminal
+        from server.db import Database
+
+        db = Database(url)
+        async with db.sessions() as session:
+            for name, key in zip(names, keys, strict=True):
+                assert (await authenticate_terminal(session, key)).name == name
+        await db.dispose()
+
+    asyncio.run(check())
+    # One name taken: none of the batch is added. A pattern that numbers nothing: refused.
+    assert main([*base, "--count", "3", "--start", "60", "--pattern", "lab3-{n:02d}"]) == 1
+    assert "none was added" in capsys.readouterr().err
+    assert main([*base, "--count", "3", "--pattern", "lab3"]) == 2
+    assert main([*base, "--count", "3", "--pattern", "{x}"]) == 2
+    assert main([*base, "one", "--count", "2"]) == 2
+    assert main([*base]) == 2
+    assert main([*base, "lab3-99"]) == 0
+    single = capsys.readouterr().out.splitlines()[1]  # one terminal: the key alone, as before
+    assert re.fullmatch(r"[0-9]+\.[A-Za-z0-9_-]+", single)

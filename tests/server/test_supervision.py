@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 
 from kiosk.protocol import TERMINAL_KEY_HEADER
+from server.models import AuditEvent, RosterEntry
 from server.terminals import add_terminal
-from tests.server.conftest import World
+from tests.server.conftest import World, record
 from tests.server.staff_world import add_staff, check_and_submit, staff_headers
 
 BOARD = "/api/v1/staff/board"
@@ -50,6 +55,21 @@ def plan(**overrides: Any) -> dict[str, Any]:
         "class_name": "计算机221",
     }
     return body | overrides
+
+
+async def test_the_board_shows_wrong_staff_pins_from_the_heartbeat(
+    world: World, proctor: dict[str, str]
+) -> None:
+    await beat(world, pin_failures=4)
+    assert (await board(world, proctor))["terminals"][0]["pin_failures"] == 4
+    await beat(world)  # the right PIN starts the count over; the kiosk then sends 0
+    assert (await board(world, proctor))["terminals"][0]["pin_failures"] == 0
+    response = await world.client.post(
+        "/api/v1/terminals/heartbeat",
+        json={"state": "idle", "pin_failures": -1},
+        headers={TERMINAL_KEY_HEADER: world.terminal_key},
+    )
+    assert response.status_code == 422
 
 
 async def test_heartbeats_move_a_terminal_idle_in_use_offline(
@@ -202,7 +222,16 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     assert "attachment" in csv_response.headers["content-disposition"]
     assert csv_response.headers["cache-control"] == "no-store"
     assert csv_response.content.startswith(b"\xef\xbb\xbf")
-    table = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    # An official record says what it is: title, lab, date (Beijing time) and proctor.
+    starts = dt.datetime.fromisoformat(report["session"]["starts_at"])
+    day = f"{starts.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d}"
+    assert lines[0] == ["监考场次报告 / Supervised session report", report["session"]["title"]]
+    assert lines[1] == ["机房 / Lab", report["session"]["lab"]]
+    assert lines[2][0] == "日期 / Date" and lines[2][1].startswith(day)
+    assert lines[3] == ["监考 / Proctor", "proctor@test"] and lines[4] == []
+    assert f"filename*=UTF-8''{quote('监考报告')}" in csv_response.headers["content-disposition"]
+    table = lines[5:]
     assert table[0][0] == "学号 / Student no."
     assert [line[0] for line in table[1:]] == roster
     assert table[2][6] == "姓名 / Name; 照片 / photo"
@@ -213,8 +242,117 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
     sheet = book.worksheets[0]
     # Excel keeps no empty strings: an empty cell reads back as None.
-    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows()] == table
+    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows(max_row=4)] == [
+        line + [""] * (len(table[0]) - len(line)) for line in lines[:4]
+    ]
+    assert [[cell.value or "" for cell in row] for row in sheet.iter_rows(min_row=6)] == table
+    assert sheet.freeze_panes == "A7"
     assert [[c.value for c in row] for row in book.worksheets[1].iter_rows(min_row=2)] == [
         ["姓名 / Name", 1],
         ["照片 / photo", 1],
     ]
+
+
+# --- editing, extending and cancelling ---------------------------------------------------
+
+
+async def _planned(world: World, proctor: dict[str, str], **overrides: Any) -> Any:
+    created = await world.client.post(SESSIONS, json=plan(**overrides), headers=proctor)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def _audited(world: World, action: str) -> list[AuditEvent]:
+    async with world.ctx.db.sessions() as session:
+        rows = await session.execute(select(AuditEvent).where(AuditEvent.action == action))
+        return list(rows.scalars())
+
+
+async def test_a_planned_session_is_edited(world: World, proctor: dict[str, str]) -> None:
+    for n in (1, 2, 3):
+        await world.add_student(n)
+    info = await _planned(world, proctor)
+    assert info["roster_size"] == 3
+    url = f"{SESSIONS}/{info['id']}"
+    numbers = [record(1)["student_no"], record(3)["student_no"]]
+    edited = await world.client.patch(
+        url,
+        json={"title": "补测", "ends_at": "2026-06-01T12:00:00Z", "student_nos": numbers},
+        headers=proctor,
+    )
+    assert edited.status_code == 200, edited.text
+    body = edited.json()
+    assert (body["title"], body["lab"], body["state"]) == ("补测", "A101", "planned")
+    assert body["ends_at"].startswith("2026-06-01T12:00") and body["roster_size"] == 2
+    assert body["class_name"] is None
+    [row] = await _audited(world, "staff.update_session")
+    assert row.target == f"supervised_session:{info['id']}"
+
+    # Refused edits change nothing.
+    for change, code in (
+        ({"ends_at": "2026-06-01T08:00:00Z"}, "end_before_start"),
+        ({"lab": "Z999"}, "unknown_lab"),
+        ({"class_name": "没有这个班"}, "unknown_class"),
+    ):
+        refused = await world.client.patch(url, json=change, headers=proctor)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["code"] == code
+    listed = (await world.client.get(SESSIONS, headers=proctor)).json()
+    assert listed[0]["title"] == "补测" and listed[0]["roster_size"] == 2
+
+
+async def test_a_planned_session_is_cancelled(world: World, proctor: dict[str, str]) -> None:
+    await world.add_student(1)
+    info = await _planned(world, proctor)
+    url = f"{SESSIONS}/{info['id']}"
+    cancelled = await world.client.delete(url, headers=proctor)
+    assert cancelled.status_code == 204, cancelled.text
+    assert (await world.client.get(SESSIONS, headers=proctor)).json() == []
+    async with world.ctx.db.sessions() as session:
+        assert (await session.execute(select(RosterEntry))).first() is None
+    [row] = await _audited(world, "staff.cancel_session")
+    assert row.target == f"supervised_session:{info['id']}"
+    assert (await world.client.delete(url, headers=proctor)).status_code == 404
+
+
+async def test_a_running_session_is_only_extended(world: World, proctor: dict[str, str]) -> None:
+    await world.add_student(1)
+    info = await _planned(world, proctor)
+    url = f"{SESSIONS}/{info['id']}"
+    assert (await world.client.post(f"{url}/start", headers=proctor)).status_code == 200
+    for change in ({"title": "改名"}, {"ends_at": "2026-06-01T13:00:00Z", "lab": "A101"}):
+        refused = await world.client.patch(url, json=change, headers=proctor)
+        assert refused.status_code == 409 and refused.json()["code"] == "session_state"
+    earlier = await world.client.patch(
+        url, json={"ends_at": "2026-06-01T10:00:00Z"}, headers=proctor
+    )
+    assert earlier.status_code == 422
+    assert earlier.json()["errors"][0]["code"] == "end_not_later"
+    cancel = await world.client.delete(url, headers=proctor)
+    assert cancel.status_code == 409 and cancel.json()["code"] == "session_state"
+    later = await world.client.patch(url, json={"ends_at": "2026-06-01T13:00:00Z"}, headers=proctor)
+    assert later.status_code == 200, later.text
+    assert later.json()["ends_at"].startswith("2026-06-01T13:00")
+    assert later.json()["state"] == "running"
+    # The kiosks' banner shows the new end.
+    beat = await world.client.post(
+        "/api/v1/terminals/heartbeat", json={"state": "idle"},
+        headers={"Terminal-Key": world.terminal_key},
+    )  # fmt: skip
+    assert beat.json()["supervised_session"]["ends_at"].startswith("2026-06-01T13:00")
+
+    assert (await world.client.post(f"{url}/end", headers=proctor)).status_code == 200
+    ended: dict[str, Any]
+    for ended in ({"ends_at": "2026-06-01T14:00:00Z"}, {"title": "x"}):
+        refused = await world.client.patch(url, json=ended, headers=proctor)
+        assert refused.status_code == 409 and refused.json()["code"] == "session_state"
+    assert (await world.client.delete(url, headers=proctor)).status_code == 409
+
+
+async def test_only_supervisors_edit_sessions(world: World, proctor: dict[str, str]) -> None:
+    await world.add_student(1)
+    info = await _planned(world, proctor)
+    office = await staff_headers(world, "office")
+    url = f"{SESSIONS}/{info['id']}"
+    assert (await world.client.patch(url, json={"title": "x"}, headers=office)).status_code == 403
+    assert (await world.client.delete(url, headers=office)).status_code == 403
