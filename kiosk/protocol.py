@@ -394,6 +394,12 @@ def mask_id_number(number: str) -> str:
 
 StaffRole = Literal["proctor", "college_office", "registrar"]
 STAFF_ROLES: tuple[StaffRole, ...] = ("proctor", "college_office", "registrar")
+SUPERVISORS: tuple[StaffRole, ...] = ("proctor", "registrar")
+"""Run supervised sessions and watch the live board."""
+RECORD_KEEPERS: tuple[StaffRole, ...] = ("college_office", "registrar")
+"""Look students up, reopen windows, decide corrections (a college office: its college only)."""
+REGISTRAR_ONLY: tuple[StaffRole, ...] = ("registrar",)
+"""Confirm and apply corrections across colleges, import records and photos."""
 SupervisedState = Literal["planned", "running", "ended"]
 RosterStatus = Literal["not_started", "in_progress", "all_correct", "corrections_reported"]
 Label = Annotated[

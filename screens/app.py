@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import PurePath
 from typing import Any, ClassVar, Literal
 
 from textual import events
@@ -40,7 +41,7 @@ from kiosk.protocol import (
     mask_name,
 )
 from screens import text as T
-from screens.base import KioskScreen, Relabelling
+from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
 from screens.ports import KioskClient
 from screens.session import StudentSession
@@ -50,6 +51,7 @@ from screens.welcome import WelcomeScreen
 # image package behind the photo screen probes the terminal as it is imported, which must
 # happen before the app starts (screens/widgets/photo_image.py).
 from screens.widgets import photo_image  # noqa: F401
+from screens.widgets.i18n import Relabelling
 
 HEARTBEAT_INTERVAL_S = 10.0
 """How often the live board hears from this terminal."""
@@ -117,7 +119,7 @@ _ACTIVITY = (
 class KioskApp(App[None], inherit_bindings=False):
     """The student kiosk. Build it with :func:`create_app`."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "modals.tcss"]
     ENABLE_COMMAND_PALETTE = False
     ALLOW_SELECT = False
     # Nothing gets focus by itself: on most screens the keys (Y, N, Enter) belong to the

@@ -7,50 +7,17 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 from textual.screen import ModalScreen, Screen
 
 from kiosk.client import ApiError
-from kiosk.i18n import Lang, Msg
+from kiosk.i18n import Msg
 from kiosk.protocol import RecordResponse, Step, mask_name
 from screens import text as T
 from screens.problems import SESSION_DEAD, describe
 from screens.session import StudentSession
-from screens.widgets.i18n import Tr, Translatable, current_lang
+from screens.widgets.i18n import Relabelling, Tr
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
 
 ResultT = TypeVar("ResultT")
-
-
-class Relabelling:
-    """Screens that show their texts in the app's language, switched in place by F2.
-
-    The app relabels the screens of the active stack when the language changes; a screen
-    in another mode's stack catches up when it is shown again.
-    """
-
-    _shown_lang: Lang | None = None
-
-    def refresh_language(self, lang: Lang) -> None:
-        """Put every text of this screen into ``lang``."""
-        assert isinstance(self, Screen)
-        for widget in self.query(Translatable):
-            widget.relabel(lang)
-        self.relabel(lang)
-        self._shown_lang = lang
-
-    def relabel(self, lang: Lang) -> None:
-        """Put texts that :class:`~screens.widgets.i18n.Tr` cannot hold into ``lang``."""
-
-    def on_screen_resume(self) -> None:
-        """Catch up with a language change made while this screen was not shown."""
-        assert isinstance(self, Screen)
-        lang = current_lang(self)
-        if self._shown_lang is not None and self._shown_lang != lang:
-            self.refresh_language(lang)
-
-    def on_mount(self) -> None:
-        """The widgets show the current language from their own mount on."""
-        assert isinstance(self, Screen)
-        self._shown_lang = current_lang(self)
 
 
 class KioskScreen(Relabelling, Screen[ResultT]):

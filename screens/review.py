@@ -19,10 +19,10 @@ from kiosk.protocol import mask_id_number
 from kiosk.submission import prepare_result, save_and_send
 from screens import text as T
 from screens.base import KioskScreen
-from screens.confirm import ConfirmModal
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.receipt import ReceiptScreen, reported_count
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import KeyBar, Tr
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.topbar import TopBar

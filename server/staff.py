@@ -21,7 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
+    RECORD_KEEPERS,
+    REGISTRAR_ONLY,
     STAFF_ROLES,
+    SUPERVISORS,
     AccountUnderAttack,
     HistoryEvent,
     LoginRequest,
@@ -151,11 +154,11 @@ def staff_with(*roles: StaffRole) -> Any:
 
 
 AnyStaff = Annotated[StaffContext, staff_with(*STAFF_ROLES)]
-Supervisor = Annotated[StaffContext, staff_with("proctor", "registrar")]
+Supervisor = Annotated[StaffContext, staff_with(*SUPERVISORS)]
 """Runs supervised sessions and watches the live board."""
-RecordKeeper = Annotated[StaffContext, staff_with("college_office", "registrar")]
+RecordKeeper = Annotated[StaffContext, staff_with(*RECORD_KEEPERS)]
 """Looks students up and reopens their windows (a college office: its own college only)."""
-Registrar = Annotated[StaffContext, staff_with("registrar")]
+Registrar = Annotated[StaffContext, staff_with(*REGISTRAR_ONLY)]
 """Confirms and applies corrections across colleges, and imports records and photos."""
 
 

@@ -60,6 +60,7 @@ class LiveServer:
     url: str
     terminal_keys: list[str]
     session_id: int
+    database_url: str
 
     def console(self, language: str = "zh", *, url: str | None = None) -> StaffApp:
         """A console app against this server (or ``url``), with its clock frozen too."""
@@ -72,6 +73,17 @@ class LiveServer:
     def kiosk(self, terminal: int = 0) -> ApiClient:
         """The client of lab terminal ``terminal`` (0 and 1 in A101, 2 in B202)."""
         return ApiClient(self.url, self.terminal_keys[terminal])
+
+    async def add_lab(self, lab: str, count: int) -> list[str]:
+        """Register ``count`` terminals ``t001``… in ``lab`` (as ``kiosk admin`` does); their keys."""
+        db = Database(self.database_url)
+        try:
+            async with db.sessions.begin() as session:
+                return [
+                    (await add_terminal(session, lab, f"t{n:03d}"))[1] for n in range(1, count + 1)
+                ]
+        finally:
+            await db.dispose()
 
 
 async def _seed(database_url: str, passwords: Passwords) -> tuple[list[str], int]:
@@ -138,7 +150,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", keys, session_id)
+        yield LiveServer(f"http://127.0.0.1:{port}", keys, session_id, database_url)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -17,7 +17,6 @@ from kiosk.i18n import Msg
 from kiosk.protocol import CorrectionSummary, SessionBanner
 from screens import text as T
 from screens.app import HIGH_CONTRAST, KioskApp, split_paste
-from screens.confirm import ConfirmModal
 from screens.field_check import FieldCheckScreen
 from screens.idle_warning import IdleWarningModal
 from screens.login import LoginScreen
@@ -28,6 +27,7 @@ from screens.register import RegisterScreen
 from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
 from screens.welcome import WelcomeScreen
+from screens.widgets.confirm import ConfirmModal
 from screens.widgets.field_marks import FieldMarks
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.qr import QRCodeView
@@ -316,9 +316,10 @@ async def test_a_note_with_an_invisible_character_is_refused_on_screen(
         await to_photo(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("down", "enter")  # "blurred": on to the note
+        await pilot.press("down", "enter", "tab")  # "blurred", then Tab on to the note
         await settle(pilot)
         note = app.screen.query_one("#photo-note", Input)
+        assert note.has_focus
         note.value = "模糊\u200b"
         await pilot.press("enter")
         await settle(pilot)

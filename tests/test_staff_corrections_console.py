@@ -9,15 +9,19 @@ import io
 import uuid
 from pathlib import Path
 
+import openpyxl
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
+from kiosk.protocol import PhotoDecision
 from screens.staff.app import StaffApp
 from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
 from screens.staff.save_report import SaveReportModal
+from screens.staff.text import CORRECTION_COLUMNS
+from screens.widgets.confirm import ConfirmModal
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,
@@ -41,15 +45,21 @@ async def _report_major(server: LiveServer) -> None:
 
 def _states(app: StaffApp) -> list[str]:
     table = app.screen.query_one(DataTable)
-    return [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]
+    state = [column.zh for column in CORRECTION_COLUMNS].index("状态")
+    return [str(table.get_row_at(i)[state]) for i in range(table.row_count)]
 
 
-async def _decide(pilot: Pilot[None], app: StaffApp, comment: str, key: str) -> None:
+async def _decide(
+    pilot: Pilot[None], app: StaffApp, comment: str, key: str, *, asks: bool = False
+) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, CorrectionModal))
     await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
     app.screen.query_one("#comment", Input).value = comment
     await pilot.press(key)
+    if asks:
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
     await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
 
 
@@ -83,11 +93,13 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await pilot.press("enter")
         await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
         await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "另一位" in text(app, "#correction-message"))
         await pilot.press("escape")
         await _log_out_and_in(pilot, app, "registrar2")
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
-        await _decide(pilot, app, "已更正", "ctrl+p")
+        await _decide(pilot, app, "已更正", "ctrl+p", asks=True)
         await wait_for(pilot, lambda: _states(app) == ["已更正"])
 
         target = tmp_path / "summary.csv"
@@ -146,13 +158,15 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         # All or none: one marked correction that cannot be confirmed again stops the action.
         await pilot.press("space", "f9")
         await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
+        assert "该勘误当前状态下不能进行此操作" in text(app, "#message")
         assert "invalid_transition" not in text(app, "#message")
-        assert "不能进行此操作" in text(app, "#message")
 
         await pilot.press("up", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         # Four eyes: the 专业名称 this registrar confirmed stops the bulk, by name.
         await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
         assert "专业名称" in text(app, "#message") and "另一位" in text(app, "#message")
         await _log_out_and_in(pilot, app, "registrar2")
@@ -160,6 +174,15 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         await pilot.press("space", "down", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "已选的 2 条勘误将写入学籍档案" in text(app, "#confirm-body")
+        await pilot.press("escape")  # cancelled: nothing is applied
+        await pilot.pause(0.3)
+        assert _states(app) == ["学籍科已确认", "学籍科已确认"]
+        assert "已选 2 条" in text(app, "#corrections-filter")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: _states(app) == ["已更正", "已更正"])
         assert "已更正 2 条" in text(app, "#message")
 
@@ -179,25 +202,59 @@ async def test_a_college_office_sees_why_it_may_not_confirm(server: LiveServer) 
         await wait_for(pilot, lambda: "No corrections match" in text(app, "#message"))
 
 
-async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_path: Path) -> None:
+async def _save_problems(pilot: Pilot[None], app: StaffApp, key: str, target: Path) -> None:
+    await pilot.press(key)
+    await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
+    app.screen.query_one("#save-path", Input).value = str(target)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: f"问题清单已保存：{target}" in text(app, "#message"))
+    assert target.exists()
+
+
+async def test_a_long_import_report_scrolls_saves_and_the_import_asks_first(
+    server: LiveServer, tmp_path: Path
+) -> None:
     from tests.server.conftest import record
     from tests.server.test_imports import csv_file
 
     bad = tmp_path / "records.csv"
-    bad.write_bytes(csv_file([record(1), record(9, birth_date="2003-02-30")]))
+    wrong_dates = [record(n, birth_date="2003-02-30") for n in range(10, 70)]
+    bad.write_bytes(csv_file([record(1), *wrong_dates]))
     app = server.console()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "registrar")
         await pilot.press("f8")
         await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
         app.screen.query_one(Input).value = str(bad)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "未导入任何记录" in text(app, "#import-report"))
-        assert "3 出生日期" in text(app, "#import-report")
+        await wait_for(
+            pilot, lambda: "发现 60 个问题，未导入任何记录" in text(app, "#import-report")
+        )
+        table = app.screen.query_one("#import-problems", DataTable)
+        assert app.focused is table and table.row_count == 60
+        visible = table.scrollable_content_region.height - table.header_height
+        assert 3 <= visible < 60
+        for line in range(3, 63):  # every problem can be reached with the arrow keys
+            row = [str(cell) for cell in table.get_row_at(table.cursor_row)]
+            assert row == [str(line), "出生日期", "没有这一天，请检查年月日。"]
+            top = round(table.scroll_y)
+            assert top <= table.cursor_row < top + visible
+            await pilot.press("down")
+
+        await _save_problems(pilot, app, "f11", tmp_path / "problems.csv")
+        await _save_problems(pilot, app, "f12", tmp_path / "problems.xlsx")
+        rows = list(csv.reader(io.StringIO((tmp_path / "problems.csv").read_text("utf-8-sig"))))
+        assert rows[0] == ["行", "列或文件", "问题"] and len(rows) == 61
+        assert rows[1][:2] == ["3", "出生日期"] and "/" not in rows[1][2]
+        book = openpyxl.load_workbook(tmp_path / "problems.xlsx")
+        assert book.active is not None and book.active.max_row == 61
+
         changed = [record(1, major="软件工程"), record(9)]
         await asyncio.to_thread(bad.write_bytes, csv_file(changed))
+        app.screen.query_one(Input).focus()
         await pilot.press("f6")
         await wait_for(pilot, lambda: "全部有效" in text(app, "#import-report"))
+        assert not table.display
         # The preview: the real counts and who would change how.
         report = text(app, "#import-report")
         assert "将新增 1，更新 1，未变 0" in report
@@ -205,8 +262,93 @@ async def test_a_record_file_is_checked_at_the_console(server: LiveServer, tmp_p
         assert "专业名称 计算机科学与技术 → 软件工程" in report
         assert f"第 3 行 {record(9)['student_no']} {record(9)['name']}：新增" in report
         await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        asked = text(app, "#confirm-body")
+        assert "2 行全部有效，将写入学籍档案：新增 1，更新 1，未变 0" in asked
+        await pilot.press("escape")  # cancelled: the server imports nothing
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportsScreen))
+        assert (await app.client.search("202210010009")).students == []
+        assert "专业名称 计算机科学与技术 → 软件工程" in text(app, "#import-report")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "已导入 2 行" in text(app, "#import-report"))
         assert "专业名称 计算机科学与技术 → 软件工程" in text(app, "#import-report")
+        assert len((await app.client.search("202210010009")).students) == 1
+
+
+async def test_a_rejection_is_confirmed_first_and_escape_changes_nothing(
+    server: LiveServer,
+) -> None:
+    await _report_major(server)
+    app = server.console("en")
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "office")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: _states(app) == ["reported"])
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
+        app.screen.query_one("#comment", Input).value = "no proof shown"
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        body = text(app, "#confirm-body")
+        assert "correction of “Major” is rejected (1 row)" in body
+        assert "no proof shown" in body
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionModal))
+        assert app.screen.query_one("#comment", Input).value == "no proof shown"
+        found = await app.client.corrections()
+        assert [row.state for row in found.corrections] == ["reported"]
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: _states(app) == ["college rejected"])
+
+
+async def test_states_outcomes_and_photo_reasons_are_shown_in_words(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    result = result_for(await kiosk.record(), "major")
+    result = result.model_copy(
+        update={"photo": PhotoDecision(verdict="incorrect", reason="blurred")}
+    )
+    await kiosk.submit(result, str(uuid.uuid4()))
+    await kiosk.aclose()
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "office")
+        await pilot.press(*"202210010001", "enter")
+        await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "校对时间" in text(app, "#detail"))
+        detail = text(app, "#detail")
+        assert "登录 成功" in detail and "提交" in detail
+        assert "勘误 专业名称 已报告" in detail and "勘误 照片 已报告" in detail
+        assert " ok" not in detail and "reported" not in detail and "major" not in detail
+
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: len(_states(app)) == 2)
+        table = app.screen.query_one(DataTable)
+        rows = [" ".join(str(cell) for cell in table.get_row_at(i)) for i in range(2)]
+        assert any("照片 已报告 模糊不清" in row for row in rows)
+        assert not any("blurred" in row for row in rows)
+        photo = next(i for i, row in enumerate(rows) if "照片" in row)
+        table.move_cursor(row=photo)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "模糊不清" in text(app, "#correction-body"))
+        assert "更正为：模糊不清" in text(app, "#correction-body")
+        assert "blurred" not in text(app, "#correction-body")
+        await pilot.press("escape")
+
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await pilot.press("f11")
+        await wait_for(pilot, lambda: bool(app.screen.query("#save-path")))
+        app.screen.query_one("#save-path", Input).value = str(tmp_path / "nowhere" / "x.csv")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "无法写入该文件" in text(app, "#message"))
+        assert text(app, "#message") == "无法写入该文件：文件夹不存在"
 
 
 async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The console's terminals screen (F6) against a real server: a code with its QR, retiring."""
+"""The console's terminals screen (T on the board) against a real server: a code with its QR, retiring."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def test_a_proctor_makes_a_code_a_pc_enrols_and_a_terminal_is_retired(
     app = server.console()
     async with app.run_test(size=SIZE) as pilot:
         await log_in(pilot, "proctor")
-        await pilot.press("f6")
+        await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(app.screen, EnrolmentScreen))
         await wait_for(pilot, lambda: "A101" in text(app, "#enrol-lab-line"))
         table = app.screen.query_one("#enrol-terminals", DataTable)
@@ -63,7 +63,7 @@ async def test_the_proctor_locks_and_messages_the_highlighted_terminal(server: L
     try:
         async with app.run_test(size=SIZE) as pilot:
             await log_in(pilot, "proctor")
-            await pilot.press("f6")
+            await pilot.press("t")
             await wait_for(pilot, lambda: isinstance(app.screen, EnrolmentScreen))
             table = app.screen.query_one("#enrol-terminals", DataTable)
             await wait_for(pilot, lambda: table.row_count == 2)

@@ -1,5 +1,5 @@
-"""Sessions at the console: a planned one is edited (the form comes prefilled) or cancelled,
-a running one extended (only its end can change)."""
+"""Sessions at the console: a planned one is edited (the form comes prefilled) or cancelled
+(once confirmed), a running one extended (only its end can change)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from textual.widgets import DataTable, Input
 
 from screens.staff.plan import PlanSessionModal
 from screens.staff.sessions import SessionsScreen
+from screens.widgets.confirm import ConfirmModal
 from tests.staff_console_server import LiveServer, log_in, text, wait_for
 
 SIZE = (100, 30)
@@ -40,7 +41,13 @@ async def test_edit_extend_and_cancel_sessions(server: LiveServer) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, PlanSessionModal))
         app.screen.query_one("#plan-until", Input).value = "19:00"
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "须晚于原结束时间" in text(app, "#message"))
+        # Refused: the dialog stays with the reason and what was typed, to be corrected.
+        await wait_for(pilot, lambda: "须晚于原结束时间" in text(app, "#plan-message"))
+        assert isinstance(app.screen, PlanSessionModal)
+        assert app.screen.query_one("#plan-until", Input).value == "19:00"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        assert "–19:30" in _rows(table)[0][3]
         await pilot.press("d")  # a running session cannot be cancelled
         await wait_for(pilot, lambda: "当前状态下不能" in text(app, "#message"))
 
@@ -65,5 +72,16 @@ async def test_edit_extend_and_cancel_sessions(server: LiveServer) -> None:
 
         table.move_cursor(row=next(i for i, r in enumerate(_rows(table)) if r[1] == "下午补测"))
         await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "场次" in text(app, "#confirm-body") and "下午补测" in text(app, "#confirm-body")
+        await pilot.press("escape")  # not confirmed: the session stays planned
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.pause(0.3)
+        assert table.row_count == 2 and "已取消" not in text(app, "#message")
+        assert [r[4] for r in _rows(table) if r[1] == "下午补测"] == ["计划中"]
+        assert len(await app.client.sessions()) == 2
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: table.row_count == 1)
         assert "已取消" in text(app, "#message")

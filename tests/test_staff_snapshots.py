@@ -6,15 +6,24 @@ The console runs against a real server (frozen clock) in a background thread. Up
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
+from kiosk.client import ApiClient
+from kiosk.protocol import CollegeDecision, HeartbeatRequest, PhotoDecision, RegistrarDecision
+from kiosk.staff_client import StaffClient
 from screens.staff.app import StaffApp
-from tests.staff_console_server import LiveServer, log_in, text, wait_for
+from screens.staff.terminal_table import TerminalTable
+from tests.server.conftest import PASSWORD, record
+from tests.server.staff_world import STAFF
+from tests.server.test_imports import csv_file
+from tests.staff_console_server import LiveServer, email, log_in, result_for, text, wait_for
 
 Step = Callable[[Pilot[None], StaffApp], Awaitable[None]]
 
@@ -36,6 +45,10 @@ async def sessions(pilot: Pilot[None], app: StaffApp) -> None:
     await pilot.press("f4")
     await wait_for(pilot, lambda: bool(app.screen.query(DataTable)))
     await wait_for(pilot, lambda: app.screen.query_one(DataTable).row_count == 1)
+    # The header takes the new column widths on the refresh after the row's: wait for it,
+    # or the snapshot may catch the header still at its empty-table widths.
+    await pilot.pause()
+    await pilot.pause()
 
 
 async def plan(pilot: Pilot[None], app: StaffApp) -> None:
@@ -52,14 +65,14 @@ async def student(pilot: Pilot[None], app: StaffApp) -> None:
     await wait_for(pilot, lambda: bool(text(app, "#detail")))
 
 
-async def forbidden(pilot: Pilot[None], app: StaffApp) -> None:
-    await log_in(pilot, "office")
-    await pilot.press("f3")
-    await wait_for(pilot, lambda: bool(text(app, "#message")))
+async def confirm_end(pilot: Pilot[None], app: StaffApp) -> None:
+    await sessions(pilot, app)
+    await pilot.press("e")
+    await wait_for(pilot, lambda: bool(app.screen.query("#confirm")))
 
 
 STEPS: dict[str, Step] = {
-    step.__name__: step for step in (login, board, sessions, plan, student, forbidden)
+    step.__name__: step for step in (login, board, sessions, plan, student, confirm_end)
 }
 
 
@@ -71,6 +84,82 @@ def test_console_snapshot(snap_compare: Any, server: LiveServer, name: str, lang
 
     async def run_before(pilot: Pilot[None]) -> None:
         await STEPS[name](pilot, app)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize(
+    ("size", "lang"), [((80, 24), "zh"), ((80, 24), "en"), ((100, 30), "zh"), ((200, 50), "en")]
+)
+def test_board_of_a_120_terminal_lab(
+    snap_compare: Any, server: LiveServer, size: tuple[int, int], lang: str
+) -> None:
+    app = server.console(lang)
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        keys = await server.add_lab("C303", 120)
+        kiosk = ApiClient(server.url, keys[1])
+        busy = HeartbeatRequest(
+            state="in_use", step="fields", student_masked="王*", results_waiting=1
+        )
+        await kiosk.heartbeat(busy)
+        await kiosk.aclose()
+        await log_in(pilot, "proctor")
+        await pilot.press("l", "l")
+        await wait_for(pilot, lambda: "C303" in text(app, "#board-where"))
+        await wait_for(pilot, lambda: app.screen.query_one(TerminalTable).row_count == 120)
+        await pilot.press(*["pagedown"] * 3)
+        await pilot.pause()
+
+    assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+async def _rejected_by_the_registrar(server: LiveServer, app: StaffApp) -> None:
+    """Student 1 reports 专业名称 and the photo; the office accepts the first, the registrar
+    rejects it."""
+    kiosk = server.kiosk(0)
+    await kiosk.login(email(1), PASSWORD)
+    result = result_for(await kiosk.record(), "major")
+    blurred = PhotoDecision(verdict="incorrect", reason="blurred")
+    await kiosk.submit(result.model_copy(update={"photo": blurred}), str(uuid.uuid4()))
+    await kiosk.aclose()
+    office = StaffClient(server.url)
+    await office.login(STAFF["office"][0], PASSWORD)
+    (major,) = [row for row in (await office.corrections()).corrections if row.field == "major"]
+    await office.decide(major.id, CollegeDecision(decision="accept", comment="属实"), "college")
+    await office.logout()
+    await office.aclose()
+    await app.client.decide(
+        major.id, RegistrarDecision(decision="reject", comment="证明不足"), "registrar"
+    )
+
+
+@pytest.mark.parametrize("name", ["corrections", "import_problems"])
+def test_registrar_screens_at_80x24(
+    snap_compare: Any, server: LiveServer, tmp_path: Path, name: str
+) -> None:
+    app = server.console("en")
+    records = tmp_path / "records.csv"
+    records.write_bytes(csv_file([record(n, birth_date="2003-02-30") for n in range(10, 40)]))
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await log_in(pilot, "registrar")
+        if name == "corrections":
+            await _rejected_by_the_registrar(server, app)
+            await pilot.press("f7")
+            await wait_for(pilot, lambda: bool(app.screen.query("#corrections-table")))
+            table = app.screen.query_one("#corrections-table", DataTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+        else:
+            await pilot.press("f8")
+            await wait_for(pilot, lambda: bool(app.screen.query("#import-path")))
+            app.screen.query_one("#import-path", Input).value = str(records)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: "30 problems" in text(app, "#import-report"))
+            # The path is the test's temporary folder: show a fixed one.
+            app.screen.query_one("#import-path", Input).value = "records.csv"
+            await pilot.press("pagedown")
         await pilot.pause()
 
     assert snap_compare(app, run_before=run_before, terminal_size=(80, 24))

@@ -1,8 +1,9 @@
 """The staff console app and its factory, shared by ``kiosk staff`` and the tests.
 
 Proctors, college offices and the registrar use it on their own PCs. What a role may do is
-decided by the server alone: the console offers every screen to everyone and explains the
-server's 403 in both languages, so the console can never be more permissive than the server.
+decided by the server; the console shows each role only the keys the server would let it use
+(screens/staff/roles.py) and explains any other refusal (a college office outside its
+college) in both languages, so the console can never be more permissive than the server.
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from kiosk.i18n import Lang, Msg
 from kiosk.protocol import StaffRole, StaffSummary
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
-from screens.staff.base import StaffModal, StaffScreen
+from screens.staff.base import StaffScreen
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.enrolment import EnrolmentScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.roles import may
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
+from screens.widgets.i18n import Relabelling
 
 Clock = Callable[[], dt.datetime]
 
@@ -56,7 +59,6 @@ class StaffApp(App[None], inherit_bindings=False):
         Binding("f3", "show('board')", show=False),
         Binding("f4", "show('sessions')", show=False),
         Binding("f5", "show('students')", show=False),
-        Binding("f6", "show('terminals')", show=False),
         Binding("f7", "show('corrections')", show=False),
         Binding("f8", "show('imports')", show=False),
         Binding("f10", "logout", show=False),
@@ -73,6 +75,8 @@ class StaffApp(App[None], inherit_bindings=False):
         self.clock = clock
         self.staff: StaffSummary | None = None
         """Who is logged in, or None."""
+        self._expired: StaffSummary | None = None
+        """Whose login expired while the screens under the login screen were kept for them."""
         self.set_reactive(StaffApp.lang, settings.language)
 
     @property
@@ -103,18 +107,31 @@ class StaffApp(App[None], inherit_bindings=False):
         """F2: switch language on every screen, keeping whatever was typed."""
         self.lang = "en" if self.lang == "zh" else "zh"
         for screen in self.screen_stack:
-            if isinstance(screen, StaffScreen | StaffModal):
+            if isinstance(screen, Relabelling):
                 screen.refresh_language(self.lang)
 
     def logged_in(self, staff: StaffSummary) -> None:
-        """After a login: the role's first screen."""
+        """After a login: back to the work an expired login left, if the same person logged
+        in again; else the role's first screen."""
+        expired, self._expired = self._expired, None
         self.staff = staff
+        if expired is not None and (expired.username, expired.role) == (staff.username, staff.role):
+            self.pop_screen()
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         first = "students" if staff.role == "college_office" else "board"
         self.switch_screen(_SCREENS[first]())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The screens a role may not open are not offered (nor is any before login)."""
+        if action == "show":
+            return self.staff is not None and may(self.staff.role, action, parameters)
+        return True
+
     def action_show(self, name: str) -> None:
-        """F3/F4/F5/F7/F8: another screen (only once logged in)."""
-        if self.staff is not None and name in _SCREENS:
+        """F3/F4/F5/F7/F8: another screen (only once logged in, and only the role's)."""
+        if self.check_action("show", (name,)) and name in _SCREENS:
             self.switch_screen(_SCREENS[name]())
 
     async def action_logout(self) -> None:
@@ -122,14 +139,22 @@ class StaffApp(App[None], inherit_bindings=False):
         if self.staff is None:
             return
         await self.client.logout()
-        self.session_ended(None)
+        self.session_ended()
 
-    def session_ended(self, why: Msg | None) -> None:
-        """Back to the login screen, forgetting who was logged in."""
-        self.staff = None
+    def session_ended(self) -> None:
+        """Back to the login screen, forgetting who was logged in and what was on screen."""
+        self.staff = self._expired = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(LoginScreen(notice=why))
+        self.switch_screen(LoginScreen())
+
+    def login_expired(self, why: Msg) -> None:
+        """The server no longer knows this login: ask for it again over the screens as they
+        are, so a dialog's typing survives and the same person comes back to it."""
+        if self.staff is None:  # already asking
+            return
+        self._expired, self.staff = self.staff, None
+        self.push_screen(LoginScreen(notice=why))
 
     async def action_quit(self) -> None:
         """ctrl+q: log out and close the console."""

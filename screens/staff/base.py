@@ -7,20 +7,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.screen import ModalScreen, Screen
 
 from kiosk.client import ApiError
-from kiosk.i18n import Lang, Msg
+from kiosk.i18n import Msg
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
-from screens.widgets.i18n import KeyBar, KeyHint, Tr, Translatable
+from screens.staff.roles import may, usable
+from screens.widgets.confirm import ConfirmModal
+from screens.widgets.i18n import KeyBar, KeyHint, Relabelling, Tr
 
 if TYPE_CHECKING:
     from screens.staff.app import StaffApp
 
 ResultT = TypeVar("ResultT")
+
+SESSION_DEAD = frozenset({"session_expired", "unauthenticated"})
+"""Codes that mean the staff member has to log in again."""
 
 NAVIGATION: tuple[KeyHint, ...] = (
     ("F3", T.KEY_BOARD, "app.show('board')"),
@@ -33,7 +38,7 @@ NAVIGATION: tuple[KeyHint, ...] = (
 """The keys that move between the console's screens once logged in."""
 
 
-class StaffScreen(Screen[None]):
+class StaffScreen(Relabelling, Screen[None]):
     """A full console screen: title and who is logged in, content, a message, the keys."""
 
     TITLE_MSG: ClassVar[Msg] = T.APP_TITLE
@@ -56,19 +61,15 @@ class StaffScreen(Screen[None]):
             yield Tr(self.console.signed_in(), id="who")
         yield from self.compose_body()
         yield Tr(id="message")
-        yield KeyBar(self.KEYS, id="keys")
+        yield KeyBar(usable(self.console.role, self.KEYS), id="keys")
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
         yield from ()
 
-    def refresh_language(self, lang: Lang) -> None:
-        """Put every text of this screen into ``lang``."""
-        relabel_all(self, lang)
-        self.relabel(lang)
-
-    def relabel(self, lang: Lang) -> None:
-        """Texts that are not :class:`Translatable` widgets (table headings and cells)."""
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys the logged-in role may not use do nothing (they are not shown either)."""
+        return may(self.console.role, action, parameters)
 
     def say(self, msg: Msg | None, *, error: bool = False) -> None:
         """Show a notice (or an error) on the message line; None clears it."""
@@ -86,25 +87,33 @@ class StaffScreen(Screen[None]):
         self.say(saved)
 
     def fail(self, error: ApiError) -> None:
-        """Explain a failed request; a dead session goes back to the login screen."""
-        if error.code in ("session_expired", "unauthenticated"):
-            self.console.session_ended(T.error_text(error, None))
+        """Explain a failed request; a dead login asks to log in again, keeping this screen."""
+        if error.code in SESSION_DEAD:
+            self.say(T.LOGIN_AGAIN_KEPT, error=True)
+            self.console.login_expired(T.error_text(error, None))
             return
         self.say(T.error_text(error, self.console.role), error=True)
 
 
-def relabel_all(screen: Screen[ResultT], lang: Lang) -> None:
-    """Put every :class:`Translatable` widget of ``screen`` into ``lang``."""
-    for widget in screen.query(Translatable):
-        widget.relabel(lang)
+async def confirmed(app: App[None], title: Msg, body: Msg) -> bool:
+    """Ask before an action that cannot be undone; Enter says yes, Esc no. From a worker."""
+    answer: asyncio.Future[bool] = app.push_screen(
+        ConfirmModal(title, body, keys=("Enter", "Esc")), wait_for_dismiss=True
+    )
+    return await answer
 
 
-class StaffModal(ModalScreen[ResultT]):
+class StaffModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a console screen; F2 relabels it like the screens."""
 
-    def refresh_language(self, lang: Lang) -> None:
-        """Put every text of this dialog into ``lang``."""
-        relabel_all(self, lang)
+    def fail(self, error: ApiError, line: Tr) -> None:
+        """Explain a failed request on the dialog's message ``line``; a dead login asks to log
+        in again and comes back to this dialog with everything typed into it."""
+        if error.code in SESSION_DEAD:
+            line.show(T.LOGIN_AGAIN_KEPT)
+            self.console.login_expired(T.error_text(error, None))
+            return
+        line.show(T.error_text(error, self.console.role))
 
     @property
     def console(self) -> StaffApp:

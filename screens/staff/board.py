@@ -1,4 +1,4 @@
-"""The live board: a lab's terminals as a grid, and the running session's roster progress.
+"""The live board: a lab's terminals as a table, and the running session's roster progress.
 
 It polls every second; the client sends the last version seen, so an unchanged board costs
 the server a 304 and the console nothing, and a change shows within two seconds.
@@ -10,59 +10,40 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Grid
+from textual.containers import Horizontal
 from textual.widgets import ProgressBar
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import BoardResponse, BoardTerminal, SupervisedSessionInfo
+from kiosk.protocol import BoardResponse, SupervisedSessionInfo
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
-from screens.widgets.i18n import KeyHint, Tr, Translatable
+from screens.staff.terminal_table import TerminalTable, summary
+from screens.widgets.i18n import KeyHint, Tr
 
 POLL_INTERVAL_S = 1.0
 """How often the board asks the server; the issue allows it to lag at most 2 s."""
 
 
-class TerminalCard(Translatable):
-    """One terminal: name, online/offline, idle/in use, step, who (masked), waiting results."""
-
-    def __init__(self, terminal: BoardTerminal) -> None:
-        super().__init__(classes="terminal")
-        self.terminal = terminal
-
-    def show_terminal(self, terminal: BoardTerminal) -> None:
-        """Show the terminal's latest state."""
-        self.terminal = terminal
-        self.relabel(self._lang)
-
-    def relabel(self, lang: Lang) -> None:
-        """Also restyle: the state is a CSS class (offline greyed, in use highlighted)."""
-        for state in T.TERMINAL_STATES:
-            self.set_class(self.terminal.state == state, f"-{state}")
-        super().relabel(lang)
-
-    def text_in(self, lang: Lang) -> str:
-        """Four short lines, to fit four cards across 80 columns."""
-        item = self.terminal
-        step = T.STEPS.get(item.step or "")
-        doing = " ".join(
-            part for part in (step.get(lang) if step else "", item.student_masked or "") if part
-        )
-        counts = [
-            msg.get(lang, n=n)
-            for msg, n in ((T.WAITING, item.results_waiting), (T.DEAD, item.dead_letters))
-            if n
-        ]
-        lines = [item.name, T.TERMINAL_STATES[item.state].get(lang), doing, " ".join(counts)]
-        return "\n".join(lines)
-
-
 class BoardScreen(StaffScreen):
     """The board of one lab (following its running session) or of one session."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (("L", T.KEY_NEXT_LAB, "screen.next_lab"), *NAVIGATION)
-    BINDINGS: ClassVar = [("l", "next_lab")]
+    KEYS: ClassVar[tuple[KeyHint, ...]] = (
+        ("F", T.KEY_BOARD_FILTER, "screen.next_filter"),
+        ("O", T.KEY_BOARD_ORDER, "screen.next_order"),
+        ("L", T.KEY_NEXT_LAB, "screen.next_lab"),
+        ("T", T.KEY_LAB_TERMINALS, "app.show('terminals')"),
+        *NAVIGATION,
+    )
+    # Letters: the F-keys are the console's navigation, and F6 is each screen's own action.
+    # The lab's terminals (enrolment codes, retiring, remote control) open from their board.
+    BINDINGS: ClassVar = [
+        ("l", "next_lab"),
+        ("f", "next_filter"),
+        ("o", "next_order"),
+        ("t", "app.show('terminals')"),
+    ]
+    AUTO_FOCUS = "#terminals"
 
     def __init__(self, *, lab: str | None = None, session_id: int | None = None) -> None:
         super().__init__()
@@ -72,16 +53,20 @@ class BoardScreen(StaffScreen):
         self._version = ""
         self._updated = ""
         self._stopped = False
+        self._board: BoardResponse | None = None
 
     def compose_body(self) -> ComposeResult:
-        """Where, the session, the progress, the terminals, when updated."""
+        """Where and when updated, the session, the progress, the counts, the terminals."""
         yield Tr(T.BOARD_TITLE, id="screen-title")
-        yield Tr(T.LOADING, id="board-where")
+        with Horizontal(id="board-head"):
+            yield Tr(T.LOADING, id="board-where")
+            yield Tr(id="board-updated")
         yield Tr(id="board-session")
         yield ProgressBar(show_eta=False, id="progress-bar")
         yield Tr(id="progress-text")
-        yield Grid(id="terminals")
-        yield Tr(id="board-updated")
+        yield Tr(id="board-summary")
+        yield Tr(id="board-view")
+        yield TerminalTable(self.console.local, id="terminals")
 
     def on_mount(self) -> None:
         """Fetch now, then every second."""
@@ -92,7 +77,7 @@ class BoardScreen(StaffScreen):
     @work(exclusive=True, group="board")
     async def poll(self) -> None:
         """Fetch the board; redraw only if its version changed."""
-        if self._stopped:
+        if self._stopped or self.console.staff is None:  # refused, or logging in again
             return
         try:
             if not self._labs:
@@ -138,14 +123,32 @@ class BoardScreen(StaffScreen):
         self.query_one("#progress-text", Tr).show(
             T.PROGRESS.fmt(**progress.model_dump()) if progress else None
         )
-        grid = self.query_one("#terminals", Grid)
-        cards = list(grid.query(TerminalCard))
-        if [card.terminal.id for card in cards] == [t.id for t in board.terminals]:
-            for card, terminal in zip(cards, board.terminals, strict=True):
-                card.show_terminal(terminal)
-        else:
-            await grid.remove_children()
-            await grid.mount_all(TerminalCard(terminal) for terminal in board.terminals)
+        self._board = board
+        self.query_one("#board-summary", Tr).show(summary(board.terminals))
+        self.query_one(TerminalTable).show_terminals(board.terminals, self.console.lang)
+        self._show_view()
+
+    def _show_view(self) -> None:
+        table = self.query_one(TerminalTable)
+        shown, order = T.BOARD_FILTERS[table.filter], T.BOARD_ORDERS[table.order]
+        view = T.localized(T.BOARD_VIEW, filter=shown, shown=table.row_count, order=order)
+        self.query_one("#board-view", Tr).show(view)
+
+    def relabel(self, lang: Lang) -> None:
+        """The table's headings and cells in ``lang``."""
+        if self._board is not None:
+            self.query_one(TerminalTable).redraw(lang)
+            self._show_view()
+
+    def action_next_filter(self) -> None:
+        """F: only terminals in the next state (in use, idle, offline, waiting, PIN)."""
+        self.query_one(TerminalTable).next_filter(self.console.lang)
+        self._show_view()
+
+    def action_next_order(self) -> None:
+        """O: sort by name, or the terminals needing attention first."""
+        self.query_one(TerminalTable).next_order(self.console.lang)
+        self._show_view()
 
     def _session_text(self, session: SupervisedSessionInfo | None) -> Msg:
         if session is None:

@@ -27,7 +27,7 @@ from kiosk.protocol import (
 )
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T
-from screens.staff.base import StaffModal
+from screens.staff.base import StaffModal, confirmed
 from screens.widgets.i18n import KeyBar, KeyHint, Tr
 
 HISTORY_SHOWN = 4
@@ -80,9 +80,9 @@ class CorrectionModal(StaffModal[Msg | None]):
             yield Tr(T.LOADING, id="correction-title", classes="dialog-title")
             yield Tr(id="correction-body")
             yield Tr(T.COMMENT, classes="label")
-            yield Input(id="comment", max_length=500)
+            yield Input(id="comment", max_length=500, classes="-borderless")
             yield Tr(T.PROOF, id="proof-label", classes="label")
-            yield Input(id="proof", max_length=500)
+            yield Input(id="proof", max_length=500, classes="-borderless")
             yield Tr(id="correction-message", classes="-error")
             yield KeyBar([("Esc", T.KEY_CLOSE, "screen.close")], id="correction-keys")
 
@@ -165,23 +165,52 @@ class CorrectionModal(StaffModal[Msg | None]):
         comment = self._comment()
         if detail is None or comment is None:
             return
-        if detail.correction.state == "reported":
+        row = detail.correction
+        body: CollegeDecision | RegistrarDecision
+        step: CorrectionAction
+        if row.state == "reported":
             proof = self.query_one("#proof", Input).value.strip() or None
             decision = "accept" if accept else "reject"
-            self._send(CollegeDecision(decision=decision, comment=comment, proof=proof), "college")
+            body, step = CollegeDecision(decision=decision, comment=comment, proof=proof), "college"
         else:
             choice = "confirm" if accept else "reject"
-            self._send(RegistrarDecision(decision=choice, comment=comment), "registrar")
+            body, step = RegistrarDecision(decision=choice, comment=comment), "registrar"
+        if accept:
+            self._send(body, step)
+            return
+        question = T.localized(
+            T.CONFIRM_REJECT, student=f"{row.student_no} {row.name}",
+            field=correction_field_label(row.field), comment=comment,
+        )  # fmt: skip
+        self._ask(body, step, T.CONFIRM_REJECT_TITLE, question)
+
+    @work(exclusive=True, group="ask")
+    async def _ask(
+        self,
+        body: CollegeDecision | RegistrarDecision | CorrectionStep,
+        step: CorrectionAction,
+        title: Msg,
+        question: Msg,
+    ) -> None:
+        if await confirmed(self.app, title, question):
+            self._send(body, step)
 
     def action_apply(self) -> None:
-        """Ctrl+P: apply a confirmed field correction, or send a photo to the vendor."""
+        """Ctrl+P: apply a confirmed field correction (once confirmed), or send a photo to the
+        vendor."""
         if self._detail is None:
             return
+        row = self._detail.correction
         comment = self.query_one("#comment", Input).value.strip() or None
-        step: CorrectionAction = (
-            "send-to-vendor" if self._detail.correction.field == "photo" else "apply"
-        )
-        self._send(CorrectionStep(comment=comment), step)
+        if row.field == "photo":
+            self._send(CorrectionStep(comment=comment), "send-to-vendor")
+            return
+        question = T.localized(
+            T.CONFIRM_APPLY, student=f"{row.student_no} {row.name}",
+            field=correction_field_label(row.field), current=row.current_value or "",
+            proposed=row.proposed or "",
+        )  # fmt: skip
+        self._ask(CorrectionStep(comment=comment), "apply", T.CONFIRM_APPLY_TITLE, question)
 
     @work(exclusive=True, group="correction")
     async def _send(
@@ -192,7 +221,7 @@ class CorrectionModal(StaffModal[Msg | None]):
         try:
             detail = await self.console.client.decide(self._correction_id, body, step)
         except ApiError as error:
-            self.query_one("#correction-message", Tr).show(T.error_text(error, self.console.role))
+            self.fail(error, self.query_one("#correction-message", Tr))
             return
         state = T.CORRECTION_STATES[detail.correction.state]
         self.dismiss(Msg(T.DECIDED.zh.format(id=self._correction_id, state=state.zh),

@@ -23,7 +23,7 @@ from kiosk.protocol import (
 )
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
-from screens.staff.base import NAVIGATION, StaffScreen
+from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.correction_detail import CorrectionModal
 from screens.staff.save_report import SaveReportModal
 from screens.widgets.i18n import KeyHint, Tr
@@ -158,7 +158,14 @@ class CorrectionsScreen(StaffScreen):
         correction; all or none."""
         if self._marked:
             ids = [row.id for row in self._rows if row.id in self._marked]
-            self._bulk(BulkCorrections(action=action, ids=ids, comment=BULK_COMMENTS[action]))
+            self._ask_bulk(BulkCorrections(action=action, ids=ids, comment=BULK_COMMENTS[action]))
+
+    @work(exclusive=True, group="ask")
+    async def _ask_bulk(self, body: BulkCorrections) -> None:
+        # Applying writes the master records; confirming is a step the registrar can follow up.
+        question = T.CONFIRM_BULK_APPLY.fmt(n=len(body.ids))
+        if body.action != "apply" or await confirmed(self.app, T.CONFIRM_APPLY_TITLE, question):
+            self._bulk(body)
 
     @work(exclusive=True, group="corrections")
     async def _bulk(self, body: BulkCorrections) -> None:
@@ -208,10 +215,10 @@ class CorrectionsScreen(StaffScreen):
                 "✓" if item.id in self._marked else "",
                 item.student_no,
                 item.name,
-                item.class_name,
                 correction_field_label(item.field).get(lang),
-                correction_value_text(item.field, item.proposed, lang),
                 T.CORRECTION_STATES[item.state].get(lang),
+                correction_value_text(item.field, item.proposed, lang),
+                item.class_name,
                 key=str(item.id),
             )
         if self._rows:

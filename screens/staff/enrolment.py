@@ -1,4 +1,4 @@
-"""Terminals of a lab (F6): enrolment codes for new PCs, with their QR code, retiring, and
+"""Terminals of a lab (T on the live board): enrolment codes for new PCs, with their QR code, retiring, and
 remote control of the highlighted terminal (end its session, lock, unlock, a message).
 
 A code is shown once, as the server answers it; the console keeps nothing of it after the

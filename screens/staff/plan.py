@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import ClassVar
 
 from pydantic import ValidationError
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.widgets import Input
 
+from kiosk.client import ApiError
 from kiosk.protocol import (
     SupervisedSessionCreate,
     SupervisedSessionInfo,
@@ -33,12 +36,16 @@ _FIELDS = (
 )
 
 
-class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpdate | None]):
+class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
     """Enter moves to the next field and, on the last, plans; Escape cancels.
 
-    Given an ``existing`` session, the form is prefilled and hands back its changes: every
-    field of a planned session (an empty roster keeps the roster), only the end of a running
-    one (the other fields are shown but locked).
+    Given an ``existing`` session, the form is prefilled and sends its changes: every field of
+    a planned session (an empty roster keeps the roster), only the end of a running one (the
+    other fields are shown but locked).
+
+    The dialog sends the plan or the change itself and closes, with the session as the server
+    now has it, only once the server has taken it: a refused plan stays on screen with the
+    reason, to be corrected rather than typed again.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,6 +103,7 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpd
                     yield Input(
                         self._defaults.get(key, ""),
                         id=f"plan-{key}",
+                        classes="-borderless",
                         disabled=self._extending and key != "until",
                     )
             yield Tr(id="plan-message", classes="-error")
@@ -117,7 +125,7 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpd
             self.focus_next()
 
     def action_plan(self) -> None:
-        """Check the form and hand the plan back."""
+        """Check the form and send the plan (or the change)."""
         message = self.query_one("#plan-message", Tr)
         if not self._value("title") or not self._value("lab"):
             message.show(T.PLAN_MISSING)
@@ -135,7 +143,8 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpd
             message.show(T.PLAN_BAD_TIME)
             return
         if self._extending:
-            self.dismiss(SupervisedSessionUpdate(ends_at=ends))
+            message.show(None)
+            self._send(SupervisedSessionUpdate(ends_at=ends))
             return
         class_name = self._value("class") or None
         numbers = [n for n in re.split(r"[\s,，、;；]+", self._value("numbers")) if n]
@@ -157,12 +166,29 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpd
         except ValidationError:
             message.show(T.PLAN_BAD_ROSTER)
             return
-        self.dismiss(plan)
+        message.show(None)
+        self._send(plan)
+
+    def _send(self, plan: SupervisedSessionCreate | SupervisedSessionUpdate) -> None:
+        client, existing = self.console.client, self._existing
+        if isinstance(plan, SupervisedSessionCreate):
+            self._request(partial(client.create_session, plan))
+        elif existing is not None:
+            self._request(partial(client.update_session, existing.id, plan))
+
+    @work(exclusive=True, group="plan")
+    async def _request(self, send: Callable[[], Awaitable[SupervisedSessionInfo]]) -> None:
+        try:
+            session = await send()
+        except ApiError as error:
+            self.fail(error, self.query_one("#plan-message", Tr))
+            return
+        self.dismiss(session)
 
     def _edited(
         self, starts: dt.datetime, ends: dt.datetime, class_name: str | None, numbers: list[str]
     ) -> None:
-        """Hand back a planned session's new plan; an empty roster keeps the roster."""
+        """Send a planned session's new plan; an empty roster keeps the roster."""
         roster: dict[str, object] = {}
         if class_name is not None and numbers:
             self.query_one("#plan-message", Tr).show(T.PLAN_BAD_ROSTER)
@@ -179,7 +205,8 @@ class PlanSessionModal(StaffModal[SupervisedSessionCreate | SupervisedSessionUpd
         except ValidationError:
             self.query_one("#plan-message", Tr).show(T.PLAN_BAD_ROSTER)
             return
-        self.dismiss(change)
+        self.query_one("#plan-message", Tr).show(None)
+        self._send(change)
 
     def action_cancel(self) -> None:
         """Escape: plan nothing."""

@@ -12,15 +12,10 @@ from textual.widgets import DataTable
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
-    SessionReport,
-    SupervisedSessionCreate,
-    SupervisedSessionInfo,
-    SupervisedSessionUpdate,
-)
+from kiosk.protocol import SessionReport, SupervisedSessionInfo
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
-from screens.staff.base import NAVIGATION, StaffScreen
+from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.board import BoardScreen
 from screens.staff.plan import PlanSessionModal
 from screens.staff.save_report import SaveReportModal
@@ -119,19 +114,10 @@ class SessionsScreen(StaffScreen):
             PlanSessionModal(lab, self.console.local(self.console.clock())), self._planned
         )
 
-    def _planned(self, plan: SupervisedSessionCreate | SupervisedSessionUpdate | None) -> None:
-        if isinstance(plan, SupervisedSessionCreate):
-            self._create(plan)
-
-    @work(exclusive=True, group="change")
-    async def _create(self, plan: SupervisedSessionCreate) -> None:
-        try:
-            created = await self.client.create_session(plan)
-        except ApiError as error:
-            self.fail(error)
-            return
-        self.say(T.CREATED.fmt(id=created.id))
-        self.load(select=created.id)
+    def _planned(self, created: SupervisedSessionInfo | None) -> None:
+        if created is not None:
+            self.say(T.CREATED.fmt(id=created.id))
+            self.load(select=created.id)
 
     def action_edit(self) -> None:
         """M: edit the highlighted planned session, or extend a running one."""
@@ -139,35 +125,41 @@ class SessionsScreen(StaffScreen):
         if item is None:
             return
         now = self.console.local(self.console.clock())
+        self.app.push_screen(PlanSessionModal(item.lab, now, item), self._edited)
 
-        def changed(change: SupervisedSessionCreate | SupervisedSessionUpdate | None) -> None:
-            if isinstance(change, SupervisedSessionUpdate):
-                self._update(item.id, change)
+    def _edited(self, updated: SupervisedSessionInfo | None) -> None:
+        if updated is not None:
+            self.say(T.UPDATED.fmt(id=updated.id))
+            self.load(select=updated.id)
 
-        self.app.push_screen(PlanSessionModal(item.lab, now, item), changed)
-
-    @work(exclusive=True, group="change")
-    async def _update(self, session_id: int, change: SupervisedSessionUpdate) -> None:
-        try:
-            await self.client.update_session(session_id, change)
-        except ApiError as error:
-            self.fail(error)
-            return
-        self.say(T.UPDATED.fmt(id=session_id))
-        self.load(select=session_id)
-
-    @work(exclusive=True, group="change")
-    async def action_cancel_session(self) -> None:
-        """D: cancel the highlighted session if it has not started."""
+    def action_cancel_session(self) -> None:
+        """D: cancel the highlighted session if it has not started, once confirmed."""
         item = self._current()
         if item is None:
             return
+        if item.state == "planned":
+            self._cancel(item)
+        else:  # nothing to confirm: the server says why a started session cannot be cancelled
+            self._cancelled(item.id)
+
+    @work(exclusive=True, group="ask")
+    async def _cancel(self, item: SupervisedSessionInfo) -> None:
+        start = self.console.local(item.starts_at)
+        body = T.CONFIRM_CANCEL.fmt(
+            id=item.id, title=item.title, lab=item.lab, time=f"{start:%m-%d %H:%M}",
+            n=item.roster_size,
+        )  # fmt: skip
+        if await confirmed(self.app, T.CONFIRM_CANCEL_TITLE, body):
+            self._cancelled(item.id)
+
+    @work(exclusive=True, group="change")
+    async def _cancelled(self, session_id: int) -> None:
         try:
-            await self.client.cancel_session(item.id)
+            await self.client.cancel_session(session_id)
         except ApiError as error:
             self.fail(error)
             return
-        self.say(T.CANCELLED.fmt(id=item.id))
+        self.say(T.CANCELLED.fmt(id=session_id))
         self.load()
 
     def action_start(self) -> None:
@@ -176,8 +168,14 @@ class SessionsScreen(StaffScreen):
             self._change(item.id, start=True)
 
     def action_end(self) -> None:
-        """E: end the highlighted session (or cancel it if it never started)."""
+        """E: end the highlighted session (or cancel it if it never started), once confirmed."""
         if (item := self._current()) is not None:
+            self._end(item)
+
+    @work(exclusive=True, group="ask")
+    async def _end(self, item: SupervisedSessionInfo) -> None:
+        body = T.CONFIRM_END.fmt(id=item.id, title=item.title, lab=item.lab, n=item.roster_size)
+        if await confirmed(self.app, T.CONFIRM_END_TITLE, body):
             self._change(item.id, start=False)
 
     @work(exclusive=True, group="change")

@@ -38,6 +38,7 @@ KEY_QUIT = Msg("关闭", "Quit")
 KEY_CONFIRM = Msg("确定", "Confirm")
 KEY_CANCEL = Msg("取消", "Cancel")
 LOADING = Msg("正在加载……", "Loading…")
+CANNOT_UNDO = Msg("此操作不能撤销。", "This cannot be undone.")
 YES = Msg("是", "yes")
 NO = Msg("否", "no")
 
@@ -52,6 +53,10 @@ LOGIN_HINT = Msg(
     "Proctors, college offices and the registrar use their own staff accounts.",
 )
 KEY_LOGIN = Msg("登录", "Log in")
+LOGIN_AGAIN_KEPT = Msg(
+    "登录已过期。重新登录后回到这里，已填写的内容都在；请再操作一次。",
+    "Your login expired. Log in again to come back here with what you typed; then try again.",
+)
 
 # --- the live board -----------------------------------------------------------------------
 
@@ -82,13 +87,41 @@ STEPS: dict[str, Msg] = {
     "review": Msg("检查", "review"),
     "receipt": Msg("回执", "receipt"),
 }
-WAITING = Msg("待发 {n}", "waiting {n}")
-DEAD = Msg("失败 {n}", "failed {n}")
+BOARD_SUMMARY = Msg(
+    "终端 {total}：使用中 {in_use} · 空闲 {idle} · 离线 {offline} · 待发 {waiting} · PIN错误 {pin}",
+    "{total} terminals: {in_use} in use · {idle} idle · {offline} offline · {waiting} waiting · {pin} PIN",
+)
+BOARD_VIEW = Msg("显示：{filter}（{shown} 台）· {order}", "Showing: {filter} ({shown}) · {order}")
+BOARD_FILTERS: dict[str, Msg] = {
+    "all": Msg("全部", "all"),
+    "in_use": Msg("使用中", "in use"),
+    "idle": Msg("空闲", "idle"),
+    "offline": Msg("离线", "offline"),
+    "waiting": Msg("有待发结果", "results waiting"),
+    "pin": Msg("PIN 输错", "PIN attempts"),
+}
+BOARD_ORDERS: dict[str, Msg] = {
+    "name": Msg("按终端名", "by name"),
+    "attention": Msg("需关注的在前", "needing attention first"),
+}
+TERMINAL_COLUMNS = (
+    Msg("终端", "Terminal"),
+    Msg("状态", "State"),
+    Msg("步骤", "Step"),
+    Msg("学生", "Student"),
+    Msg("待发", "Waiting"),
+    Msg("失败", "Failed"),
+    Msg("PIN错", "PIN"),
+    Msg("最后在线", "Last seen"),
+)
+KEY_BOARD_FILTER = Msg("筛选", "Filter")
+KEY_BOARD_ORDER = Msg("排序", "Sort")
 PROGRESS = Msg(
     "共 {total} 人 · 未开始 {not_started} · 进行中 {in_progress} · 全部正确 {all_correct} · 报告勘误 {corrections_reported}",
     "{total} students · not started {not_started} · in progress {in_progress} · all correct {all_correct} · corrections {corrections_reported}",
 )
 KEY_NEXT_LAB = Msg("换机房", "Next lab")
+KEY_LAB_TERMINALS = Msg("机房终端", "Terminals")
 
 # --- sessions -----------------------------------------------------------------------------
 
@@ -118,6 +151,18 @@ STARTED = Msg(
 )
 ENDED = Msg("场次已结束。", "The session has ended.")
 CREATED = Msg("已新建场次 {id}。", "Session {id} planned.")
+CONFIRM_END_TITLE = Msg("结束场次？", "End the session?")
+CONFIRM_END = Msg(
+    "场次 {id}「{title}」（{lab}，名单{n}人）将结束，机房终端不再显示它；结束的场次不能再开始。",
+    "Session {id} “{title}” ({lab}, {n} on the roster) ends and the lab's kiosks stop showing"
+    " it; an ended session cannot start again.",
+)
+CONFIRM_CANCEL_TITLE = Msg("取消场次？", "Cancel the session?")
+CONFIRM_CANCEL = Msg(
+    "场次 {id}「{title}」（{lab}，{time} 开始，名单{n}人）将被取消，不会再开始；取消不能撤销。",
+    "Session {id} “{title}” ({lab}, starting {time}, {n} on the roster) is cancelled and will"
+    " not start; this cannot be undone.",
+)
 REPORT_SUMMARY = Msg(
     "报告：到场 {came} · 完成 {finished} · 报告勘误 {corrected} · 未到场 {absent}",
     "Report: came {came} · finished {finished} · reported corrections {corrected} · did not come {absent}",
@@ -220,11 +265,12 @@ CORRECTION_COLUMNS = (
     Msg("选", "✓"),
     Msg("学号", "Student no."),
     Msg("姓名", "Name"),
-    Msg("班级", "Class"),
     Msg("字段", "Field"),
-    Msg("更正为", "Proposed"),
     Msg("状态", "State"),
+    Msg("更正为", "Proposed"),
+    Msg("班级", "Class"),
 )
+"""The state before the free-length columns, so it is never the one cut off at 80 columns."""
 CORRECTION_STATES = CORRECTION_STATE_LABELS
 NO_CORRECTIONS = Msg("没有符合条件的勘误。", "No corrections match.")
 KEY_OPEN = Msg("处理", "Open")
@@ -245,6 +291,23 @@ BULK_DONE: dict[BulkAction, Msg] = {
 BULK_FAILED = Msg(
     "批量操作未执行：{row}：{reason}",
     "Nothing was done: {row}: {reason}",
+)
+CONFIRM_APPLY_TITLE = Msg("写入学籍档案？", "Apply to the records?")
+CONFIRM_BULK_APPLY = Msg(
+    "已选的 {n} 条勘误将写入学籍档案，这些学生须再次核对。此操作不能撤销。",
+    "The {n} marked corrections are written into the records, and those students are asked"
+    " to check again. This cannot be undone.",
+)
+CONFIRM_APPLY = Msg(
+    "{student} 的“{field}”将由“{current}”改为“{proposed}”，写入学籍档案（1 条）。此操作不能撤销。",
+    "{student}'s “{field}” changes from “{current}” to “{proposed}” in the records (1 row)."
+    " This cannot be undone.",
+)
+CONFIRM_REJECT_TITLE = Msg("退回勘误？", "Reject the correction?")
+CONFIRM_REJECT = Msg(
+    "{student} 的“{field}”勘误将被退回（1 条），学生会看到您的意见：{comment}",
+    "{student}'s correction of “{field}” is rejected (1 row); the student sees your comment:"
+    " {comment}",
 )
 BULK_ROW = Msg(
     "勘误 {id}（{student_no} {name} · {field}）", "correction {id} ({student_no} {name} · {field})"
@@ -282,6 +345,17 @@ IMPORT_PATH = Msg(
 )
 KEY_IMPORT = Msg("导入", "Import")
 KEY_CHECK_ONLY = Msg("仅检查", "Check only")
+CONFIRM_IMPORT_TITLE = Msg("导入？", "Import?")
+CONFIRM_IMPORT_RECORDS = Msg(
+    "{path}：{rows} 行全部有效，将写入学籍档案：新增 {created}，更新 {updated}，未变 {unchanged}。"
+    "此操作不能撤销。",
+    "{path}: all {rows} rows are valid and will be written into the records: {created} new,"
+    " {updated} changed, {unchanged} unchanged. This cannot be undone.",
+)
+CONFIRM_IMPORT_PHOTOS = Msg(
+    "{path}：{n} 张照片将替换学生现有的照片。此操作不能撤销。",
+    "{path}: {n} photos will replace the students' current photos. This cannot be undone.",
+)
 IMPORT_UNREADABLE = Msg("无法读取：{path}", "Cannot read: {path}")
 IMPORT_RECORDS_DONE = Msg(
     "已导入 {rows} 行：新增 {created}，更新 {updated}，未变 {unchanged}。",
@@ -300,7 +374,9 @@ IMPORT_PHOTOS_DONE = Msg(
     "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
     "{stored} photos stored, {refused} refused, {applied} photo corrections applied.",
 )
-IMPORT_MORE = Msg("……另有 {n} 个问题", "… and {n} more problems")
+PROBLEM_COLUMNS = (Msg("行", "Line"), Msg("列或文件", "Column or file"), Msg("问题", "Problem"))
+PROBLEMS_SHEET = Msg("导入问题", "Import problems")
+PROBLEMS_SAVED = Msg("问题清单已保存：{path}", "Problem list saved: {path}")
 
 # --- errors the console explains itself ---------------------------------------------------
 
@@ -337,6 +413,17 @@ VALIDATION: dict[str, Msg] = {
     ),
     "end_before_start": PLAN_BAD_TIME,
 }
+
+
+def localized(template: Msg, **values: object) -> Msg:
+    """``template`` filled in each language; values that are messages are taken in that one."""
+    return Msg(
+        *(
+            template.get(lang, **{key: value.get(lang) if isinstance(value, Msg) else value
+                                  for key, value in values.items()})
+            for lang in ("zh", "en")
+        )
+    )  # fmt: skip
 
 
 def _server_message(text: str) -> Msg:

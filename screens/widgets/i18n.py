@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, cast
 from rich.cells import cell_len
 from rich.markup import escape
 from textual.dom import DOMNode
+from textual.screen import Screen
 from textual.widgets import Static
 
 from kiosk.i18n import Lang, Msg
@@ -109,6 +110,39 @@ class Tr(Translatable):
         self.relabel(self._lang)
 
 
+class Relabelling:
+    """Screens that show their texts in the app's language, switched in place by F2.
+
+    The app relabels the screens of the active stack when the language changes; a screen
+    in another mode's stack catches up when it is shown again.
+    """
+
+    _shown_lang: Lang | None = None
+
+    def refresh_language(self, lang: Lang) -> None:
+        """Put every text of this screen into ``lang``."""
+        assert isinstance(self, Screen)
+        for widget in self.query(Translatable):
+            widget.relabel(lang)
+        self.relabel(lang)
+        self._shown_lang = lang
+
+    def relabel(self, lang: Lang) -> None:
+        """Put texts that :class:`~screens.widgets.i18n.Tr` cannot hold into ``lang``."""
+
+    def on_screen_resume(self) -> None:
+        """Catch up with a language change made while this screen was not shown."""
+        assert isinstance(self, Screen)
+        lang = current_lang(self)
+        if self._shown_lang is not None and self._shown_lang != lang:
+            self.refresh_language(lang)
+
+    def on_mount(self) -> None:
+        """The widgets show the current language from their own mount on."""
+        assert isinstance(self, Screen)
+        self._shown_lang = current_lang(self)
+
+
 KeyHint = tuple[str, Msg, str]
 """A key as the key bar shows it: the key's name, what it does, and the action it runs."""
 
@@ -116,7 +150,11 @@ _LANGUAGE_HINT: KeyHint = ("F2", T.KEY_LANGUAGE, "app.toggle_language")
 
 
 class KeyBar(Translatable):
-    """The bottom line: the keys that work on this screen, each clickable with the mouse."""
+    """The bottom line: the keys that work on this screen, each clickable with the mouse.
+
+    When the keys do not fit on one line they go on more, but a hint ("F7 勘误") is never
+    split: the bar breaks lines itself, between hints, for its width.
+    """
 
     MARKUP = True
 
@@ -125,13 +163,31 @@ class KeyBar(Translatable):
         self._keys = tuple(keys)
 
     def text_in(self, lang: Lang) -> str:
-        """Each key in reverse video, then what it does in ``lang``."""
-        return "  ".join(
-            f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(msg.get(lang))}[/]"
-            for key, msg, action in (*self._keys, _LANGUAGE_HINT)
-        )
+        """Each key in reverse video, then what it does in ``lang``; lines break between keys."""
+        width = self.content_size.width
+        lines: list[list[str]] = [[]]
+        used = 0
+        for key, msg, action in (*self._keys, _LANGUAGE_HINT):
+            label = msg.get(lang)
+            cells = cell_len(f" {key}  {label}")
+            if lines[-1] and width and used + _GAP + cells > width:
+                lines.append([])
+                used = 0
+            used += (_GAP if lines[-1] else 0) + cells
+            lines[-1].append(
+                f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(label)}[/]"
+            )
+        return "\n".join((" " * _GAP).join(line) for line in lines)
+
+    def on_resize(self) -> None:
+        """Break the lines again for the new width."""
+        self.relabel(self._lang)
 
     def set_keys(self, keys: Sequence[KeyHint]) -> None:
         """Show another set of keys (e.g. while a correction is being typed)."""
         self._keys = tuple(keys)
         self.relabel(self._lang)
+
+
+_GAP = 2
+"""Spaces between two hints."""

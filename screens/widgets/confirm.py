@@ -1,4 +1,9 @@
-"""A yes/no question in a dialog (e.g. "Submit now?")."""
+"""A yes/no question in a dialog, for the kiosk ("Submit now?") and the staff console
+("Apply 12 corrections to the records?").
+
+It names what will happen before something that cannot be undone; nothing happens until the
+answer is yes. Each app styles ``.dialog`` itself; the dialog's own layout lives here.
+"""
 
 from __future__ import annotations
 
@@ -7,40 +12,56 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Button
 
 from kiosk.i18n import Lang, Msg
 from screens import text as T
-from screens.base import KioskModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import KeyBar, Relabelling, Tr, current_lang
 
 
-class ConfirmModal(KioskModal[bool]):
-    """Y/Enter answers yes, N/Esc answers no; the buttons do the same with the mouse."""
+class ConfirmModal(Relabelling, ModalScreen[bool]):
+    """Y/Enter answers yes, N/Esc answers no; the buttons do the same with the mouse.
 
-    CSS_PATH = "modals.tcss"
+    ``keys`` names the two keys the key bar shows: the kiosk's students answer with Y and N,
+    staff with Enter and Esc; both pairs work everywhere.
+    """
+
+    DEFAULT_CSS = """
+    ConfirmModal {
+        align: center middle;
+    }
+    ConfirmModal .dialog-buttons {
+        height: auto;
+        margin-top: 1;
+    }
+    ConfirmModal .dialog-buttons Button {
+        margin-right: 2;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,Y,enter", "answer(True)", show=False),
         Binding("n,N,escape", "answer(False)", show=False),
     ]
 
-    def __init__(self, title: Msg, body: Msg) -> None:
+    def __init__(self, title: Msg, body: Msg, *, keys: tuple[str, str] = ("Y", "N")) -> None:
         super().__init__()
         self._title = title
         self._body = body
+        self._keys = keys
 
     def compose(self) -> ComposeResult:
         """Title, question, the two buttons."""
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="confirm"):
             yield Tr(self._title, classes="dialog-title")
-            yield Tr(self._body)
+            yield Tr(self._body, id="confirm-body")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(T.KEY_CONFIRM.zh, id="yes", variant="primary")
                 yield Button(T.KEY_CANCEL.zh, id="no")
             yield KeyBar(
                 [
-                    ("Y", T.KEY_CONFIRM, "screen.answer(True)"),
-                    ("N", T.KEY_CANCEL, "screen.answer(False)"),
+                    (self._keys[0], T.KEY_CONFIRM, "screen.answer(True)"),
+                    (self._keys[1], T.KEY_CANCEL, "screen.answer(False)"),
                 ]
             )
 
@@ -48,7 +69,7 @@ class ConfirmModal(KioskModal[bool]):
         """Buttons in the current language; keys, not focus, decide."""
         for button in self.query(Button):
             button.can_focus = False
-        self.relabel(self.kiosk.lang)
+        self.relabel(current_lang(self))
 
     def relabel(self, lang: Lang) -> None:
         """Button labels in ``lang``."""
