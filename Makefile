@@ -29,8 +29,11 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy bench
 
+# pytest-xdist: one worker per core, a test file's tests on one worker (the module-wide
+# servers start once); each worker has its own databases (tests/databases.py).
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Measures the kiosk and the server against DESIGN.md §7 (loopback only, every loop bounded,
 # about 15 minutes on 2 cores with PostgreSQL, 6 of them the lab day); writes

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import Input
 
 from kiosk.client import ApiClient
+from tests.databases import POSTGRES_ENV, PostgresDatabases, migrated_sqlite
 from tests.staff_console_server import LiveServer, live_server
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -53,8 +54,24 @@ def stable_display(no_blinking_cursor: None) -> Iterator[None]:
     time.tzset()
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head, once per worker; tests use copies of it."""
+    return migrated_sqlite(tmp_path_factory.mktemp("migrated"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresDatabases:
+    """This worker's own PostgreSQL databases, next to the one ``KIOSK_TEST_POSTGRES_URL``
+    names (the test is skipped without it)."""
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    return PostgresDatabases(url)
+
+
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LiveServer]:
+def server(tmp_path: Path, migrated_template: Path) -> Iterator[LiveServer]:
     """A fresh university server in a background thread, for the staff console's tests."""
-    with live_server(tmp_path) as running:
+    with live_server(tmp_path, migrated_template) as running:
         yield running

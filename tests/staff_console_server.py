@@ -34,11 +34,11 @@ from screens.staff.login import LoginScreen
 from screens.widgets.i18n import Tr
 from server.app import create_app
 from server.db import Database
-from server.migrate import migrate
 from server.models import Account, RosterEntry, Student, SupervisedSession
 from server.security import Passwords
 from server.seed import add_photo
 from server.terminals import add_terminal
+from tests.databases import copy_database
 from tests.e2e.serving import free_port
 from tests.server.conftest import PASSWORD, START, record, test_settings, tiny_jpeg
 from tests.server.staff_world import STAFF, staff_accounts
@@ -126,11 +126,10 @@ async def _seed(database_url: str, passwords: Passwords) -> tuple[list[str], int
 
 
 @contextmanager
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """Migrate and fill a SQLite database, serve it on a free port, stop afterwards."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path}/console.db"
+def live_server(tmp_path: Path, migrated: Path) -> Iterator[LiveServer]:
+    """Fill a copy of the ``migrated`` SQLite database, serve it on a free port, stop afterwards."""
+    database_url = copy_database(migrated, tmp_path, "console.db")
     settings = test_settings(database_url)
-    asyncio.run(migrate(database_url))
     keys, session_id = asyncio.run(_seed(database_url, Passwords(settings)))
     port = free_port()
     server = uvicorn.Server(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
@@ -10,18 +9,19 @@ import httpx
 import pytest
 
 from kiosk.fields import FIELD_KEYS
+from tests.databases import PostgresDatabases
 from tests.e2e.serving import run_kiosk, serving
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-def test_demo_server_answers_the_whole_api(tmp_path: Path, dialect: str) -> None:
+def test_demo_server_answers_the_whole_api(
+    request: pytest.FixtureRequest, tmp_path: Path, dialect: str
+) -> None:
     if dialect == "postgresql":
-        url = os.environ.get("KIOSK_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("KIOSK_TEST_POSTGRES_URL is not set")
-        _drop_everything(url)
+        postgres: PostgresDatabases = request.getfixturevalue("postgres")
+        url = postgres.fresh("demo")
         extra = ["--workers", "2"]
     else:
         url = f"sqlite+aiosqlite:///{tmp_path}/demo.db"
@@ -69,22 +69,6 @@ def test_demo_server_answers_the_whole_api(tmp_path: Path, dialect: str) -> None
             beat = client.post("/api/v1/terminals/heartbeat", json={"state": "idle"})
             assert beat.status_code == 200
             assert client.delete("/api/v1/sessions/current", headers=auth).status_code == 204
-
-
-def _drop_everything(url: str) -> None:
-    import asyncio
-
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    async def drop() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-    asyncio.run(drop())
 
 
 def test_admin_commands(tmp_path: Path) -> None:

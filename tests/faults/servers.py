@@ -26,7 +26,6 @@ from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, another_ticket, free_port, 
 
 # Tickets are signed with it, so every server process of one test database must share it.
 SECRET_KEY = "faults-secret-of-at-least-32-bytes-for-kiosk-serve"
-POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 EXTRA_TERMINALS = 4
 
 

@@ -10,7 +10,6 @@ one PostgreSQL demo server costs as much time as all of them.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import subprocess
@@ -25,10 +24,10 @@ import pytest
 from kiosk.outbox import Outbox, OutboxCounts
 from kiosk.protocol import HeartbeatRequest
 from kiosk.submission import save_and_send
+from tests.databases import PostgresDatabases
 from tests.e2e.serving import ROOT
 from tests.faults.proxy import FaultProxy, Mode
 from tests.faults.servers import (
-    POSTGRES_ENV,
     Kiosk,
     ServerProcess,
     World,
@@ -49,13 +48,8 @@ def sqlite_world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture(scope="module")
-def postgres_world(tmp_path_factory: pytest.TempPathFactory) -> World:
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    from tests.e2e.test_demo_server import _drop_everything
-
-    _drop_everything(url)
+def postgres_world(postgres: PostgresDatabases, tmp_path_factory: pytest.TempPathFactory) -> World:
+    url = postgres.fresh("faults")
     return build_world(url, tmp_path_factory.mktemp("faults-pg"), "--workers", "2")
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.databases import POSTGRES_ENV, PostgresDatabases
 from tests.e2e.serving import RunningServer, serving
 
-POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.postgres,
@@ -27,27 +27,12 @@ pytestmark = [
 LOCKOUT_THRESHOLD = 5  # config.toml's lockout_threshold, which both servers read
 
 
-def _drop_everything(url: str) -> None:
-    import asyncio
-
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    async def drop() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
-
-    asyncio.run(drop())
-
-
 @pytest.fixture(scope="module")
-def pair() -> Iterator[tuple[RunningServer, RunningServer, dict[str, Any]]]:
-    """Server A seeds the demo data; server B starts on the same database."""
-    url = os.environ[POSTGRES_ENV]
-    _drop_everything(url)
+def pair(
+    postgres: PostgresDatabases,
+) -> Iterator[tuple[RunningServer, RunningServer, dict[str, Any]]]:
+    """Server A seeds the demo data; server B starts on the same (new) database."""
+    url = postgres.fresh("pair")
     with serving(url, "--demo") as first, serving(url) as second:
         assert first.process.pid != second.process.pid
         yield first, second, first.demo_accounts()

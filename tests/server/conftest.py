@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 from stdnum.cn import ric
 
 from kiosk.config import ServerSettings
@@ -23,8 +22,8 @@ from server.migrate import migrate
 from server.models import Account, Student
 from server.seed import add_photo
 from server.terminals import add_terminal
+from tests.databases import PostgresDatabases, copy_database, empty_postgres
 
-POSTGRES_ENV = "KIOSK_TEST_POSTGRES_URL"
 PASSWORD = "Correct-Horse-9"
 START = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.UTC)
 
@@ -166,26 +165,23 @@ def tiny_jpeg() -> bytes:
     return _TINY_JPEG[0]
 
 
-async def _reset_postgres(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres: PostgresDatabases) -> str:
+    """This worker's PostgreSQL database for the server tests, migrated once."""
+    url = postgres.fresh("server")
+    asyncio.run(migrate(url))
+    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: object) -> str:
-    """A migrated, empty database of each dialect."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each dialect: a copy of the worker's migrated SQLite
+    file, or the worker's PostgreSQL database with every table emptied."""
     if request.param == "postgresql":
-        url = os.environ.get(POSTGRES_ENV)
-        if not url:
-            pytest.skip(f"{POSTGRES_ENV} is not set")
-        await _reset_postgres(url)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/server.db"
-    await migrate(url)
-    return url
+        url: str = request.getfixturevalue("migrated_postgres")
+        asyncio.run(empty_postgres(url))
+        return url
+    return copy_database(request.getfixturevalue("migrated_template"), tmp_path)
 
 
 def test_settings(database_url: str, **overrides: object) -> ServerSettings:
