@@ -45,6 +45,7 @@ from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
 from screens.ports import KioskClient
 from screens.session import StudentSession
+from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
 
 # The student's screens are imported when first needed (see _login_screen), but the optional
@@ -52,16 +53,6 @@ from screens.welcome import WelcomeScreen
 # happen before the app starts (screens/widgets/photo_image.py).
 from screens.widgets import photo_image  # noqa: F401
 from screens.widgets.i18n import Relabelling
-
-HEARTBEAT_INTERVAL_S = 10.0
-"""How often the live board hears from this terminal."""
-HEALTH_INTERVAL_S = 10.0
-"""How often the welcome screen's server status is refreshed."""
-IDLE_CHECK_INTERVAL_S = 1.0
-"""How often idleness is checked (also the idle warning's countdown step)."""
-STEP_BEAT_INTERVAL_S = 1.0
-"""How often a changed step is reported: the board is at most this much behind, and a
-student racing through the fields costs the server at most one heartbeat a second."""
 
 
 def _login_screen(notice: Msg | None = None) -> Screen[Any]:
@@ -159,11 +150,14 @@ class KioskApp(App[None], inherit_bindings=False):
         terminal_name: str = "",
         clock: Callable[[], dt.datetime] | None = None,
         monotonic: Callable[[], float] | None = None,
+        timing: KioskTiming | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.client = client
         self.demo_accounts = tuple(demo_accounts)
+        self.timing = timing or KioskTiming()
+        """The timers' periods and the outbox sender's backoff."""
         self.clock: Callable[[], dt.datetime] = clock or partial(dt.datetime.now, dt.UTC)
         """Wall-clock time, timezone-aware: deadlines, link expiry, result timestamps."""
         self.monotonic: Callable[[], float] = monotonic or time.monotonic
@@ -194,13 +188,19 @@ class KioskApp(App[None], inherit_bindings=False):
         # Opened before anything else, so that results a crash left behind go out now; a
         # terminal that cannot keep results must not take any (the error stops the start).
         self.outbox = Outbox.open(self.settings.outbox_path)
-        self.sender = OutboxSender(self.outbox, self.client)
+        timing = self.timing
+        self.sender = OutboxSender(
+            self.outbox,
+            self.client,
+            base_delay_s=timing.send_base_delay_s,
+            max_delay_s=timing.send_max_delay_s,
+        )
         self.sender.start()
         self.pin_throttle = PinThrottle.open(self.settings.outbox_path.with_name(PIN_THROTTLE_FILE))
-        self.set_interval(IDLE_CHECK_INTERVAL_S, self.check_idle_timeout)
-        self.set_interval(HEARTBEAT_INTERVAL_S, self.send_heartbeat)
-        self.set_interval(STEP_BEAT_INTERVAL_S, self.beat_if_step_changed)
-        self.set_interval(HEALTH_INTERVAL_S, self.check_health)
+        self.set_interval(timing.idle_check_s, self.check_idle_timeout)
+        self.set_interval(timing.heartbeat_s, self.send_heartbeat)
+        self.set_interval(timing.step_beat_s, self.beat_if_step_changed)
+        self.set_interval(timing.health_s, self.check_health)
 
     def on_ready(self) -> None:
         """The first frame is on the screen: now the first heartbeat and health check.
@@ -466,11 +466,13 @@ def create_app(
     terminal_name: str = "",
     clock: Callable[[], dt.datetime] | None = None,
     monotonic: Callable[[], float] | None = None,
+    timing: KioskTiming | None = None,
 ) -> KioskApp:
     """The student kiosk app, as ``kiosk run``, ``kiosk demo`` and the tests build it.
 
     ``demo_accounts`` are (user name, password, note) rows shown on the welcome screen in
-    demo mode; ``clock`` (timezone-aware) and ``monotonic`` replace the real clocks in tests.
+    demo mode; ``clock`` (timezone-aware) and ``monotonic`` replace the real clocks in tests,
+    and ``timing`` the timers' periods and the sender's backoff (default: production's).
     """
     return KioskApp(
         settings,
@@ -479,4 +481,5 @@ def create_app(
         terminal_name=terminal_name,
         clock=clock,
         monotonic=monotonic,
+        timing=timing,
     )

@@ -74,8 +74,6 @@ _BUTTONS = {
     "done-next": R.KEY_LOG_IN_NOW,
 }
 ENTRIES = ACCOUNT_ENTRIES + IDENTITY_ENTRIES
-MAILBOX_POLL_S = 2.0
-"""How often the demo mailbox is read while the codes step is shown (demo mode only)."""
 
 # Refusals of POST /registrations that concern particular entries: the entry the message
 # goes under, and the entries it asks to check as well. A change to any of them clears all.
@@ -158,7 +156,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
         self._refresh()
         self.set_interval(1, self.tick)
         if self.kiosk.demo_accounts:
-            self.set_interval(MAILBOX_POLL_S, self._poll_mailbox)
+            self.set_interval(self.kiosk.timing.mailbox_poll_s, self._poll_mailbox)
 
     @property
     def _codes(self) -> CodesStep:

@@ -51,6 +51,8 @@ from kiosk.protocol import (
     mask_mobile,
 )
 from screens.app import KioskApp, create_app
+from screens.timing import KioskTiming
+from tests.waiting import settle
 
 NOW = dt.datetime(2025, 5, 20, 2, 0, 0, tzinfo=dt.UTC)
 """The frozen wall clock of the screen tests."""
@@ -349,9 +351,11 @@ def build_app(
     monotonic: FakeMonotonic | None = None,
     *,
     demo_accounts: Sequence[tuple[str, str, str]] = (),
+    timing: KioskTiming | None = None,
     **settings_changes: Any,
 ) -> KioskApp:
-    """The kiosk as the tests run it: fake client, frozen wall clock, hand-moved monotonic."""
+    """The kiosk as the tests run it: fake client, frozen wall clock, hand-moved monotonic,
+    and production's timers unless ``timing`` shortens them."""
     app = create_app(
         settings(**settings_changes),
         client or FakeClient(),
@@ -359,16 +363,9 @@ def build_app(
         terminal_name="机房A-01",
         clock=lambda: NOW,
         monotonic=monotonic or FakeMonotonic(),
+        timing=timing,
     )
     return app
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish and the screen catch up."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def to_login(pilot: Pilot[None]) -> None:

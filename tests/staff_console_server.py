@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from tests.databases import copy_database
 from tests.e2e.serving import free_port
 from tests.server.conftest import PASSWORD, START, record, test_settings, tiny_jpeg
 from tests.server.staff_world import STAFF, staff_accounts
+from tests.waiting import wait_for
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 STUDENTS = 4
@@ -191,13 +192,3 @@ async def log_in(pilot: Pilot[None], who: str, password: str = PASSWORD) -> None
             or app.screen.query_one("#message").has_class("-error")
         ),
     )
-
-
-async def wait_for(pilot: Pilot[None], condition: Callable[[], bool], limit_s: float = 5) -> float:
-    """Let the app run until ``condition`` holds; returns how long it took."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > limit_s:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-    return time.monotonic() - start

@@ -29,6 +29,7 @@ from screens import text as T
 from screens.login import LoginScreen
 from screens.record import RecordScreen
 from screens.register import ACCOUNT, CODES, DONE, IDENTITY, RegisterScreen
+from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
 from screens.widgets.form import FormRow
 from screens.widgets.i18n import Tr
@@ -49,6 +50,7 @@ from tests.kiosk_fakes import (
     to_login,
     unreachable,
 )
+from tests.waiting import wait_for
 
 SIZE = (80, 24)
 EMAIL = "Wang.XM@Stu.Example.edu.cn"
@@ -56,6 +58,8 @@ PASSWORD = "Spring2026ok"
 MOBILE = "139 0000 2222"
 REGION = "浙江湖州"
 DEMO = [("demo1@example.edu.cn", "Demo-2025!", "全部正确 all correct")]
+QUICK_MAILBOX = KioskTiming(mailbox_poll_s=0.02)
+"""The demo mailbox read every 20 ms, so its rhythm shows at once."""
 
 
 @pytest.fixture
@@ -568,12 +572,21 @@ async def test_demo_mailbox_shows_the_codes_only_in_demo_mode(client: FakeClient
         assert R.MAILBOX_TITLE.zh in shown
         assert SENT_CODES["email"] in shown and SENT_CODES["sms"] in shown
     quiet = FakeClient()
-    app = build_app(quiet)
+    app = build_app(quiet, timing=QUICK_MAILBOX)
     async with app.run_test(size=SIZE) as pilot:
         await to_codes(pilot)
-        await pilot.pause(2.5)  # longer than a poll
+        # Ten polls' worth: a poll of the demo's would have asked the mailbox by now.
+        await pilot.pause(10 * QUICK_MAILBOX.mailbox_poll_s)
         assert "demo_mailbox" not in quiet.calls
         assert not wizard(app).query("#demo-mailbox")
+
+
+async def test_the_demo_mailbox_is_polled_while_the_codes_are_shown(client: FakeClient) -> None:
+    app = build_app(client, demo_accounts=DEMO, timing=QUICK_MAILBOX)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_codes(pilot)
+        asked = client.calls.count("demo_mailbox")
+        await wait_for(pilot, lambda: client.calls.count("demo_mailbox") >= asked + 2)
 
 
 # --- going back, languages, wiping ---------------------------------------------------------

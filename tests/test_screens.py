@@ -26,6 +26,7 @@ from screens.record import RecordScreen
 from screens.register import RegisterScreen
 from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
+from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.field_marks import FieldMarks
@@ -56,6 +57,7 @@ from tests.kiosk_fakes import (
     to_review,
     unreachable,
 )
+from tests.waiting import wait_for
 
 SIZE = (80, 24)
 
@@ -226,7 +228,7 @@ async def test_an_expired_photo_link_leaves_the_screen_until_r(client: FakeClien
         screen = app.screen
         assert isinstance(screen, PhotoScreen) and screen.query(QRCodeView)
         app.clock = lambda: NOW + dt.timedelta(minutes=6)
-        await pilot.pause(1.3)  # the screen's one-second tick
+        await wait_for(pilot, lambda: not screen.query(QRCodeView))  # the screen's tick
         assert not screen.query(QRCodeView)  # the old code would scan, to a 410 page
         assert PHOTO_URL not in screen_text(app)
         assert T.PHOTO_EXPIRED.zh in shown_text(app)
@@ -566,12 +568,16 @@ async def test_unreachable_at_photo_link_then_new_link(client: FakeClient) -> No
         assert "05:00" in shown_text(app)
 
 
+QUICK_RETRY = KioskTiming(send_base_delay_s=0.01, send_max_delay_s=0.05)
+"""The outbox sender's backoff in milliseconds, so a retry comes at once."""
+
+
 async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -> None:
     client.fail("submit", unreachable())
     # The retry's jittered backoff may be a few milliseconds: held, so the result is seen
     # waiting first.
     client.submit_gate.clear()
-    app = build_app(client)
+    app = build_app(client, timing=QUICK_RETRY)
     async with app.run_test(size=SIZE) as pilot:
         await to_review(pilot)
         await submit(pilot)
@@ -584,12 +590,8 @@ async def test_unreachable_at_submit_saves_and_sends_later(client: FakeClient) -
         await settle(pilot)
         assert app.session is None
         client.submit_gate.set()
-        # The sender tries again by itself (its first backoff is at most a second).
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if app.outbox.counts().waiting == 0:
-                break
-        assert app.outbox.counts().waiting == 0
+        outbox = app.outbox
+        await wait_for(pilot, lambda: outbox.counts().waiting == 0)  # the sender, by itself
     assert len(client.submissions) == 2
     assert len({request.result_id for request, _key, _body in client.submissions}) == 1
     assert len({key for _request, key, _body in client.submissions}) == 1
@@ -601,17 +603,15 @@ async def test_a_result_saved_offline_shows_its_receipt_once_delivered(
 ) -> None:
     client.fail("submit", unreachable())
     client.submit_gate.clear()
-    app = build_app(client)
+    app = build_app(client, timing=QUICK_RETRY)
     async with app.run_test(size=SIZE) as pilot:
         await to_review(pilot)
         await submit(pilot)
         assert isinstance(app.screen, ReceiptScreen)
         assert RECEIPT_NO not in shown_text(app)
         client.submit_gate.set()
-        for _ in range(40):  # the sender retries by itself; the screen ticks each second
-            await pilot.pause(0.1)
-            if RECEIPT_NO in shown_text(app):
-                break
+        # The sender retries by itself; the screen ticks each second.
+        await wait_for(pilot, lambda: RECEIPT_NO in shown_text(app))
         assert T.SAVED_DELIVERED.fmt(no=RECEIPT_NO).zh in shown_text(app)
 
 
@@ -918,23 +918,30 @@ async def test_heartbeats_and_server_status(client: FakeClient) -> None:
         assert client.heartbeats[-1].step == "record"
 
 
-async def test_a_step_change_is_reported_within_a_second_once(client: FakeClient) -> None:
-    app = build_app(client)
+def test_production_timers_keep_the_board_within_a_second() -> None:
+    app = build_app()
+    assert app.timing == KioskTiming()
+    assert app.timing.step_beat_s == 1.0 and app.timing.heartbeat_s == 10.0
+    assert app.timing.idle_check_s == 1.0 and app.timing.health_s == 10.0
+    assert (app.timing.send_base_delay_s, app.timing.send_max_delay_s) == (1.0, 60.0)
+
+
+async def test_a_step_change_is_reported_by_the_step_timer_once(client: FakeClient) -> None:
+    app = build_app(client, timing=KioskTiming(step_beat_s=0.02))
     async with app.run_test(size=SIZE) as pilot:
         await to_login(pilot)
         await log_in(pilot)
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FieldCheckScreen)
-        await pilot.pause(1.5)  # the app's one-second timer
-        assert client.heartbeats[-1].step == "fields"
+        await wait_for(pilot, lambda: client.heartbeats[-1].step == "fields")
         sent = len(client.heartbeats)
         app.beat_if_step_changed()  # nothing moved: no beat
         await settle(pilot)
         assert len(client.heartbeats) == sent
         await pilot.press("escape")
-        await pilot.pause(1.5)  # the real timer
-        assert client.heartbeats[-1].step == "record"
+        await wait_for(pilot, lambda: client.heartbeats[-1].step == "record")
+        assert len(client.heartbeats) == sent + 1
 
 
 async def test_welcome_shows_the_labs_supervised_session(client: FakeClient) -> None:

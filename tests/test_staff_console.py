@@ -34,6 +34,7 @@ from tests.staff_console_server import (
     text,
     wait_for,
 )
+from tests.waiting import settle
 
 SIZE = (80, 24)
 BOARD_LAG_S = 2.0
@@ -174,7 +175,7 @@ async def test_plan_start_end_and_save_the_report(server: LiveServer, tmp_path: 
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "4 on the roster" in text(app, "#confirm-body")
         await pilot.press("escape")  # cancelled: nothing changes
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert isinstance(app.screen, SessionsScreen) and "ended" not in text(app, "#message")
         assert "running" in str(table.get_row_at(table.cursor_row))
         await pilot.press("e")
@@ -237,7 +238,7 @@ async def test_each_role_sees_and_can_press_only_its_keys(server: LiveServer, wh
             if key.upper() in ROLE_KEYS[who]:
                 await wait_for(pilot, lambda s=screen: isinstance(app.screen, s))
             else:  # not shown, and pressing it does nothing: no request, no refusal
-                await pilot.pause(0.2)
+                await settle(pilot)
                 assert app.screen is before
             assert "无权" not in text(app, "#message")
             if isinstance(app.screen, SessionsScreen):  # proctors and the registrar alike
@@ -246,7 +247,7 @@ async def test_each_role_sees_and_can_press_only_its_keys(server: LiveServer, wh
                 bulk = {"Space", "F9", "Ctrl+P", "Ctrl+L"}
                 assert bulk <= set(keys(app)) if who == "registrar" else not bulk & set(keys(app))
                 await pilot.press("space", "f9", "ctrl+p", "ctrl+l")
-                await pilot.pause(0.2)
+                await settle(pilot)
                 assert app.screen is not None and "无权" not in text(app, "#message")
 
 

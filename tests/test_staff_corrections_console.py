@@ -31,6 +31,7 @@ from tests.staff_console_server import (
     text,
     wait_for,
 )
+from tests.waiting import settle
 
 SIZE = (100, 30)
 
@@ -177,7 +178,7 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
         assert "已选的 2 条勘误将写入学籍档案" in text(app, "#confirm-body")
         await pilot.press("escape")  # cancelled: nothing is applied
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert _states(app) == ["学籍科已确认", "学籍科已确认"]
         assert "已选 2 条" in text(app, "#corrections-filter")
         await pilot.press("ctrl+p")

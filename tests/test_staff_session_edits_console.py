@@ -9,6 +9,7 @@ from screens.staff.plan import PlanSessionModal
 from screens.staff.sessions import SessionsScreen
 from screens.widgets.confirm import ConfirmModal
 from tests.staff_console_server import LiveServer, log_in, text, wait_for
+from tests.waiting import settle
 
 SIZE = (100, 30)
 
@@ -76,7 +77,7 @@ async def test_edit_extend_and_cancel_sessions(server: LiveServer) -> None:
         assert "场次" in text(app, "#confirm-body") and "下午补测" in text(app, "#confirm-body")
         await pilot.press("escape")  # not confirmed: the session stays planned
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert table.row_count == 2 and "已取消" not in text(app, "#message")
         assert [r[4] for r in _rows(table) if r[1] == "下午补测"] == ["计划中"]
         assert len(await app.client.sessions()) == 2
