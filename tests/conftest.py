@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -52,6 +54,20 @@ def stable_display(no_blinking_cursor: None) -> Iterator[None]:
     else:
         os.environ["TZ"] = previous
     time.tzset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_tmux_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This worker's terminals on a tmux server of its own, so parallel workers never share
+    one (nor its environment). tmux finds its socket through ``TMUX_TMPDIR``, unless ``TMUX``
+    names the server of the tmux the tests were started in: that one is left alone."""
+    saved = {name: os.environ.pop(name, None) for name in ("TMUX", "TMUX_TMPDIR")}
+    os.environ["TMUX_TMPDIR"] = str(tmp_path_factory.mktemp("tmux"))
+    yield
+    if shutil.which("tmux"):
+        subprocess.run(["tmux", "kill-server"], capture_output=True, check=False)
+    del os.environ["TMUX_TMPDIR"]
+    os.environ.update({name: value for name, value in saved.items() if value is not None})
 
 
 @pytest.fixture(scope="session")
