@@ -29,6 +29,7 @@ from kiosk.fields import (
     M_PASSWORD_STUDENT_NO,
 )
 from kiosk.i18n import Msg
+from kiosk.problem_codes import ProblemCode, is_problem_code
 from kiosk.protocol import ProblemDetails
 
 # What a student can do when the server or the network fails.
@@ -38,7 +39,7 @@ _KEPT = Msg(
     "What you typed is kept on this screen; please try again, or ask the proctor.",
 )
 
-ERROR_MESSAGES: dict[str, Msg] = {
+ERROR_MESSAGES: dict[ProblemCode, Msg] = {
     # --- the terminal itself -----------------------------------------------------------
     "terminal_key_missing": Msg(
         "本终端尚未配置终端密钥，暂时无法使用。请联系监考老师。",
@@ -246,6 +247,19 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The photo preview link is not valid. Please get a new link.",
     ),
     # --- the server or the network -----------------------------------------------------
+    "bad_request": Msg(
+        "学校服务器无法处理终端发出的请求。请联系监考老师。",
+        "The university server cannot handle what the terminal sent. Please ask the proctor.",
+    ),
+    "method_not_allowed": Msg(
+        "学校服务器不接受终端的这种请求。请联系监考老师。",
+        "The university server does not accept this kind of request from the terminal. "
+        "Please ask the proctor.",
+    ),
+    "http_error": Msg(
+        "学校服务器拒绝了终端的请求。请联系监考老师。",
+        "The university server refused the terminal's request. Please ask the proctor.",
+    ),
     "internal_error": Msg(
         "学校服务器出现内部错误。" + _KEPT.zh,
         "The university server had an internal error. " + _KEPT.en,
@@ -378,13 +392,18 @@ def _invalid_fields(base: Msg, problem: ProblemDetails | None) -> Msg:
     return _join(base, where)
 
 
+def known_message(code: str) -> Msg | None:
+    """The plain message for a code an answer carried; None for a code this kiosk does not know."""
+    return ERROR_MESSAGES[code] if is_problem_code(code) else None
+
+
 def message_for(code: str, problem: ProblemDetails | None = None) -> Msg:
     """The message to show for ``code``, using what the server's ``problem`` adds.
 
     Unknown codes get a generic message that still shows the code, so a proctor can report
     it. Nothing here says whether an account exists.
     """
-    base = ERROR_MESSAGES.get(code)
+    base = known_message(code)
     if base is None:
         return GENERIC_MESSAGE.fmt(code=code)
     extensions = _extensions(problem)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 
 from kiosk.client import ApiError
-from kiosk.errors import ERROR_MESSAGES
+from kiosk.errors import ERROR_MESSAGES, known_message
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     CORRECTION_STATE_LABELS,
@@ -439,7 +439,7 @@ def bulk_refusal(problem: ProblemDetails, ids: list[int], rows: dict[int, Correc
     first = problem.errors[0]
     index = int(first.field.rpartition(".")[2]) if first.field.startswith("ids.") else -1
     correction_id = ids[index] if 0 <= index < len(ids) else None
-    reason = ERROR_MESSAGES.get(first.code) or _server_message(
+    reason = known_message(first.code) or _server_message(
         first.message.partition(": ")[2] or first.message
     )
     row = rows.get(correction_id) if correction_id is not None else None
