@@ -27,6 +27,7 @@ CORE_MODULES = (
     "kiosk.config",
     "kiosk.cli",
     "kiosk.i18n",
+    "kiosk.problem_codes",
 )
 OPTIONAL_CORE_MODULES = (
     "kiosk.client",
@@ -37,7 +38,7 @@ OPTIONAL_CORE_MODULES = (
     "kiosk.outbox_cli",
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
-SERVER_MAY_USE = frozenset({"protocol", "fields", "i18n", "config"})
+SERVER_MAY_USE = frozenset({"protocol", "problem_codes", "fields", "i18n", "config"})
 
 
 def core_modules() -> list[str]:
