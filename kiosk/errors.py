@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_LABEL
 from kiosk.fields import (
     BY_KEY,
     M_CONTROL,
@@ -77,10 +78,7 @@ ERROR_MESSAGES: dict[ProblemCode, Msg] = {
         "你尚未登录或登录已失效，请重新登录。",
         "You are not logged in, or your login is no longer valid. Please log in again.",
     ),
-    "session_expired": Msg(
-        "登录已过期，请重新登录。",
-        "Your login has expired. Please log in again.",
-    ),
+    "session_expired": LOGIN_EXPIRED,
     "invalid_credentials": Msg(
         "用户名或密码不正确。",
         "The user name or password is not correct.",
@@ -292,7 +290,6 @@ _LOCKED_UNTIL = Msg(
 )
 _CLOSED_AT = Msg("（校对截止时间：{time}）", "(The window closed at {time}.)")
 _FIELDS_TO_CHECK = Msg("请检查：{zh}", "Please check: {en}")
-_PHOTO = Msg("照片", "photo")
 
 
 _RETRY_SECONDS = Msg("请 {n} 秒后再试。", "Try again in {n} s.")
@@ -372,7 +369,7 @@ def _label(path: str) -> Msg:
         if part in BY_KEY:
             return BY_KEY[part].label
     if "photo" in parts:
-        return _PHOTO
+        return PHOTO_LABEL
     return Msg(path, path)
 
 

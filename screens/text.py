@@ -7,8 +7,8 @@ language and a test can check that nothing is missing in either.
 
 from __future__ import annotations
 
+from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_REASON_LABELS
 from kiosk.i18n import Msg
-from kiosk.protocol import PHOTO_REASON_LABELS
 
 
 def fill(template: Msg, **parts: Msg) -> Msg:
@@ -24,7 +24,6 @@ def fill(template: Msg, **parts: Msg) -> Msg:
 APP_TITLE = Msg("学籍校对终端", "Record Verification Kiosk")
 STUDENT = Msg("学生：{name}", "Student: {name}")
 KEY_BACK = Msg("返回", "Back")
-KEY_LANGUAGE = Msg("English", "中文")
 KEY_LOGOUT = Msg("退出登录", "Log out")
 KEY_RETRY = Msg("重试", "Retry")
 KEY_CONFIRM = Msg("确定", "Confirm")
@@ -70,7 +69,7 @@ LOGGING_IN = Msg("正在登录……", "Logging in…")
 FILL_BOTH = Msg("请填写用户名和密码。", "Please enter your user name and password.")
 RETRY_HINT = Msg("按 Enter 再试一次。", "Press Enter to try again.")
 RELOAD_HINT = Msg("按 R 再试一次。", "Press R to try again.")
-SESSION_EXPIRED = Msg("登录已过期，请重新登录。", "Your session has expired; please log in again.")
+SESSION_EXPIRED = LOGIN_EXPIRED
 LOGGED_OUT_IDLE = Msg(
     "因长时间无操作，已自动退出登录。", "You were logged out after a period of inactivity."
 )
@@ -175,7 +174,6 @@ REVIEW_HINT = Msg(
     "请检查每一项；选中一行按 Enter 可以修改。",
     "Check every answer; select a row and press Enter to change it.",
 )
-PHOTO_LABEL = Msg("照片", "Photo")
 VERDICT_CORRECT = Msg("正确", "correct")
 VERDICT_WRONG_TO = Msg("有误 → {value}", "wrong → {value}")
 VERDICT_PHOTO_WRONG = Msg("有误：{reason}", "wrong: {reason}")

@@ -31,6 +31,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import correction_value_text
 from kiosk.config import ServerSettings
 from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg
@@ -43,7 +44,6 @@ from kiosk.protocol import (
     RecordChange,
     RecordImportReport,
     StoredPhoto,
-    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx

@@ -182,7 +182,7 @@ def test_validation_failed_names_the_fields_in_each_language() -> None:
     )
     message = message_for("validation_failed", details)
     assert "身份证号、照片、username" in message.zh
-    assert "ID number, photo, username" in message.en
+    assert "ID number, Photo, username" in message.en
 
 
 def test_validation_failed_without_field_paths_is_the_plain_message() -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import errno
 
+from kiosk.catalogue import (
+    CORRECTION_STATE_LABELS,
+    ROLE_LABELS,
+    correction_field_label,
+)
 from kiosk.client import ApiError
 from kiosk.errors import ERROR_MESSAGES, known_message
 from kiosk.i18n import Msg
 from kiosk.protocol import (
-    CORRECTION_STATE_LABELS,
     BulkAction,
     CorrectionRow,
     ProblemDetails,
@@ -16,18 +20,13 @@ from kiosk.protocol import (
     StaffRole,
     SupervisedState,
     TerminalState,
-    correction_field_label,
 )
 
 # --- everywhere ---------------------------------------------------------------------------
 
 APP_TITLE = Msg("学籍校对 · 工作台", "Record check · staff console")
 SIGNED_IN = Msg("{user}（{role}）", "{user} ({role})")
-ROLES: dict[StaffRole, Msg] = {
-    "proctor": Msg("监考", "proctor"),
-    "college_office": Msg("学院教学办", "college office"),
-    "registrar": Msg("教务处学籍管理科", "registrar"),
-}
+ROLES = ROLE_LABELS
 KEY_BOARD = Msg("看板", "Board")
 KEY_SESSIONS = Msg("场次", "Sessions")
 KEY_STUDENTS = Msg("学生", "Students")
@@ -39,8 +38,6 @@ KEY_CONFIRM = Msg("确定", "Confirm")
 KEY_CANCEL = Msg("取消", "Cancel")
 LOADING = Msg("正在加载……", "Loading…")
 CANNOT_UNDO = Msg("此操作不能撤销。", "This cannot be undone.")
-YES = Msg("是", "yes")
-NO = Msg("否", "no")
 
 # --- login --------------------------------------------------------------------------------
 
@@ -389,9 +386,6 @@ FORBIDDEN = Msg(
 STAFF_ERRORS: dict[str, Msg] = {
     "invalid_credentials": Msg("用户名或密码不正确。", "The user name or password is wrong."),
     "unauthenticated": Msg("请重新登录。", "Please log in again."),
-    "session_expired": Msg(
-        "登录已过期，请重新登录。", "Your login has expired; please log in again."
-    ),
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
     "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
