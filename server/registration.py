@@ -87,6 +87,7 @@ from server.models import Account, Registration, RegistrationCode, SendThrottle,
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem, retry_problem, validation_problem
 from server.rate_limit import spend_terminal_attempt
+from server.throttle import FixedWindow
 
 router = APIRouter(prefix=API_PREFIX, tags=["registration"])
 
@@ -251,30 +252,32 @@ def _throttle_key(channel: str, address: str) -> str:
 
 
 async def _throttle_row(
-    session: AsyncSession, channel: str, address: str, now: dt.datetime
+    session: AsyncSession, ctx: ServerContext, channel: str, address: str, now: dt.datetime
 ) -> SendThrottle:
     key = _throttle_key(channel, address)
-    values = {"key": key, "window_started_at": now, "sent_in_window": 0, "last_sent_at": now}
+    values = {"key": key, "window_started_at": now, "attempts": 0, "last_sent_at": now}
     row = await locked_row(session, SendThrottle, values)
-    if now - row.window_started_at >= SEND_WINDOW:
-        row.window_started_at = now
-        row.sent_in_window = 0
+    _send_day(ctx).roll(row)
     return row
+
+
+def _send_day(ctx: ServerContext) -> FixedWindow:
+    return FixedWindow(SEND_WINDOW, ctx.settings.resend_daily_cap, ctx.now)
 
 
 def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -> ApiProblem | None:
     """Why no code may go to this address now, if so."""
     settings = ctx.settings
-    if row.sent_in_window >= settings.resend_daily_cap:
-        wait = row.window_started_at + SEND_WINDOW - now
+    day = _send_day(ctx)
+    if day.full(row):
         return retry_problem(
             "send_limit_reached",
             "Too many codes to this address or number today; try again later. "
             "/ 今天发送到该地址或号码的验证码太多，请稍后再试。",
-            wait,
+            day.wait(row),
         )
     next_allowed = row.last_sent_at + dt.timedelta(seconds=settings.resend_interval_s)
-    if row.sent_in_window and now < next_allowed:
+    if row.attempts and now < next_allowed:
         return retry_problem(
             "resend_too_soon",
             "A code was sent a moment ago; wait a little before asking again. "
@@ -284,8 +287,8 @@ def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -
     return None
 
 
-def _count_send(row: SendThrottle, now: dt.datetime) -> None:
-    row.sent_in_window += 1
+def _count_send(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -> None:
+    _send_day(ctx).add(row)
     row.last_sent_at = now
 
 
@@ -381,7 +384,7 @@ async def _create(
     now = ctx.now()
     student = await _match(session, form)
     addresses: dict[Channel, str] = {"email": form.email, "sms": form.mobile}
-    throttles = {ch: await _throttle_row(session, ch, addresses[ch], now) for ch in CHANNELS}
+    throttles = {ch: await _throttle_row(session, ctx, ch, addresses[ch], now) for ch in CHANNELS}
     for channel in CHANNELS:
         problem = _throttle_problem(ctx, throttles[channel], now)
         if problem is not None:
@@ -413,7 +416,7 @@ async def _create(
             )
         )
         _send_code(session, ctx, registration, channel, code, code_expires)
-        _count_send(throttles[channel], now)
+        _count_send(ctx, throttles[channel], now)
     audit(
         session, "registration", actor=f"terminal:{terminal.id}", at=now,
         terminal_id=terminal.id, target=f"registration:{registration.id}",
@@ -670,7 +673,7 @@ async def _resend(
         )
     now = ctx.now()
     address = registration.email if channel == "email" else registration.mobile
-    throttle = await _throttle_row(session, channel, address, now)
+    throttle = await _throttle_row(session, ctx, channel, address, now)
     problem = _throttle_problem(ctx, throttle, now)
     if problem is not None:
         raise problem
@@ -679,7 +682,7 @@ async def _resend(
     row.expires_at = now + dt.timedelta(minutes=settings.code_ttl_minutes)
     row.wrong_tries = 0
     _send_code(session, ctx, registration, channel, code, row.expires_at)
-    _count_send(throttle, now)
+    _count_send(ctx, throttle, now)
     audit(
         session, "registration_resend", actor=f"terminal:{terminal.id}", at=now,
         terminal_id=terminal.id, target=f"registration:{registration.id}", channel=channel,
@@ -688,5 +691,5 @@ async def _resend(
         channel=channel,
         code_expires_at=row.expires_at,
         resend_after=now + dt.timedelta(seconds=settings.resend_interval_s),
-        sends_left=settings.resend_daily_cap - throttle.sent_in_window,
+        sends_left=settings.resend_daily_cap - throttle.attempts,
     )
