@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from kiosk.fields import BY_KEY
-from kiosk.i18n import Lang, Msg
+from kiosk.i18n import Lang, Msg, Plural
 from kiosk.protocol import StaffRole
 
 PHOTO_LABEL = Msg("照片", "Photo")
@@ -18,6 +18,13 @@ PHOTO_LABEL = Msg("照片", "Photo")
 
 LOGIN_EXPIRED = Msg("登录已过期，请重新登录。", "Your login has expired. Please log in again.")
 """A student's or a staff member's login ended (problem code ``session_expired``)."""
+
+CODE_WRONG = Plural(
+    "验证码不对，还可以再试 {n} 次。",
+    "The code is wrong; 1 try left.",
+    "The code is wrong; {n} tries left.",
+)
+"""A registration code was wrong; ``n`` tries remain (problem code ``code_invalid``)."""
 
 KEY_LANGUAGE = Msg("English", "中文")
 """The language key's hint: the language F2 switches to, named in that language."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_LABEL
+from kiosk.catalogue import CODE_WRONG, LOGIN_EXPIRED, PHOTO_LABEL
 from kiosk.fields import (
     BY_KEY,
     M_CONTROL,
@@ -29,7 +29,7 @@ from kiosk.fields import (
     M_PASSWORD_SHORT,
     M_PASSWORD_STUDENT_NO,
 )
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 from kiosk.problem_codes import ProblemCode, is_problem_code
 from kiosk.protocol import ProblemDetails
 
@@ -281,8 +281,7 @@ GENERIC_MESSAGE = Msg(
     "Something went wrong (code: {code}). Please try again, or ask the proctor.",
 )
 
-_ATTEMPTS_LEFT = Msg("还可以再试 {n} 次。", "{n} attempts left.")
-_ONE_ATTEMPT_LEFT = Msg("还可以再试 1 次。", "1 attempt left.")
+_ATTEMPTS_LEFT = Plural("还可以再试 {n} 次。", "1 attempt left.", "{n} attempts left.")
 _NO_ATTEMPTS_LEFT = Msg("再输错一次账户将被锁定。", "One more wrong password locks the account.")
 _LOCKED_UNTIL = Msg(
     "密码输错次数过多，账户已暂时锁定，请于 {time} 之后再试。",
@@ -326,9 +325,7 @@ def _attempts_left(base: Msg, extensions: Mapping[str, object]) -> Msg:
         return base
     if left == 0:
         return _join(base, _NO_ATTEMPTS_LEFT)
-    if left == 1:
-        return _join(base, _ONE_ATTEMPT_LEFT)
-    return _join(base, _ATTEMPTS_LEFT.fmt(n=left))
+    return _join(base, _ATTEMPTS_LEFT.n(left))
 
 
 def _locked_until(base: Msg, extensions: Mapping[str, object]) -> Msg:
@@ -452,7 +449,6 @@ are explained by running the same check on the kiosk, which fills the value in.
 """
 
 FIELD_UNKNOWN = Msg("请检查这一项。", "Please check this entry.")
-_CODE_WRONG = Msg("验证码不对，还可以再试 {n} 次。", "The code is wrong; {n} tries left.")
 _CODE_WRONG_PLAIN = Msg("验证码不对，请检查。", "The code is wrong; please check it.")
 _CODE_WRONG_LAST = Msg(
     "验证码不对，这个验证码已不能再试，请按“重新发送”获取新的验证码。",
@@ -468,5 +464,5 @@ def field_message(code: str, attempts_left: int | None = None) -> Msg:
     if code == "code_wrong":
         if attempts_left is None:
             return _CODE_WRONG_PLAIN
-        return _CODE_WRONG.fmt(n=attempts_left) if attempts_left > 0 else _CODE_WRONG_LAST
+        return CODE_WRONG.n(attempts_left) if attempts_left > 0 else _CODE_WRONG_LAST
     return FIELD_MESSAGES.get(code, FIELD_UNKNOWN)

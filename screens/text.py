@@ -8,7 +8,7 @@ language and a test can check that nothing is missing in either.
 from __future__ import annotations
 
 from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_REASON_LABELS
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 
 
 def fill(template: Msg, **parts: Msg) -> Msg:
@@ -187,8 +187,10 @@ KEY_DECLARE = Msg("勾选声明", "Declaration")
 DECLARE_FIRST = Msg("请先勾选声明（空格键）。", "Please tick the declaration first (space).")
 SUBMIT = Msg("提交", "Submit")
 CONFIRM_SUBMIT_TITLE = Msg("确认提交？", "Submit now?")
-CONFIRM_SUBMIT_BODY = Msg(
+CONFIRM_SUBMIT_BODY = Plural(
     "提交后本次结果不能再修改。报告有误的{n}项将交学院教学办审核。",
+    "After submitting, this result cannot be changed. The 1 reported error goes to your "
+    "college teaching office for review.",
     "After submitting, this result cannot be changed. The {n} reported errors go to your "
     "college teaching office for review.",
 )
@@ -225,8 +227,10 @@ RECEIPT_TITLE = Msg("已提交，谢谢！", "Submitted, thank you!")
 RECEIPT_NO = Msg("回执号：{no}", "Receipt number: {no}")
 RECEIPT_TIME = Msg("提交时间：{when}", "Submitted at: {when}")
 NEXT_ALL_CORRECT = Msg("全部正确，无需其他操作。", "Everything is correct; nothing more to do.")
-NEXT_FIELDS = Msg(
+NEXT_FIELDS = Plural(
     "报告有误的{n}项已交{office}，审核后由教务处学籍管理科确认，结果会通知你。",
+    "Your 1 reported error goes to the {office}, then to the registrar for "
+    "confirmation; you will be told the outcome.",
     "Your {n} reported errors go to the {office}, then to the registrar for "
     "confirmation; you will be told the outcome.",
 )

@@ -48,6 +48,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import CODE_WRONG
 from kiosk.fields import (
     GENDERS,
     M_BIRTH_ID_MISMATCH,
@@ -65,7 +66,7 @@ from kiosk.fields import (
     parse_date,
     validate_field,
 )
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 from kiosk.protocol import (
     API_PREFIX,
     Channel,
@@ -101,7 +102,6 @@ _T = TypeVar("_T")
 
 RegistrationId = Annotated[str, Path(min_length=1, max_length=64)]
 
-M_CODE_WRONG = Msg("验证码不对，还可以再试 {n} 次。", "The code is wrong; {n} tries left.")
 M_CODE_EXPIRED = Msg("验证码已过期，请重新获取。", "The code has expired; ask for a new one.")
 M_CODE_EXHAUSTED = Msg(
     "错误次数太多，此验证码已失效，请重新获取。",
@@ -226,6 +226,15 @@ def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+_CODE_MAIL = Plural(
+    "您的注册验证码是：{code}\n{n} 分钟内有效，只能使用一次。如果不是您本人在注册，请忽略这封邮件。",
+    "Your registration code is: {code}\nIt works once, within 1 minute. "
+    "If you are not registering, ignore this mail.",
+    "Your registration code is: {code}\nIt works once, within {n} minutes. "
+    "If you are not registering, ignore this mail.",
+)
+
+
 def _code_message(ctx: ServerContext, channel: Channel, to: str, code: str) -> OutgoingMessage:
     minutes = ctx.settings.code_ttl_minutes
     if channel == "sms":
@@ -234,12 +243,8 @@ def _code_message(ctx: ServerContext, channel: Channel, to: str, code: str) -> O
             f"Registration code {code}, valid {minutes} min."
         )
         return OutgoingMessage("sms", to, None, text)
-    text = (
-        f"您的注册验证码是：{code}\n{minutes} 分钟内有效，只能使用一次。"
-        "如果不是您本人在注册，请忽略这封邮件。\n\n"
-        f"Your registration code is: {code}\nIt works once, within {minutes} minutes. "
-        "If you are not registering, ignore this mail.\n"
-    )
+    mail = _CODE_MAIL.n(minutes, code=code)
+    text = f"{mail.zh}\n\n{mail.en}\n"
     return OutgoingMessage("email", to, "学籍校对终端 注册验证码 / Registration code", text)
 
 
@@ -588,7 +593,7 @@ def _check_code(
         return None
     row.wrong_tries += 1
     left = ctx.settings.code_max_attempts - row.wrong_tries
-    return Problem("code_wrong", M_CODE_WRONG.fmt(n=left))
+    return Problem("code_wrong", CODE_WRONG.n(left))
 
 
 async def _activate(
