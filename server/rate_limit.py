@@ -20,6 +20,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.i18n import Msg
 from server.context import ServerContext
 from server.db import locked_row
 from server.models import RateLimit
@@ -27,6 +28,10 @@ from server.problems import retry_problem
 from server.throttle import FixedWindow
 
 WINDOW = dt.timedelta(minutes=1)
+M_RATE_LIMITED = Msg(
+    "此处的登录或注册尝试过于频繁，请稍等片刻再试。",
+    "Too many login or registration attempts from here; wait a moment.",
+)
 
 
 async def _spend(session: AsyncSession, ctx: ServerContext, key: str, limit: int) -> None:
@@ -37,8 +42,7 @@ async def _spend(session: AsyncSession, ctx: ServerContext, key: str, limit: int
     if wait is not None:
         raise retry_problem(
             "rate_limited",
-            "Too many login or registration attempts from here; wait a moment. "
-            "/ 此处的登录或注册尝试过于频繁，请稍等片刻再试。",
+            M_RATE_LIMITED.both(),
             wait,
         )
 

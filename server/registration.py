@@ -108,6 +108,39 @@ M_CODE_EXHAUSTED = Msg(
     "Too many wrong tries; this code no longer works. Ask for a new one.",
 )
 M_CODE_MISSING = Msg("请填写验证码。", "Please enter the code.")
+# The problems' details (the kiosk words them itself, by code: kiosk/errors.py).
+M_RECORD_NOT_FOUND = Msg(
+    "没有与该姓名和身份证号相符的学籍记录，请联系学院教学办。",
+    "No student record matches this name and ID number; please contact your college office "
+    "(学院教学办).",
+)
+M_IDENTITY_MISMATCH = Msg(
+    "所填信息与学籍记录不一致，请联系学院教学办核实。",
+    "These details do not agree with the student record; please contact your college office "
+    "(学院教学办).",
+)
+M_ALREADY_REGISTERED = Msg(
+    "该学生已注册，请直接登录。", "This student already has an account; log in instead."
+)
+M_EMAIL_TAKEN = Msg("该邮箱已被其他账号使用。", "This e-mail address is used by another account.")
+M_SEND_LIMIT = Msg(
+    "今天发送到该地址或号码的验证码太多，请稍后再试。",
+    "Too many codes to this address or number today; try again later.",
+)
+M_RESEND_TOO_SOON = Msg(
+    "刚刚发送过验证码，请稍候再试。",
+    "A code was sent a moment ago; wait a little before asking again.",
+)
+M_REGISTRATION_CLOSED = Msg(
+    "注册已完成，请用邮箱和密码登录。",
+    "This registration is complete; log in with the e-mail address and password.",
+)
+M_REGISTRATION_EXPIRED = Msg(
+    "注册已过期，请重新注册。", "This registration has lapsed; please register again."
+)
+M_CODE_INVALID = Msg("验证码有误、已过期或已失效。", "A code is wrong, expired or used up.")
+M_CODE_ALREADY_CONFIRMED = Msg("该验证码已确认，无需重发。", "This channel is confirmed already.")
+M_CODE_SUBJECT = Msg("学籍校对终端 注册验证码", "Registration code")
 
 
 @dataclass(frozen=True)
@@ -180,29 +213,27 @@ async def _match(session: AsyncSession, form: _Form) -> Student:
         raise ApiProblem(
             404,
             "record_not_found",
-            "No student record matches this name and ID number; please contact your "
-            "college office (学院教学办). / 没有与该姓名和身份证号相符的学籍记录，请联系学院教学办。",
+            M_RECORD_NOT_FOUND.both(),
         )
     if student.gender != form.gender or student.birth_date != form.birth_date:
         raise ApiProblem(
             422,
             "identity_mismatch",
-            "These details do not agree with the student record; please contact your college "
-            "office (学院教学办). / 所填信息与学籍记录不一致，请联系学院教学办核实。",
+            M_IDENTITY_MISMATCH.both(),
             target=f"student:{student.id}",
         )
     if await _has_account(session, Account.student_id == student.id):
         raise ApiProblem(
             409,
             "already_registered",
-            "This student already has an account; log in instead. / 该学生已注册，请直接登录。",
+            M_ALREADY_REGISTERED.both(),
             target=f"student:{student.id}",
         )
     if await _has_account(session, Account.username == form.email):
         raise ApiProblem(
             409,
             "email_taken",
-            "This e-mail address is used by another account. / 该邮箱已被其他账号使用。",
+            M_EMAIL_TAKEN.both(),
             target=f"student:{student.id}",
         )
     problems = check_password(form.password, student_no=student.student_no)
@@ -245,7 +276,7 @@ def _code_message(ctx: ServerContext, channel: Channel, to: str, code: str) -> O
         return OutgoingMessage("sms", to, None, text)
     mail = _CODE_MAIL.n(minutes, code=code)
     text = f"{mail.zh}\n\n{mail.en}\n"
-    return OutgoingMessage("email", to, "学籍校对终端 注册验证码 / Registration code", text)
+    return OutgoingMessage("email", to, M_CODE_SUBJECT.both(), text)
 
 
 # --- throttling codes per address ---------------------------------------------------------
@@ -277,16 +308,14 @@ def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -
     if day.full(row):
         return retry_problem(
             "send_limit_reached",
-            "Too many codes to this address or number today; try again later. "
-            "/ 今天发送到该地址或号码的验证码太多，请稍后再试。",
+            M_SEND_LIMIT.both(),
             day.wait(row),
         )
     next_allowed = row.last_sent_at + dt.timedelta(seconds=settings.resend_interval_s)
     if row.attempts and now < next_allowed:
         return retry_problem(
             "resend_too_soon",
-            "A code was sent a moment ago; wait a little before asking again. "
-            "/ 刚刚发送过验证码，请稍候再试。",
+            M_RESEND_TOO_SOON.both(),
             next_allowed - now,
         )
     return None
@@ -472,14 +501,13 @@ async def _pending_registration(
         raise ApiProblem(
             409,
             "registration_closed",
-            "This registration is complete; log in with the e-mail address and password. "
-            "/ 注册已完成，请用邮箱和密码登录。",
+            M_REGISTRATION_CLOSED.both(),
         )
     if ctx.now() >= registration.expires_at:
         raise ApiProblem(
             410,
             "registration_expired",
-            "This registration has lapsed; please register again. / 注册已过期，请重新注册。",
+            M_REGISTRATION_EXPIRED.both(),
         )
     codes = (
         await session.execute(
@@ -553,7 +581,7 @@ async def _verify(
         raise ApiProblem(
             422,
             "code_invalid",
-            "A code is wrong, expired or used up. / 验证码有误、已过期或已失效。",
+            M_CODE_INVALID.both(),
             errors=errors,
             attempts_left=attempts_left,
             confirmed=confirmed,
@@ -674,7 +702,7 @@ async def _resend(
         raise ApiProblem(
             409,
             "code_already_confirmed",
-            "This channel is confirmed already. / 该验证码已确认，无需重发。",
+            M_CODE_ALREADY_CONFIRMED.both(),
         )
     now = ctx.now()
     address = registration.email if channel == "email" else registration.mobile

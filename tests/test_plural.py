@@ -20,9 +20,13 @@ TEXT_MODULES = (
     "screens.text",
     "screens.register_text",
     "screens.staff.text",
+    "server.admin",
     "server.corrections",
     "server.imports",
+    "server.rate_limit",
+    "server.records",
     "server.registration",
+    "server.runner",
     "server.staff",
     "server.supervision",
 )
