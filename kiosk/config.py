@@ -2,9 +2,11 @@
 
 The file is found by ``KIOSK_CONFIG`` or else ``./config.toml``; a missing file means all
 defaults. This PC's own file (:func:`terminal_file`, written by ``kiosk enrol``) is read on
-top of it, so one lab-wide ``config.toml`` serves every PC. Any key can be overridden from the environment as ``KIOSK_<SECTION>__<KEY>``
-(e.g. ``KIOSK_SERVER__SECRET_KEY``), which is how secrets stay out of the file. A bad value
-raises :class:`ConfigError`, whose message names the key and the problem.
+top of it, so one lab-wide ``config.toml`` serves every PC. Any key can be overridden from the
+environment as ``KIOSK_<SECTION>__<KEY>`` (e.g. ``KIOSK_SERVER__SECRET_KEY``), which is how
+secrets stay out of the file. pydantic-settings layers the three (environment over this PC's
+file over the shared one). A bad value raises :class:`ConfigError`, whose message names the
+file, the key and the problem.
 """
 
 from __future__ import annotations
@@ -13,12 +15,24 @@ import ipaddress
 import json
 import os
 import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 ENV_FILE = "KIOSK_CONFIG"
 ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
@@ -74,6 +88,17 @@ UrlOrEmpty = Annotated[str, AfterValidator(_http_url)]
 """An http(s) URL, or empty where the key is optional."""
 
 
+def _json_table(value: Any) -> Any:
+    """A table given in the environment, where it can only be a JSON string."""
+    # Decoded here, not by pydantic-settings, so that a mistake is named by its key.
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not valid JSON: {exc.msg}") from None
+    return value
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message says which key and why."""
 
@@ -127,11 +152,15 @@ class KioskSettings(Section):
     outbox_path: Path = Path("var/outbox.sqlite3")
     """Where results wait until the server has them."""
 
-    college_offices: dict[
-        Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]
+    college_offices: Annotated[
+        dict[Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=100)]],
+        NoDecode,
     ] = {}
     """Where each college's teaching office (教学办) is, by the 分院 of the record, e.g.
-    ``"信息工程学院" = "行政楼 305"``; the receipt names the student's office and, if listed, its place."""
+    ``"信息工程学院" = "行政楼 305"``; the receipt names the student's office and, if listed, its place.
+    From the environment as JSON: ``KIOSK_KIOSK__COLLEGE_OFFICES='{"文学院": "文科楼 112"}'``."""
+
+    _tables = field_validator("college_offices", mode="before")(_json_table)
 
 
 class ServerSettings(Section):
@@ -149,7 +178,7 @@ class ServerSettings(Section):
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     """uvicorn worker processes; more than one needs PostgreSQL."""
 
-    trusted_proxies: list[str] = Field(default_factory=list, max_length=64)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, max_length=64)
     """Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse proxies whose
     ``X-Forwarded-For`` names the client. Empty: the header is ignored, the peer address is
     the client. From the environment: comma-separated, ``KIOSK_SERVER__TRUSTED_PROXIES=…``."""
@@ -304,11 +333,11 @@ class ServerSettings(Section):
     sms_gateway_url: UrlOrEmpty = ""
     """HTTP(S) endpoint of the SMS gateway (POST, JSON); empty means the local mailbox."""
 
-    sms_headers: dict[str, str] = Field(default_factory=dict)
+    sms_headers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     """Extra request headers for the gateway, e.g. an API key; from the environment as JSON:
     ``KIOSK_SERVER__SMS_HEADERS='{"Authorization": "Bearer …"}'``."""
 
-    sms_body_template: dict[str, Any] = Field(
+    sms_body_template: Annotated[dict[str, Any], NoDecode] = Field(
         default_factory=lambda: {"to": "{number}", "text": "{text}"}
     )
     """The JSON body posted to the gateway; in every string ``{number}`` becomes the mobile
@@ -351,33 +380,61 @@ class ServerSettings(Section):
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
-    @field_validator("sms_headers", "sms_body_template", mode="before")
-    @classmethod
-    def _json_from_environment(cls, value: Any) -> Any:
-        # Environment overrides arrive as strings; tables need JSON there.
-        if isinstance(value, str):
-            try:
-                return json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not valid JSON: {exc.msg}") from None
-        return value
+    _tables = field_validator("sms_headers", "sms_body_template", mode="before")(_json_table)
 
 
-class Settings(Section):
-    """The whole configuration file."""
+class Settings(BaseSettings):
+    """The whole configuration file.
+
+    Built directly (``Settings(server=...)``, as the demo and the tests do) it holds the values
+    given and the defaults; :func:`load_settings` adds the files and the environment.
+    """
+
+    model_config = SettingsConfigDict(
+        extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter="__"
+    )
 
     kiosk: KioskSettings = Field(default_factory=KioskSettings)
+    """The ``[kiosk]`` section."""
+
     server: ServerSettings = Field(default_factory=ServerSettings)
+    """The ``[server]`` section."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The values given, then what :func:`load_settings` is reading (highest first)."""
+        return (init_settings, *_LOADING.get())
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
-    overrides: dict[str, dict[str, str]] = {}
-    for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
-        overrides.setdefault(section, {})[key] = value
-    return overrides
+_LOADING: ContextVar[tuple[PydanticBaseSettingsSource, ...]] = ContextVar(
+    "kiosk_config_sources", default=()
+)
+"""The environment and the files of the :func:`load_settings` call under way, if any."""
+
+
+@contextmanager
+def _reading(sources: tuple[PydanticBaseSettingsSource, ...]) -> Iterator[None]:
+    token = _LOADING.set(sources)
+    try:
+        yield
+    finally:
+        _LOADING.reset(token)
+
+
+class _Environment(EnvSettingsSource):
+    """The ``KIOSK_<SECTION>__<KEY>`` variables of ``environ`` rather than of this process."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        super().__init__(Settings)
+        # Names are matched case-insensitively, as the source does with the process's own.
+        self.env_vars = {name.lower(): value for name, value in environ.items()}
 
 
 def _describe(error: ValidationError, source: str) -> str:
@@ -388,7 +445,7 @@ def _describe(error: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def terminal_file(environ: dict[str, str] | None = None) -> Path:
+def terminal_file(environ: Mapping[str, str] | None = None) -> Path:
     """This PC's own configuration: its terminal key, written by ``kiosk enrol``.
 
     ``$KIOSK_TERMINAL_FILE``, else ``terminal.toml`` in the user's configuration folder
@@ -402,35 +459,29 @@ def terminal_file(environ: dict[str, str] | None = None) -> Path:
     return platformdirs.user_config_path("kiosk", appauthor=False) / "terminal.toml"
 
 
-def _read_toml(file: Path) -> dict[str, Any]:
+def _toml(file: Path) -> TomlConfigSettingsSource:
+    if file.is_dir():
+        raise ConfigError(f"Configuration error in {file} / 配置有误: is a folder, not a file")
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        return TomlConfigSettingsSource(Settings, toml_file=file)
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None
 
 
-def load_settings(path: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Read the configuration: ``path``, else ``$KIOSK_CONFIG``, else ``./config.toml``;
-    then this PC's :func:`terminal_file`; then the environment."""
-    env = dict(os.environ if environ is None else environ)
+    then this PC's :func:`terminal_file`; then the environment (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
     explicit = path is not None or ENV_FILE in env
     file = path or Path(env.get(ENV_FILE, "config.toml"))
-    data: dict[str, Any] = {}
-    if file.exists():
-        data = _read_toml(file)
-    elif explicit:
+    if not file.exists() and explicit:
         raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")
-    own = terminal_file(env)
-    if own.exists():
-        kiosk = _read_toml(own).get("kiosk", {})
-        target = data.setdefault("kiosk", {})
-        if isinstance(kiosk, dict) and isinstance(target, dict):
-            target.update(kiosk)
-    for section, values in _env_overrides(env).items():
-        target = data.setdefault(section, {})
-        if isinstance(target, dict):
-            target.update(values)
+    files = [own for own in (terminal_file(env), file) if own.exists()]
+    sources = (_Environment(env), *(_toml(each) for each in files))
     try:
-        return Settings.model_validate(data)
+        with _reading(sources):
+            return Settings()
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(file))) from None
+    except SettingsError as exc:
+        raise ConfigError(f"Configuration error in {file} / 配置有误: {exc}") from None

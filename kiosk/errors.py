@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
+from kiosk.catalogue import CODE_WRONG, LOGIN_EXPIRED, PHOTO_LABEL
 from kiosk.fields import (
     BY_KEY,
     M_CONTROL,
@@ -28,7 +29,8 @@ from kiosk.fields import (
     M_PASSWORD_SHORT,
     M_PASSWORD_STUDENT_NO,
 )
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
+from kiosk.problem_codes import ProblemCode, is_problem_code
 from kiosk.protocol import ProblemDetails
 
 # What a student can do when the server or the network fails.
@@ -38,7 +40,7 @@ _KEPT = Msg(
     "What you typed is kept on this screen; please try again, or ask the proctor.",
 )
 
-ERROR_MESSAGES: dict[str, Msg] = {
+ERROR_MESSAGES: dict[ProblemCode, Msg] = {
     # --- the terminal itself -----------------------------------------------------------
     "terminal_key_missing": Msg(
         "本终端尚未配置终端密钥，暂时无法使用。请联系监考老师。",
@@ -76,10 +78,7 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "你尚未登录或登录已失效，请重新登录。",
         "You are not logged in, or your login is no longer valid. Please log in again.",
     ),
-    "session_expired": Msg(
-        "登录已过期，请重新登录。",
-        "Your login has expired. Please log in again.",
-    ),
+    "session_expired": LOGIN_EXPIRED,
     "invalid_credentials": Msg(
         "用户名或密码不正确。",
         "The user name or password is not correct.",
@@ -246,6 +245,19 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "The photo preview link is not valid. Please get a new link.",
     ),
     # --- the server or the network -----------------------------------------------------
+    "bad_request": Msg(
+        "学校服务器无法处理终端发出的请求。请联系监考老师。",
+        "The university server cannot handle what the terminal sent. Please ask the proctor.",
+    ),
+    "method_not_allowed": Msg(
+        "学校服务器不接受终端的这种请求。请联系监考老师。",
+        "The university server does not accept this kind of request from the terminal. "
+        "Please ask the proctor.",
+    ),
+    "http_error": Msg(
+        "学校服务器拒绝了终端的请求。请联系监考老师。",
+        "The university server refused the terminal's request. Please ask the proctor.",
+    ),
     "internal_error": Msg(
         "学校服务器出现内部错误。" + _KEPT.zh,
         "The university server had an internal error. " + _KEPT.en,
@@ -269,8 +281,7 @@ GENERIC_MESSAGE = Msg(
     "Something went wrong (code: {code}). Please try again, or ask the proctor.",
 )
 
-_ATTEMPTS_LEFT = Msg("还可以再试 {n} 次。", "{n} attempts left.")
-_ONE_ATTEMPT_LEFT = Msg("还可以再试 1 次。", "1 attempt left.")
+_ATTEMPTS_LEFT = Plural("还可以再试 {n} 次。", "1 attempt left.", "{n} attempts left.")
 _NO_ATTEMPTS_LEFT = Msg("再输错一次账户将被锁定。", "One more wrong password locks the account.")
 _LOCKED_UNTIL = Msg(
     "密码输错次数过多，账户已暂时锁定，请于 {time} 之后再试。",
@@ -278,7 +289,6 @@ _LOCKED_UNTIL = Msg(
 )
 _CLOSED_AT = Msg("（校对截止时间：{time}）", "(The window closed at {time}.)")
 _FIELDS_TO_CHECK = Msg("请检查：{zh}", "Please check: {en}")
-_PHOTO = Msg("照片", "photo")
 
 
 _RETRY_SECONDS = Msg("请 {n} 秒后再试。", "Try again in {n} s.")
@@ -315,9 +325,7 @@ def _attempts_left(base: Msg, extensions: Mapping[str, object]) -> Msg:
         return base
     if left == 0:
         return _join(base, _NO_ATTEMPTS_LEFT)
-    if left == 1:
-        return _join(base, _ONE_ATTEMPT_LEFT)
-    return _join(base, _ATTEMPTS_LEFT.fmt(n=left))
+    return _join(base, _ATTEMPTS_LEFT.n(left))
 
 
 def _locked_until(base: Msg, extensions: Mapping[str, object]) -> Msg:
@@ -358,7 +366,7 @@ def _label(path: str) -> Msg:
         if part in BY_KEY:
             return BY_KEY[part].label
     if "photo" in parts:
-        return _PHOTO
+        return PHOTO_LABEL
     return Msg(path, path)
 
 
@@ -378,13 +386,18 @@ def _invalid_fields(base: Msg, problem: ProblemDetails | None) -> Msg:
     return _join(base, where)
 
 
+def known_message(code: str) -> Msg | None:
+    """The plain message for a code an answer carried; None for a code this kiosk does not know."""
+    return ERROR_MESSAGES[code] if is_problem_code(code) else None
+
+
 def message_for(code: str, problem: ProblemDetails | None = None) -> Msg:
     """The message to show for ``code``, using what the server's ``problem`` adds.
 
     Unknown codes get a generic message that still shows the code, so a proctor can report
     it. Nothing here says whether an account exists.
     """
-    base = ERROR_MESSAGES.get(code)
+    base = known_message(code)
     if base is None:
         return GENERIC_MESSAGE.fmt(code=code)
     extensions = _extensions(problem)
@@ -436,7 +449,6 @@ are explained by running the same check on the kiosk, which fills the value in.
 """
 
 FIELD_UNKNOWN = Msg("请检查这一项。", "Please check this entry.")
-_CODE_WRONG = Msg("验证码不对，还可以再试 {n} 次。", "The code is wrong; {n} tries left.")
 _CODE_WRONG_PLAIN = Msg("验证码不对，请检查。", "The code is wrong; please check it.")
 _CODE_WRONG_LAST = Msg(
     "验证码不对，这个验证码已不能再试，请按“重新发送”获取新的验证码。",
@@ -452,5 +464,5 @@ def field_message(code: str, attempts_left: int | None = None) -> Msg:
     if code == "code_wrong":
         if attempts_left is None:
             return _CODE_WRONG_PLAIN
-        return _CODE_WRONG.fmt(n=attempts_left) if attempts_left > 0 else _CODE_WRONG_LAST
+        return CODE_WRONG.n(attempts_left) if attempts_left > 0 else _CODE_WRONG_LAST
     return FIELD_MESSAGES.get(code, FIELD_UNKNOWN)

@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from stdnum.cn import ric
 
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 
 
 class Kind(StrEnum):
@@ -106,7 +106,11 @@ class FieldSpec:
 # ---------------------------------------------------------------------------------------
 
 M_REQUIRED = Msg("请填写正确的值。", "Please enter the correct value.")
-M_TOO_LONG = Msg("太长了：最多 {n} 个字符。", "Too long: at most {n} characters.")
+M_TOO_LONG = Plural(
+    "太长了：最多 {n} 个字符。",
+    "Too long: at most 1 character.",
+    "Too long: at most {n} characters.",
+)
 M_CONTROL = Msg(
     "含有不可见或不允许的字符（如控制符、零宽字符、文字方向符）。",
     "Contains invisible or disallowed characters (control, zero-width or text-direction marks).",

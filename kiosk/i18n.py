@@ -37,3 +37,39 @@ class Msg:
     def both(self, **values: object) -> str:
         """Chinese and English together, for places that show both at once (CLI, server)."""
         return f"{self.get('zh', **values)} / {self.get('en', **values)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """A message about a count: English says "1 try" but "2 tries"; Chinese has one form.
+
+    ``en_one`` is the English for exactly 1, ``en`` for every other count (0 included).
+    ``count`` names the placeholder that holds the count (``{n}`` unless told otherwise).
+    """
+
+    zh: str
+    en_one: str
+    en: str
+    count: str = "n"
+
+    def __post_init__(self) -> None:
+        if not (self.zh.strip() and self.en_one.strip() and self.en.strip()):
+            raise ValueError(f"plural missing a form: {self!r}")
+
+    def n(self, count: int, **values: object) -> Msg:
+        """The message for ``count``, with the other ``values`` filled in."""
+        return self.fmt(**{self.count: count}, **values)
+
+    def fmt(self, **values: object) -> Msg:
+        """The message with ``values`` filled in, its English form chosen by the count among
+        them; a value that is a :class:`Msg` is taken in each language."""
+        english = self.en_one if values[self.count] == 1 else self.en
+        return Msg(
+            *(
+                text.format(**{
+                    key: value.get(lang) if isinstance(value, Msg) else value
+                    for key, value in values.items()
+                })
+                for lang, text in zip(LANGS, (self.zh, english), strict=True)
+            )
+        )  # fmt: skip

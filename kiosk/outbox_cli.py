@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from kiosk.i18n import Plural
 from kiosk.outbox import EntryInfo, Outbox
 
 
@@ -61,6 +62,16 @@ def format_listing(outbox: Outbox) -> str:
     return "\n".join(lines)
 
 
+_RETRIED = Plural(
+    "{n} 条失败结果已重新排队。",
+    "1 dead letter queued again; the kiosk sends it within a minute.",
+    "{n} dead letters queued again; the kiosk sends them within a minute.",
+)
+_PURGED = Plural(
+    "已清除 {n} 条已送达记录。", "1 delivered entry removed.", "{n} delivered entries removed."
+)
+
+
 def run_outbox_command(path: Path, action: str) -> int:
     """Run ``kiosk outbox ACTION`` on the outbox at ``path``; returns the exit code."""
     if not path.exists():
@@ -72,13 +83,10 @@ def run_outbox_command(path: Path, action: str) -> int:
             print(format_listing(outbox))
         elif action == "retry":
             count = outbox.retry_dead()
-            print(
-                f"{count} dead letters queued again; the kiosk sends them within a minute. "
-                f"/ {count} 条失败结果已重新排队。"
-            )
+            print(_RETRIED.n(count).both())
         elif action == "purge-delivered":
             count = outbox.purge_delivered()
-            print(f"{count} delivered entries removed. / 已清除 {count} 条已送达记录。")
+            print(_PURGED.n(count).both())
         else:
             raise AssertionError(action)  # argparse only lets known actions through
     return 0

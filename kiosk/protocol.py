@@ -9,7 +9,6 @@ value against its field validator, the record version) are checked by the server
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from typing import Annotated, Literal
 
@@ -27,8 +26,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from kiosk.fields import BY_KEY, FIELD_KEYS, text_rule, text_rule_pattern
-from kiosk.i18n import Lang, Msg
+from kiosk.fields import FIELD_KEYS, text_rule, text_rule_pattern
 
 API_PREFIX = "/api/v1"
 TERMINAL_KEY_HEADER = "Terminal-Key"
@@ -871,52 +869,6 @@ class PhotoImportReport(Reply):
     corrections_applied: int = Field(
         default=0, description="Photo corrections sent to the vendor that the new photos closed."
     )
-
-
-PHOTO_LABEL = Msg("照片", "photo")
-
-
-def correction_field_label(field: str) -> Msg:
-    """The name of what a correction is about: one of the 17 fields, or the photo."""
-    spec = BY_KEY.get(field)
-    return spec.label if spec else PHOTO_LABEL
-
-
-# One table of words for codes people read: the console, the exports and the kiosk use these.
-CORRECTION_STATE_LABELS: dict[str, Msg] = {
-    "reported": Msg("已报告", "reported"),
-    "college_accepted": Msg("学院已通过", "college accepted"),
-    "college_rejected": Msg("学院未通过", "college rejected"),
-    "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
-    "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
-    "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
-    "applied": Msg("已更正", "applied"),
-}
-"""A correction's state in words."""
-PHOTO_REASON_LABELS: dict[str, Msg] = {
-    "not_me": Msg("不是我本人", "Not me"),
-    "blurred": Msg("模糊不清", "Blurred"),
-    "background": Msg("背景不合格", "Wrong background"),
-    "other": Msg("其他", "Other"),
-}
-"""Why a student says the photo is wrong, in words."""
-_PHOTO_VERSION = re.compile(r"^v([0-9]+)$")
-
-
-def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> str:
-    """A correction's current or proposed value as people read it, in ``lang``.
-
-    A field's value is itself; a photo correction stores the photo's version (``v1``) as the
-    current value and the student's reason (``blurred``) as the proposed one.
-    """
-    text = value or ""
-    if field != "photo":
-        return text
-    version = _PHOTO_VERSION.match(text)
-    if version:
-        return Msg("照片（第 {n} 版）", "photo (version {n})").get(lang, n=version[1])
-    reason = PHOTO_REASON_LABELS.get(text)
-    return reason.get(lang) if reason is not None else text
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg")

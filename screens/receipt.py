@@ -43,8 +43,7 @@ def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
     if not count:
         return [T.NEXT_ALL_CORRECT]
     where = office(session, places)
-    n = Msg(str(count), str(count))
-    steps: list[Msg] = [T.fill(T.NEXT_FIELDS, n=n, office=where)]
+    steps: list[Msg] = [T.NEXT_FIELDS.n(count, office=where)]
     for decision in session.decisions.values():
         proof = IDENTITY_PROOF.get(decision.key)
         if decision.verdict == "incorrect" and proof is not None:

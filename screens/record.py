@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable
 
+from kiosk.catalogue import PHOTO_LABEL
 from kiosk.fields import BY_KEY, FIELDS
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import CorrectionSummary, RecordResponse, mask_id_number
@@ -39,7 +40,7 @@ def correction_lines(corrections: Sequence[CorrectionSummary]) -> list[Msg]:
     lines = [T.YOUR_CORRECTIONS]
     for item in corrections:
         spec = BY_KEY.get(item.field)
-        field = spec.label if spec is not None else T.PHOTO_LABEL
+        field = spec.label if spec is not None else PHOTO_LABEL
         proposed = Msg(item.proposed or "-", item.proposed or "-")
         if spec is None and item.proposed in T.PHOTO_REASONS:
             proposed = T.PHOTO_REASONS[item.proposed]

@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, OptionList
 from textual.widgets.option_list import Option
 
+from kiosk.catalogue import PHOTO_LABEL
 from kiosk.fields import FIELDS
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import mask_id_number
@@ -97,7 +98,7 @@ class ReviewScreen(KioskScreen[None]):
         session = self.session
         rows = self.query_one(OptionList)
         keep = rows.highlighted
-        labels = [spec.label.get(lang) for spec in FIELDS] + [T.PHOTO_LABEL.get(lang)]
+        labels = [spec.label.get(lang) for spec in FIELDS] + [PHOTO_LABEL.get(lang)]
         width = max(cell_len(label) for label in labels)
 
         def row(mark: str, label: str, verdict: Msg) -> str:

@@ -7,8 +7,8 @@ language and a test can check that nothing is missing in either.
 
 from __future__ import annotations
 
-from kiosk.i18n import Msg
-from kiosk.protocol import PHOTO_REASON_LABELS
+from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_REASON_LABELS
+from kiosk.i18n import Msg, Plural
 
 
 def fill(template: Msg, **parts: Msg) -> Msg:
@@ -24,7 +24,6 @@ def fill(template: Msg, **parts: Msg) -> Msg:
 APP_TITLE = Msg("学籍校对终端", "Record Verification Kiosk")
 STUDENT = Msg("学生：{name}", "Student: {name}")
 KEY_BACK = Msg("返回", "Back")
-KEY_LANGUAGE = Msg("English", "中文")
 KEY_LOGOUT = Msg("退出登录", "Log out")
 KEY_RETRY = Msg("重试", "Retry")
 KEY_CONFIRM = Msg("确定", "Confirm")
@@ -70,7 +69,7 @@ LOGGING_IN = Msg("正在登录……", "Logging in…")
 FILL_BOTH = Msg("请填写用户名和密码。", "Please enter your user name and password.")
 RETRY_HINT = Msg("按 Enter 再试一次。", "Press Enter to try again.")
 RELOAD_HINT = Msg("按 R 再试一次。", "Press R to try again.")
-SESSION_EXPIRED = Msg("登录已过期，请重新登录。", "Your session has expired; please log in again.")
+SESSION_EXPIRED = LOGIN_EXPIRED
 LOGGED_OUT_IDLE = Msg(
     "因长时间无操作，已自动退出登录。", "You were logged out after a period of inactivity."
 )
@@ -175,7 +174,6 @@ REVIEW_HINT = Msg(
     "请检查每一项；选中一行按 Enter 可以修改。",
     "Check every answer; select a row and press Enter to change it.",
 )
-PHOTO_LABEL = Msg("照片", "Photo")
 VERDICT_CORRECT = Msg("正确", "correct")
 VERDICT_WRONG_TO = Msg("有误 → {value}", "wrong → {value}")
 VERDICT_PHOTO_WRONG = Msg("有误：{reason}", "wrong: {reason}")
@@ -189,8 +187,10 @@ KEY_DECLARE = Msg("勾选声明", "Declaration")
 DECLARE_FIRST = Msg("请先勾选声明（空格键）。", "Please tick the declaration first (space).")
 SUBMIT = Msg("提交", "Submit")
 CONFIRM_SUBMIT_TITLE = Msg("确认提交？", "Submit now?")
-CONFIRM_SUBMIT_BODY = Msg(
+CONFIRM_SUBMIT_BODY = Plural(
     "提交后本次结果不能再修改。报告有误的{n}项将交学院教学办审核。",
+    "After submitting, this result cannot be changed. The 1 reported error goes to your "
+    "college teaching office for review.",
     "After submitting, this result cannot be changed. The {n} reported errors go to your "
     "college teaching office for review.",
 )
@@ -227,8 +227,10 @@ RECEIPT_TITLE = Msg("已提交，谢谢！", "Submitted, thank you!")
 RECEIPT_NO = Msg("回执号：{no}", "Receipt number: {no}")
 RECEIPT_TIME = Msg("提交时间：{when}", "Submitted at: {when}")
 NEXT_ALL_CORRECT = Msg("全部正确，无需其他操作。", "Everything is correct; nothing more to do.")
-NEXT_FIELDS = Msg(
+NEXT_FIELDS = Plural(
     "报告有误的{n}项已交{office}，审核后由教务处学籍管理科确认，结果会通知你。",
+    "Your 1 reported error goes to the {office}, then to the registrar for "
+    "confirmation; you will be told the outcome.",
     "Your {n} reported errors go to the {office}, then to the registrar for "
     "confirmation; you will be told the outcome.",
 )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
+from kiosk.i18n import Msg, Plural
 from kiosk.protocol import ImportProblem
 from server.db import Database
 from server.migrate import migrate
@@ -38,6 +39,65 @@ def _read_secret(prompt: str, given: str | None) -> str:
 
 
 MAX_TERMINALS = 500
+
+# What the commands say, in both languages (Msg.both: "中文 / English").
+M_NAMES_TAKEN = Msg(
+    "{lab} 已有同名终端，未添加任何终端。",
+    "A terminal of {lab} with one of these names exists already; none was added.",
+)
+M_TERMINAL_KEYS = Msg(
+    "终端密钥（只显示一次）", "Terminal keys (shown once; put each in KIOSK_KIOSK__TERMINAL_KEY)"
+)
+M_NAME_OR_COUNT = Msg("请给出终端名，或 --count N。", "Give a NAME, or --count N.")
+M_NOT_BOTH = Msg("终端名与 --count 二选一。", "A NAME or --count, not both.")
+M_BAD_PATTERN = Msg("名称模式无效：{error}", "{error}")
+M_NEEDS_COLLEGE = Msg("学院教学办账号需要 --college。", "A college office needs --college.")
+M_PASSWORD = Msg("密码", "Password")
+M_PASSWORD_SHORT = Plural(
+    "工作人员密码至少 {n} 位。",
+    "Staff passwords need at least 1 character.",
+    "Staff passwords need at least {n} characters.",
+)
+M_NAME_TAKEN = Msg("用户名已被使用。", "That user name is taken.")
+M_STAFF_CREATED = Msg(
+    "已创建工作人员账号 {username}（{role}）。", "Staff account {username} ({role}) created."
+)
+M_TERMINAL_KEY = Msg("终端密钥", "Terminal key")
+M_NO_DEMO_DATA = Msg("（无演示数据）", "(no demo data)")
+M_NEWCOMERS = Msg("尚未注册（可用于演示注册）", "Not registered yet, to try the registration")
+M_STAFF = Msg("工作人员", "Staff")
+M_ALL_DELIVERED = Msg("所有消息均已送达。", "Every message was delivered.")
+M_MAILBOX_EMPTY = Msg("邮箱为空。", "The mailbox is empty.")
+M_IMPORT_PROBLEMS = Plural(
+    "有 {n} 个问题，未导入任何记录。",
+    "1 problem; nothing imported.",
+    "{n} problems; nothing imported.",
+)
+M_IMPORTED = Plural(
+    "已导入 {n} 行：新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "1 row: {created} new, {updated} changed, {unchanged} unchanged.",
+    "{n} rows: {created} new, {updated} changed, {unchanged} unchanged.",
+)
+M_VALID = Plural(
+    "{n} 行全部有效（仅检查）：新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "1 row is valid (dry run): {created} new, {updated} changed, {unchanged} unchanged.",
+    "{n} rows are valid (dry run): {created} new, {updated} changed, {unchanged} unchanged.",
+)
+M_NEW = Msg("新增", "new")
+M_UNREADABLE_SOURCE = Msg(
+    "无法将 {source} 作为文件夹或 zip 读取。", "Cannot read {source} as a folder or zip."
+)
+M_PHOTOS_IMPORTED = Plural(
+    "已导入 {n} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
+    "1 photo stored, {refused} refused, {applied} applied.",
+    "{n} photos stored, {refused} refused, {applied} applied.",
+)
+M_CORRECTIONS_APPLIED = Plural("{n}", "1 photo correction", "{n} photo corrections")
+"""The ``{applied}`` of :data:`M_PHOTOS_IMPORTED`, a count of its own."""
+M_PIN = Msg("管理员 PIN", "Staff PIN")
+M_PIN_SHORT = Msg("PIN 至少 4 位数字。", "A PIN has at least 4 digits.")
+M_SCHEMA_CURRENT = Msg("数据库结构已是最新。", "Database schema is up to date.")
+M_UNREADABLE_FILE = Msg("无法读取文件 {file}。", "Cannot read {file}.")
 """Most terminals one ``add-terminal --count`` registers."""
 
 
@@ -67,17 +127,11 @@ async def _add_terminals(settings: Settings, lab: str, names: list[str]) -> int:
         async with db.sessions.begin() as session:
             keys = [(name, (await add_terminal(session, lab, name))[1]) for name in names]
     except IntegrityError:
-        print(
-            f"A terminal of {lab} with one of these names exists already; none was added. / "
-            "已有同名终端，未添加任何终端。",
-            file=sys.stderr,
-        )
+        print(M_NAMES_TAKEN.both(lab=lab), file=sys.stderr)
         return 1
     finally:
         await db.dispose()
-    print(
-        "Terminal keys (shown once; put each in KIOSK_KIOSK__TERMINAL_KEY) / 终端密钥（只显示一次）:"
-    )
+    print(f"{M_TERMINAL_KEYS.both()}:")
     for name, key in keys:
         print(key if len(keys) == 1 else f"{name}\t{key}")
     return 0
@@ -87,30 +141,26 @@ def _terminal_names(args: argparse.Namespace) -> list[str] | None:
     """The names ``add-terminal`` was asked for, or None (and a message) when unclear."""
     if args.count is None:
         if args.name is None:
-            print("Give a NAME, or --count N. / 请给出终端名，或 --count N。", file=sys.stderr)
+            print(M_NAME_OR_COUNT.both(), file=sys.stderr)
             return None
         return [args.name]
     if args.name is not None:
-        print("A NAME or --count, not both. / 终端名与 --count 二选一。", file=sys.stderr)
+        print(M_NOT_BOTH.both(), file=sys.stderr)
         return None
     try:
         return terminal_names(args.lab, args.pattern, args.count, args.start)
     except ValueError as error:
-        print(f"{error} / 名称模式无效。", file=sys.stderr)
+        print(M_BAD_PATTERN.both(error=error), file=sys.stderr)
         return None
 
 
 async def _add_staff(settings: Settings, args: argparse.Namespace) -> int:
     if args.role == "college_office" and not args.college:
-        print("A college office needs --college. / 学院教学办账号需要 --college。", file=sys.stderr)
+        print(M_NEEDS_COLLEGE.both(), file=sys.stderr)
         return 2
-    password = _read_secret("Password / 密码: ", args.password)
+    password = _read_secret(f"{M_PASSWORD.both()}: ", args.password)
     if len(password) < MIN_STAFF_PASSWORD:
-        print(
-            f"Staff passwords need at least {MIN_STAFF_PASSWORD} characters. "
-            f"/ 工作人员密码至少 {MIN_STAFF_PASSWORD} 位。",
-            file=sys.stderr,
-        )
+        print(M_PASSWORD_SHORT.n(MIN_STAFF_PASSWORD).both(), file=sys.stderr)
         return 2
     db = Database(settings.server.database_url)
     try:
@@ -119,7 +169,7 @@ async def _add_staff(settings: Settings, args: argparse.Namespace) -> int:
             if (
                 await session.execute(select(Account.id).where(Account.username == username))
             ).first():
-                print("That user name is taken. / 用户名已被使用。", file=sys.stderr)
+                print(M_NAME_TAKEN.both(), file=sys.stderr)
                 return 1
             session.add(
                 Account(
@@ -131,7 +181,7 @@ async def _add_staff(settings: Settings, args: argparse.Namespace) -> int:
             )
     finally:
         await db.dispose()
-    print(f"Staff account {username} ({args.role}) created. / 已创建。")
+    print(M_STAFF_CREATED.both(username=username, role=args.role))
     return 0
 
 
@@ -144,13 +194,13 @@ async def _demo_accounts(settings: Settings, as_json: bool) -> int:
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=2))
         return 0
-    print(f"Terminal key / 终端密钥: {data['terminal_key'] or '(no demo data / 无演示数据)'}")
+    print(f"{M_TERMINAL_KEY.both()}: {data['terminal_key'] or M_NO_DEMO_DATA.both()}")
     for row in data["students"]:
         print(f"{row['username']:<45} {row['student_no']:<12} {row['password']}")
-    print("Not registered yet, to try the registration / 尚未注册（可用于演示注册）:")
+    print(f"{M_NEWCOMERS.both()}:")
     for row in data["newcomers"]:
         print(f"  {row['name']:<6} {row['gender']} {row['id_number']} {row['birth_date']}")
-    print("Staff / 工作人员:")
+    print(f"{M_STAFF.both()}:")
     for row in data["staff"]:
         print(
             f"{row['username']:<20} {row['role']:<15} {row['college'] or '':<10} {row['password']}"
@@ -178,7 +228,7 @@ async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
                 f"    {failure.last_error or ''}"
             )
         if not failures:
-            print("Every message was delivered. / 所有消息均已送达。")
+            print(M_ALL_DELIVERED.both())
         return 0
     for entry in reversed(entries):
         print(f"--- {entry.created_at:%Y-%m-%d %H:%M:%S} {entry.channel} to {entry.recipient}")
@@ -186,7 +236,7 @@ async def _mailbox(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Subject: {entry.subject}")
         print(entry.body.rstrip())
     if not entries:
-        print("The mailbox is empty. / 邮箱为空。")
+        print(M_MAILBOX_EMPTY.both())
     return 0
 
 
@@ -215,17 +265,13 @@ async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) 
         await db.dispose()
     _print_problems(report.problems)
     if report.problems:
-        print(f"{len(report.problems)} problems; nothing imported. / 有问题，未导入任何记录。")
+        print(M_IMPORT_PROBLEMS.n(len(report.problems)).both())
         return 1
-    print(
-        f"{report.rows} rows{'' if report.applied else ' are valid (dry run)'}: "
-        f"{report.created} new, {report.updated} changed, {report.unchanged} unchanged. / "
-        f"{'' if report.applied else '全部有效（仅检查）：'}新增 {report.created}，"
-        f"更新 {report.updated}，未变 {report.unchanged}。"
-    )
+    counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
+    print((M_IMPORTED if report.applied else M_VALID).n(report.rows, **counts).both())
     for change in report.changes:
         what = (
-            "new / 新增"
+            M_NEW.both()
             if change.new
             else "; ".join(f"{item.key}: {item.old} → {item.new}" for item in change.fields)
         )
@@ -244,7 +290,7 @@ def _photo_import(settings: Settings, source: Path) -> int:
                 files = zip_photos(stack.enter_context(source.open("rb")), settings.server)
             return asyncio.run(_import_photos(settings, files))
     except (OSError, Unreadable):
-        print(f"Cannot read {source} as a folder or zip. / 无法读取。", file=sys.stderr)
+        print(M_UNREADABLE_SOURCE.both(source=source), file=sys.stderr)
         return 2
 
 
@@ -258,11 +304,12 @@ async def _import_photos(settings: Settings, files: Iterator[PhotoFile]) -> int:
     finally:
         await db.dispose()
     _print_problems(report.problems)
-    print(
-        f"{len(report.stored)} photos stored, {len(report.problems)} refused, "
-        f"{report.corrections_applied} photo corrections applied. "
-        f"/ 已导入 {len(report.stored)} 张，退回 {len(report.problems)} 张。"
+    said = M_PHOTOS_IMPORTED.n(
+        len(report.stored),
+        refused=len(report.problems),
+        applied=M_CORRECTIONS_APPLIED.n(report.corrections_applied),
     )
+    print(said.both())
     return 1 if report.problems else 0
 
 
@@ -270,9 +317,9 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     """Run one ``kiosk admin`` action; returns the exit code."""
     action = args.admin_command
     if action == "hash-pin":
-        pin = _read_secret("Staff PIN / 管理员 PIN: ", None)
+        pin = _read_secret(f"{M_PIN.both()}: ", None)
         if len(pin) < 4 or not pin.isdigit():
-            print("A PIN has at least 4 digits. / PIN 至少 4 位数字。", file=sys.stderr)
+            print(M_PIN_SHORT.both(), file=sys.stderr)
             return 2
         print(Passwords(settings.server).hash_sync(pin))
         return 0
@@ -281,7 +328,7 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     asyncio.run(migrate(settings.server.database_url))
     if action == "migrate":
-        print("Database schema is up to date. / 数据库结构已是最新。")
+        print(M_SCHEMA_CURRENT.both())
         return 0
     if action == "add-terminal":
         return asyncio.run(_add_terminals(settings, args.lab, names))
@@ -296,7 +343,7 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
             with args.file.open("rb") as file:
                 return asyncio.run(_import_records(settings, file, args.dry_run))
         except OSError:
-            print(f"Cannot read {args.file}. / 无法读取文件。", file=sys.stderr)
+            print(M_UNREADABLE_FILE.both(file=args.file), file=sys.stderr)
             return 2
     if action == "import-photos":
         return _photo_import(settings, args.source)

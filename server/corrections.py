@@ -23,11 +23,11 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from kiosk.catalogue import CORRECTION_STATE_LABELS, correction_field_label, correction_value_text
 from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
-    CORRECTION_STATE_LABELS,
     BulkCorrections,
     BulkResult,
     CollegeDecision,
@@ -40,8 +40,6 @@ from kiosk.protocol import (
     CorrectionStep,
     FieldError,
     RegistrarDecision,
-    correction_field_label,
-    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx, RowId

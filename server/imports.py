@@ -31,9 +31,10 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import correction_value_text
 from kiosk.config import ServerSettings
 from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 from kiosk.protocol import (
     API_PREFIX,
     PHOTO_SUFFIXES,
@@ -43,7 +44,6 @@ from kiosk.protocol import (
     RecordChange,
     RecordImportReport,
     StoredPhoto,
-    correction_value_text,
 )
 from server.audit import audit
 from server.context import Ctx
@@ -90,8 +90,9 @@ M_PHOTO_DIMENSIONS = Msg(
     "尺寸为 {w}×{h}，应为 480×640 像素。", "The size is {w}x{h}; it must be 480x640 pixels."
 )
 M_PHOTO_COLOUR = Msg("应为 24 位真彩色（RGB）。", "It must be 24-bit colour (RGB).")
-M_PHOTO_BYTES = Msg(
+M_PHOTO_BYTES = Plural(
     "文件大小 {n} 字节，应在 {lo}–{hi} 字节之间。",
+    "The file has 1 byte; it must have {lo} to {hi}.",
     "The file has {n} bytes; it must have {lo} to {hi}.",
 )
 M_PHOTO_UNKNOWN = Msg(
@@ -111,15 +112,23 @@ M_PHOTO_UNREADABLE = Msg(
     "or damaged data).",
 )
 M_NOT_ZIP = Msg("不是 zip 文件。", "Not a zip file.")
-M_TOO_MANY_ROWS = Msg(
+M_TOO_MANY_ROWS = Plural(
     "文件超过 {limit} 行，请分成几个文件导入。",
+    "The file has more than 1 line; import it in several files.",
     "The file has more than {limit} lines; import it in several files.",
+    count="limit",
 )
-M_TOO_MANY_ENTRIES = Msg(
-    "压缩包中的文件超过 {limit} 个。", "The zip holds more than {limit} files."
+M_TOO_MANY_ENTRIES = Plural(
+    "压缩包中的文件超过 {limit} 个。",
+    "The zip holds more than 1 file.",
+    "The zip holds more than {limit} files.",
+    count="limit",
 )
-M_ARCHIVE_TOO_LARGE = Msg(
-    "压缩包解压后超过 {limit} 字节。", "The zip inflates to more than {limit} bytes."
+M_ARCHIVE_TOO_LARGE = Plural(
+    "压缩包解压后超过 {limit} 字节。",
+    "The zip inflates to more than 1 byte.",
+    "The zip inflates to more than {limit} bytes.",
+    count="limit",
 )
 
 PHOTO_SIZE = (480, 640)

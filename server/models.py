@@ -393,7 +393,8 @@ class SendThrottle(Base):
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    sent_in_window: Mapped[int] = mapped_column(Integer, default=0)
+    # Named as every throttle's count (server/throttle.py); the column keeps its old name.
+    attempts: Mapped[int] = mapped_column("sent_in_window", Integer, default=0)
     last_sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 

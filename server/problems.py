@@ -1,4 +1,4 @@
-"""RFC 9457 problem+json errors with stable codes (docs/contract-notes.md lists them)."""
+"""RFC 9457 problem+json errors with stable codes (``kiosk.problem_codes``; the notes explain them)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kiosk.problem_codes import ServerProblemCode
 from kiosk.protocol import PROBLEM_MEDIA_TYPE, FieldError, ProblemDetails
 from server.audit import AUDITED_REFUSALS, audit_refusal
 from server.logs import exception_summary
@@ -33,7 +34,11 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
-_CODES_BY_STATUS = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+_CODES_BY_STATUS: dict[int, ServerProblemCode] = {
+    404: "not_found",
+    405: "method_not_allowed",
+    400: "bad_request",
+}
 
 
 class ApiProblem(Exception):
@@ -42,7 +47,7 @@ class ApiProblem(Exception):
     def __init__(
         self,
         status: int,
-        code: str,
+        code: ServerProblemCode,
         detail: str | None = None,
         *,
         errors: list[FieldError] | None = None,
@@ -80,7 +85,7 @@ class ApiProblem(Exception):
         )
 
 
-def retry_problem(code: str, detail: str, wait: dt.timedelta) -> ApiProblem:
+def retry_problem(code: ServerProblemCode, detail: str, wait: dt.timedelta) -> ApiProblem:
     """429 with ``Retry-After`` and ``retry_after_s``: whole seconds, rounded up, at least 1."""
     seconds = max(1, int(-(-wait.total_seconds() // 1)))
     return ApiProblem(

@@ -20,30 +20,31 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.i18n import Msg
 from server.context import ServerContext
 from server.db import locked_row
 from server.models import RateLimit
 from server.problems import retry_problem
+from server.throttle import FixedWindow
 
 WINDOW = dt.timedelta(minutes=1)
+M_RATE_LIMITED = Msg(
+    "此处的登录或注册尝试过于频繁，请稍等片刻再试。",
+    "Too many login or registration attempts from here; wait a moment.",
+)
 
 
 async def _spend(session: AsyncSession, ctx: ServerContext, key: str, limit: int) -> None:
-    now = ctx.now()
     row = await locked_row(
-        session, RateLimit, {"key": key, "window_started_at": now, "attempts": 0}
+        session, RateLimit, {"key": key, "window_started_at": ctx.now(), "attempts": 0}
     )
-    if now - row.window_started_at >= WINDOW:
-        row.window_started_at = now
-        row.attempts = 0
-    if row.attempts >= limit:
+    wait = FixedWindow(WINDOW, limit, ctx.now).spend(row)
+    if wait is not None:
         raise retry_problem(
             "rate_limited",
-            "Too many login or registration attempts from here; wait a moment. "
-            "/ 此处的登录或注册尝试过于频繁，请稍等片刻再试。",
-            row.window_started_at + WINDOW - now,
+            M_RATE_LIMITED.both(),
+            wait,
         )
-    row.attempts += 1
 
 
 async def spend_terminal_attempt(
@@ -84,29 +85,26 @@ async def spend_enrolment_attempt(
 ACCOUNT_WINDOW = dt.timedelta(hours=1)
 
 
+def _account_hour(ctx: ServerContext) -> FixedWindow:
+    return FixedWindow(ACCOUNT_WINDOW, ctx.settings.account_failures_per_hour, ctx.now)
+
+
 async def account_failures(
     session: AsyncSession, ctx: ServerContext, account_key: str
 ) -> tuple[int, dt.datetime]:
     """Wrong passwords for an account from every place in its current hour, and its end."""
     row = await session.get(RateLimit, f"failures:{account_key}")
-    now = ctx.now()
-    if row is None or now - row.window_started_at >= ACCOUNT_WINDOW:
-        return 0, now + ACCOUNT_WINDOW
-    return row.attempts, row.window_started_at + ACCOUNT_WINDOW
+    hour = _account_hour(ctx)
+    return hour.count(row), hour.ends(row)
 
 
 async def count_account_failure(session: AsyncSession, ctx: ServerContext, account_key: str) -> int:
     """Count one more wrong password for the account (every place together); the new count."""
-    now = ctx.now()
     row = await locked_row(
         session, RateLimit,
-        {"key": f"failures:{account_key}", "window_started_at": now, "attempts": 0},
+        {"key": f"failures:{account_key}", "window_started_at": ctx.now(), "attempts": 0},
     )  # fmt: skip
-    if now - row.window_started_at >= ACCOUNT_WINDOW:
-        row.window_started_at = now
-        row.attempts = 0
-    row.attempts += 1
-    return row.attempts
+    return _account_hour(ctx).add(row)
 
 
 async def accounts_under_attack(

@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import PHOTO_LABEL
 from kiosk.fields import FIELD_KEYS
+from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
     CorrectionSummary,
@@ -253,13 +255,13 @@ class _PageProblem(Exception):
 
 _EXPIRED = _PageProblem(
     410,
-    "链接已过期 / Link expired",
+    Msg("链接已过期", "Link expired").both(),
     "这个照片预览链接已过期或已失效。请在终端上重新生成二维码。"
     "<br>This photo preview link has expired or was closed. Make a new QR code at the terminal.",
 )
 _INVALID = _PageProblem(
     403,
-    "链接无效 / Invalid link",
+    Msg("链接无效", "Invalid link").both(),
     "这个链接不完整或被改动过。请重新扫描终端上的二维码。"
     "<br>This link is incomplete or was altered. Scan the QR code at the terminal again.",
 )
@@ -324,14 +326,14 @@ async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
     except _PageProblem as problem:
         return _page(problem.title, f"<p>{problem.text}</p>", problem.status)
     until = expires.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-    image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="照片 / photo">'
+    image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="{PHOTO_LABEL.both()}">'
     note = (
         "<p>请核对：是否本人、是否清晰、背景是否符合要求。然后回到终端作答。<br>"
         "Check: is it you, is it sharp, is the background right? Then answer at the terminal.</p>"
         f'<p id="expires">此链接有效至北京时间 {until}<br>This link works until {until} '
         "Beijing time (UTC+8).</p>"
     )
-    return _page("学历照片 / Graduation photo", image + note)
+    return _page(Msg("学历照片", "Graduation photo").both(), image + note)
 
 
 @router.get(

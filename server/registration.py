@@ -48,6 +48,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import CODE_WRONG
 from kiosk.fields import (
     GENDERS,
     M_BIRTH_ID_MISMATCH,
@@ -65,7 +66,7 @@ from kiosk.fields import (
     parse_date,
     validate_field,
 )
-from kiosk.i18n import Msg
+from kiosk.i18n import Msg, Plural
 from kiosk.protocol import (
     API_PREFIX,
     Channel,
@@ -87,6 +88,7 @@ from server.models import Account, Registration, RegistrationCode, SendThrottle,
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem, retry_problem, validation_problem
 from server.rate_limit import spend_terminal_attempt
+from server.throttle import FixedWindow
 
 router = APIRouter(prefix=API_PREFIX, tags=["registration"])
 
@@ -100,13 +102,45 @@ _T = TypeVar("_T")
 
 RegistrationId = Annotated[str, Path(min_length=1, max_length=64)]
 
-M_CODE_WRONG = Msg("验证码不对，还可以再试 {n} 次。", "The code is wrong; {n} tries left.")
 M_CODE_EXPIRED = Msg("验证码已过期，请重新获取。", "The code has expired; ask for a new one.")
 M_CODE_EXHAUSTED = Msg(
     "错误次数太多，此验证码已失效，请重新获取。",
     "Too many wrong tries; this code no longer works. Ask for a new one.",
 )
 M_CODE_MISSING = Msg("请填写验证码。", "Please enter the code.")
+# The problems' details (the kiosk words them itself, by code: kiosk/errors.py).
+M_RECORD_NOT_FOUND = Msg(
+    "没有与该姓名和身份证号相符的学籍记录，请联系学院教学办。",
+    "No student record matches this name and ID number; please contact your college office "
+    "(学院教学办).",
+)
+M_IDENTITY_MISMATCH = Msg(
+    "所填信息与学籍记录不一致，请联系学院教学办核实。",
+    "These details do not agree with the student record; please contact your college office "
+    "(学院教学办).",
+)
+M_ALREADY_REGISTERED = Msg(
+    "该学生已注册，请直接登录。", "This student already has an account; log in instead."
+)
+M_EMAIL_TAKEN = Msg("该邮箱已被其他账号使用。", "This e-mail address is used by another account.")
+M_SEND_LIMIT = Msg(
+    "今天发送到该地址或号码的验证码太多，请稍后再试。",
+    "Too many codes to this address or number today; try again later.",
+)
+M_RESEND_TOO_SOON = Msg(
+    "刚刚发送过验证码，请稍候再试。",
+    "A code was sent a moment ago; wait a little before asking again.",
+)
+M_REGISTRATION_CLOSED = Msg(
+    "注册已完成，请用邮箱和密码登录。",
+    "This registration is complete; log in with the e-mail address and password.",
+)
+M_REGISTRATION_EXPIRED = Msg(
+    "注册已过期，请重新注册。", "This registration has lapsed; please register again."
+)
+M_CODE_INVALID = Msg("验证码有误、已过期或已失效。", "A code is wrong, expired or used up.")
+M_CODE_ALREADY_CONFIRMED = Msg("该验证码已确认，无需重发。", "This channel is confirmed already.")
+M_CODE_SUBJECT = Msg("学籍校对终端 注册验证码", "Registration code")
 
 
 @dataclass(frozen=True)
@@ -179,29 +213,27 @@ async def _match(session: AsyncSession, form: _Form) -> Student:
         raise ApiProblem(
             404,
             "record_not_found",
-            "No student record matches this name and ID number; please contact your "
-            "college office (学院教学办). / 没有与该姓名和身份证号相符的学籍记录，请联系学院教学办。",
+            M_RECORD_NOT_FOUND.both(),
         )
     if student.gender != form.gender or student.birth_date != form.birth_date:
         raise ApiProblem(
             422,
             "identity_mismatch",
-            "These details do not agree with the student record; please contact your college "
-            "office (学院教学办). / 所填信息与学籍记录不一致，请联系学院教学办核实。",
+            M_IDENTITY_MISMATCH.both(),
             target=f"student:{student.id}",
         )
     if await _has_account(session, Account.student_id == student.id):
         raise ApiProblem(
             409,
             "already_registered",
-            "This student already has an account; log in instead. / 该学生已注册，请直接登录。",
+            M_ALREADY_REGISTERED.both(),
             target=f"student:{student.id}",
         )
     if await _has_account(session, Account.username == form.email):
         raise ApiProblem(
             409,
             "email_taken",
-            "This e-mail address is used by another account. / 该邮箱已被其他账号使用。",
+            M_EMAIL_TAKEN.both(),
             target=f"student:{student.id}",
         )
     problems = check_password(form.password, student_no=student.student_no)
@@ -225,6 +257,15 @@ def _new_code() -> str:
     return f"{secrets.randbelow(1_000_000):06d}"
 
 
+_CODE_MAIL = Plural(
+    "您的注册验证码是：{code}\n{n} 分钟内有效，只能使用一次。如果不是您本人在注册，请忽略这封邮件。",
+    "Your registration code is: {code}\nIt works once, within 1 minute. "
+    "If you are not registering, ignore this mail.",
+    "Your registration code is: {code}\nIt works once, within {n} minutes. "
+    "If you are not registering, ignore this mail.",
+)
+
+
 def _code_message(ctx: ServerContext, channel: Channel, to: str, code: str) -> OutgoingMessage:
     minutes = ctx.settings.code_ttl_minutes
     if channel == "sms":
@@ -233,13 +274,9 @@ def _code_message(ctx: ServerContext, channel: Channel, to: str, code: str) -> O
             f"Registration code {code}, valid {minutes} min."
         )
         return OutgoingMessage("sms", to, None, text)
-    text = (
-        f"您的注册验证码是：{code}\n{minutes} 分钟内有效，只能使用一次。"
-        "如果不是您本人在注册，请忽略这封邮件。\n\n"
-        f"Your registration code is: {code}\nIt works once, within {minutes} minutes. "
-        "If you are not registering, ignore this mail.\n"
-    )
-    return OutgoingMessage("email", to, "学籍校对终端 注册验证码 / Registration code", text)
+    mail = _CODE_MAIL.n(minutes, code=code)
+    text = f"{mail.zh}\n\n{mail.en}\n"
+    return OutgoingMessage("email", to, M_CODE_SUBJECT.both(), text)
 
 
 # --- throttling codes per address ---------------------------------------------------------
@@ -251,41 +288,41 @@ def _throttle_key(channel: str, address: str) -> str:
 
 
 async def _throttle_row(
-    session: AsyncSession, channel: str, address: str, now: dt.datetime
+    session: AsyncSession, ctx: ServerContext, channel: str, address: str, now: dt.datetime
 ) -> SendThrottle:
     key = _throttle_key(channel, address)
-    values = {"key": key, "window_started_at": now, "sent_in_window": 0, "last_sent_at": now}
+    values = {"key": key, "window_started_at": now, "attempts": 0, "last_sent_at": now}
     row = await locked_row(session, SendThrottle, values)
-    if now - row.window_started_at >= SEND_WINDOW:
-        row.window_started_at = now
-        row.sent_in_window = 0
+    _send_day(ctx).roll(row)
     return row
+
+
+def _send_day(ctx: ServerContext) -> FixedWindow:
+    return FixedWindow(SEND_WINDOW, ctx.settings.resend_daily_cap, ctx.now)
 
 
 def _throttle_problem(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -> ApiProblem | None:
     """Why no code may go to this address now, if so."""
     settings = ctx.settings
-    if row.sent_in_window >= settings.resend_daily_cap:
-        wait = row.window_started_at + SEND_WINDOW - now
+    day = _send_day(ctx)
+    if day.full(row):
         return retry_problem(
             "send_limit_reached",
-            "Too many codes to this address or number today; try again later. "
-            "/ 今天发送到该地址或号码的验证码太多，请稍后再试。",
-            wait,
+            M_SEND_LIMIT.both(),
+            day.wait(row),
         )
     next_allowed = row.last_sent_at + dt.timedelta(seconds=settings.resend_interval_s)
-    if row.sent_in_window and now < next_allowed:
+    if row.attempts and now < next_allowed:
         return retry_problem(
             "resend_too_soon",
-            "A code was sent a moment ago; wait a little before asking again. "
-            "/ 刚刚发送过验证码，请稍候再试。",
+            M_RESEND_TOO_SOON.both(),
             next_allowed - now,
         )
     return None
 
 
-def _count_send(row: SendThrottle, now: dt.datetime) -> None:
-    row.sent_in_window += 1
+def _count_send(ctx: ServerContext, row: SendThrottle, now: dt.datetime) -> None:
+    _send_day(ctx).add(row)
     row.last_sent_at = now
 
 
@@ -381,7 +418,7 @@ async def _create(
     now = ctx.now()
     student = await _match(session, form)
     addresses: dict[Channel, str] = {"email": form.email, "sms": form.mobile}
-    throttles = {ch: await _throttle_row(session, ch, addresses[ch], now) for ch in CHANNELS}
+    throttles = {ch: await _throttle_row(session, ctx, ch, addresses[ch], now) for ch in CHANNELS}
     for channel in CHANNELS:
         problem = _throttle_problem(ctx, throttles[channel], now)
         if problem is not None:
@@ -413,7 +450,7 @@ async def _create(
             )
         )
         _send_code(session, ctx, registration, channel, code, code_expires)
-        _count_send(throttles[channel], now)
+        _count_send(ctx, throttles[channel], now)
     audit(
         session, "registration", actor=f"terminal:{terminal.id}", at=now,
         terminal_id=terminal.id, target=f"registration:{registration.id}",
@@ -464,14 +501,13 @@ async def _pending_registration(
         raise ApiProblem(
             409,
             "registration_closed",
-            "This registration is complete; log in with the e-mail address and password. "
-            "/ 注册已完成，请用邮箱和密码登录。",
+            M_REGISTRATION_CLOSED.both(),
         )
     if ctx.now() >= registration.expires_at:
         raise ApiProblem(
             410,
             "registration_expired",
-            "This registration has lapsed; please register again. / 注册已过期，请重新注册。",
+            M_REGISTRATION_EXPIRED.both(),
         )
     codes = (
         await session.execute(
@@ -545,7 +581,7 @@ async def _verify(
         raise ApiProblem(
             422,
             "code_invalid",
-            "A code is wrong, expired or used up. / 验证码有误、已过期或已失效。",
+            M_CODE_INVALID.both(),
             errors=errors,
             attempts_left=attempts_left,
             confirmed=confirmed,
@@ -585,7 +621,7 @@ def _check_code(
         return None
     row.wrong_tries += 1
     left = ctx.settings.code_max_attempts - row.wrong_tries
-    return Problem("code_wrong", M_CODE_WRONG.fmt(n=left))
+    return Problem("code_wrong", CODE_WRONG.n(left))
 
 
 async def _activate(
@@ -666,11 +702,11 @@ async def _resend(
         raise ApiProblem(
             409,
             "code_already_confirmed",
-            "This channel is confirmed already. / 该验证码已确认，无需重发。",
+            M_CODE_ALREADY_CONFIRMED.both(),
         )
     now = ctx.now()
     address = registration.email if channel == "email" else registration.mobile
-    throttle = await _throttle_row(session, channel, address, now)
+    throttle = await _throttle_row(session, ctx, channel, address, now)
     problem = _throttle_problem(ctx, throttle, now)
     if problem is not None:
         raise problem
@@ -679,7 +715,7 @@ async def _resend(
     row.expires_at = now + dt.timedelta(minutes=settings.code_ttl_minutes)
     row.wrong_tries = 0
     _send_code(session, ctx, registration, channel, code, row.expires_at)
-    _count_send(throttle, now)
+    _count_send(ctx, throttle, now)
     audit(
         session, "registration_resend", actor=f"terminal:{terminal.id}", at=now,
         terminal_id=terminal.id, target=f"registration:{registration.id}", channel=channel,
@@ -688,5 +724,5 @@ async def _resend(
         channel=channel,
         code_expires_at=row.expires_at,
         resend_after=now + dt.timedelta(seconds=settings.resend_interval_s),
-        sends_left=settings.resend_daily_cap - throttle.sent_in_window,
+        sends_left=settings.resend_daily_cap - throttle.attempts,
     )

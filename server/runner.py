@@ -19,6 +19,7 @@ from kiosk.config import (
     secret_problem,
     unreachable_from_phones,
 )
+from kiosk.i18n import Msg
 from server.app import create_app
 from server.db import Database, is_sqlite
 from server.logs import LOG_CONFIG
@@ -28,6 +29,19 @@ from server.seed import demo_accounts, seed_demo
 # Workers are separate processes: they read the settings the parent resolved (file,
 # environment and command line together) from here.
 SETTINGS_ENV = "KIOSK_SERVER_SETTINGS_JSON"
+
+M_DEMO_KEY = Msg("演示终端密钥", "Demo terminal key")
+M_WORKERS_NEED_POSTGRES = Msg(
+    "多个工作进程需要 PostgreSQL。", "Several workers need PostgreSQL; SQLite has one writer."
+)
+M_PHONES_CANNOT_REACH = Msg(
+    "server.public_base_url：手机无法打开 {url} 上的照片链接（仅本机可达）。"
+    "请将其设为实验室手机可访问的地址。",
+    "server.public_base_url: phones cannot open photo links at {url} (this machine only). "
+    "Set [server] public_base_url (or KIOSK_SERVER__PUBLIC_BASE_URL) to an address the lab's "
+    "phones reach, e.g. http://192.168.1.10:8000; only --demo may run without.",
+)
+M_NO_DATABASE = Msg("无法打开数据库", "Cannot open the database")
 
 
 def app_from_environment() -> FastAPI:
@@ -61,7 +75,7 @@ async def prepare(
                 # The secret exists only in this process, so `kiosk admin demo-accounts`
                 # cannot derive the demo terminal's key: say it here, once.
                 key = (await demo_accounts(db, settings))["terminal_key"]
-                print(f"Demo terminal key / 演示终端密钥: {key}", file=sys.stderr, flush=True)
+                print(f"{M_DEMO_KEY.both()}: {key}", file=sys.stderr, flush=True)
         finally:
             await db.dispose()
 
@@ -91,23 +105,13 @@ def usable_secret(server: ServerSettings) -> ServerSettings | None:
 def serve(settings: Settings, *, demo_accounts_to: Path | None = None) -> int:
     """Run the server in the foreground until interrupted; returns the exit code."""
     if settings.server.workers > 1 and is_sqlite(settings.server.database_url):
-        print(
-            "Several workers need PostgreSQL; SQLite has one writer. / 多个工作进程需要 PostgreSQL。",
-            file=sys.stderr,
-        )
+        print(M_WORKERS_NEED_POSTGRES.both(), file=sys.stderr)
         return 2
     server = usable_secret(settings.server)
     if server is None:
         return 2
     if not server.demo and unreachable_from_phones(server.public_url()):
-        print(
-            f"server.public_base_url: phones cannot open photo links at {server.public_url()} "
-            "(this machine only). Set [server] public_base_url (or KIOSK_SERVER__PUBLIC_BASE_URL) "
-            "to an address the lab's phones reach, e.g. http://192.168.1.10:8000; only --demo "
-            f"may run without. / server.public_base_url：手机无法打开 {server.public_url()} 上的"
-            "照片链接（仅本机可达）。请将其设为实验室手机可访问的地址。",
-            file=sys.stderr,
-        )
+        print(M_PHONES_CANNOT_REACH.both(url=server.public_url()), file=sys.stderr)
         return 2
     try:
         # The secret was made here, so only this process can tell the demo terminal's key;
@@ -115,7 +119,7 @@ def serve(settings: Settings, *, demo_accounts_to: Path | None = None) -> int:
         show_key = server.secret_key != settings.server.secret_key and demo_accounts_to is None
         asyncio.run(prepare(server, demo_accounts_to, show_terminal_key=show_key))
     except OSError as exc:
-        print(f"Cannot open the database / 无法打开数据库: {exc}", file=sys.stderr)
+        print(f"{M_NO_DATABASE.both()}: {exc}", file=sys.stderr)
         return 1
     os.environ[SETTINGS_ENV] = server.model_dump_json()
     uvicorn.run(

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Header, Query, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kiosk.catalogue import NO, YES, correction_field_label
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -39,7 +40,6 @@ from kiosk.protocol import (
     SupervisedSessionInfo,
     SupervisedSessionUpdate,
     SupervisedState,
-    correction_field_label,
 )
 from server.audit import audit
 from server.context import Ctx, RowId, ServerContext
@@ -561,7 +561,6 @@ _STATUS_TEXT: dict[RosterStatus, Msg] = {
     "all_correct": Msg("全部正确", "all correct"),
     "corrections_reported": Msg("报告勘误", "corrections reported"),
 }
-_YES, _NO = Msg("是", "yes"), Msg("否", "no")
 _COLUMNS = [
     Msg("学号", "Student no."),
     Msg("姓名", "Name"),
@@ -627,8 +626,8 @@ def report_table(report: SessionReport) -> list[list[Cell]]:
                 row.student_no,
                 row.name,
                 row.class_name,
-                (_YES if row.came else _NO).both(),
-                (_YES if row.finished else _NO).both(),
+                (YES if row.came else NO).both(),
+                (YES if row.finished else NO).both(),
                 _STATUS_TEXT[row.status].both(),
                 "; ".join(_field_label(key) for key in row.corrections),
             ]

@@ -201,3 +201,35 @@ def test_without_the_variable_the_terminal_file_is_in_the_users_config_folder(
 ) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert terminal_file({}) == tmp_path / "kiosk" / "terminal.toml"
+
+
+def test_tables_and_lists_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "KIOSK_SERVER__TRUSTED_PROXIES": "10.0.0.5, 10.0.0.0/24",
+        "KIOSK_SERVER__SMS_HEADERS": '{"Authorization": "Bearer x"}',
+        "KIOSK_KIOSK__COLLEGE_OFFICES": '{"文学院": "文科楼 112"}',
+    }
+    settings = load_settings(write(tmp_path, ""), environ)
+    assert settings.server.trusted_proxies == ["10.0.0.5", "10.0.0.0/24"]
+    assert settings.server.sms_headers == {"Authorization": "Bearer x"}
+    assert settings.kiosk.college_offices == {"文学院": "文科楼 112"}
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("KIOSK_SERVER__SMS_HEADERS", "server.sms_headers"),
+        ("KIOSK_SERVER__SMS_BODY_TEMPLATE", "server.sms_body_template"),
+        ("KIOSK_KIOSK__COLLEGE_OFFICES", "kiosk.college_offices"),
+    ],
+)
+def test_a_table_that_is_not_json_names_its_key(tmp_path: Path, name: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"{key}: .*not valid JSON"):
+        load_settings(write(tmp_path, ""), {name: "{broken"})
+
+
+def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo and the tests build Settings themselves; a developer's variables stay out."""
+    monkeypatch.setenv("KIOSK_SERVER__PORT", "9999")
+    assert Settings().server.port == 8000
+    assert load_settings(EXAMPLE).server.port == 9999

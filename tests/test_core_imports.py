@@ -27,6 +27,8 @@ CORE_MODULES = (
     "kiosk.config",
     "kiosk.cli",
     "kiosk.i18n",
+    "kiosk.problem_codes",
+    "kiosk.catalogue",
 )
 OPTIONAL_CORE_MODULES = (
     "kiosk.client",
@@ -37,7 +39,7 @@ OPTIONAL_CORE_MODULES = (
     "kiosk.outbox_cli",
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
-SERVER_MAY_USE = frozenset({"protocol", "fields", "i18n", "config"})
+SERVER_MAY_USE = frozenset({"protocol", "problem_codes", "catalogue", "fields", "i18n", "config"})
 
 
 def core_modules() -> list[str]:
@@ -157,3 +159,27 @@ def test_module_level_scan_sees_guarded_imports_but_not_function_bodies() -> Non
     names = [name for _, name in imported_modules(ast.parse(source), top_level_only=True)]
     assert "screens.app" in names
     assert "server.admin" not in names and "server.hidden" not in names
+
+
+SHARED_WIDGETS = ("screens/widgets/i18n.py",)
+"""Widgets both apps use: they may lean on the core and on each other, not on either app."""
+
+
+@pytest.mark.parametrize("module", SHARED_WIDGETS)
+def test_shared_widgets_do_not_import_either_app(module: str) -> None:
+    path = REPO / module
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    offences = [
+        f"{module}:{line}: {name}"
+        # Anywhere in the file, ``if TYPE_CHECKING:`` included: a type-only import still ties
+        # the widget to one app.
+        for line, name in imported_modules(tree, top_level_only=False)
+        if name.split(".")[0] == "screens" and not name.startswith("screens.widgets")
+    ]
+    assert offences == []
+
+
+def test_the_widget_scan_sees_a_type_only_import_of_the_app() -> None:
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from screens.app import A\n"
+    names = [name for _, name in imported_modules(ast.parse(source), top_level_only=False)]
+    assert "screens.app" in names

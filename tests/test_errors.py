@@ -6,11 +6,12 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
-from kiosk.errors import ERROR_MESSAGES, GENERIC_MESSAGE, message_for
+from kiosk.errors import ERROR_MESSAGES, GENERIC_MESSAGE, known_message, message_for
+from kiosk.problem_codes import KioskProblemCode, ProblemCode, ServerProblemCode
 from kiosk.protocol import ProblemDetails
 
 NOTES = Path(__file__).resolve().parent.parent / "docs" / "contract-notes.md"
@@ -19,8 +20,9 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def server_codes() -> list[str]:
-    """The codes in the contract notes' table: rows like ``| `code` | 401 | ...``."""
-    return re.findall(r"^\| `([a-z_]+)` \| \d{3} \|", NOTES.read_text(encoding="utf-8"), re.M)
+    """The codes in the contract notes' tables: rows like ``| `code` | 401 | ...``."""
+    notes = NOTES.read_text(encoding="utf-8")
+    return re.findall(r"^\| `([a-z_]+)` \| (?:\d{3}|other 4xx/5xx) \|", notes, re.M)
 
 
 def problem(code: str, status: int = 400, **extensions: Any) -> ProblemDetails:
@@ -40,11 +42,20 @@ def test_the_contract_notes_list_the_codes() -> None:
     codes = server_codes()
     # Guards the parser: if the table's layout changes, the tests below must not pass empty.
     assert len(codes) >= 20
-    assert {"invalid_credentials", "record_changed", "internal_error"} <= set(codes)
+    assert {"invalid_credentials", "record_changed", "internal_error", "http_error"} <= set(codes)
 
 
-def test_every_code_and_only_those_has_a_message() -> None:
-    assert set(ERROR_MESSAGES) == set(server_codes()) | set(KIOSK_ONLY)
+def test_the_code_type_the_messages_and_the_notes_name_the_same_codes() -> None:
+    assert set(get_args(ServerProblemCode)) == set(server_codes())
+    assert set(get_args(KioskProblemCode)) == set(KIOSK_ONLY)
+    assert set(get_args(ProblemCode)) == set(get_args(ServerProblemCode)) | set(KIOSK_ONLY)
+    assert set(ERROR_MESSAGES) == set(get_args(ProblemCode))
+
+
+def test_a_code_from_a_newer_server_is_not_taken_for_one_of_the_contract() -> None:
+    assert known_message("some_future_code") is None
+    assert known_message("rate_limited") == ERROR_MESSAGES["rate_limited"]
+    assert message_for("some_future_code") == GENERIC_MESSAGE.fmt(code="some_future_code")
 
 
 @pytest.mark.parametrize("code", [*server_codes(), *KIOSK_ONLY])
@@ -171,7 +182,7 @@ def test_validation_failed_names_the_fields_in_each_language() -> None:
     )
     message = message_for("validation_failed", details)
     assert "身份证号、照片、username" in message.zh
-    assert "ID number, photo, username" in message.en
+    assert "ID number, Photo, username" in message.en
 
 
 def test_validation_failed_without_field_paths_is_the_plain_message() -> None:

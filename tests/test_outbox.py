@@ -408,10 +408,10 @@ def test_outbox_commands(
     assert main([*config, "outbox", "list"]) == 0
     assert "0 waiting" in capsys.readouterr().out
     assert main([*config, "outbox", "retry"]) == 0
-    assert "1 dead letters queued" in capsys.readouterr().out
+    assert "1 dead letter queued" in capsys.readouterr().out
     with Outbox.open(path) as box:
         assert box.counts() == OutboxCounts(waiting=1, dead=0)
         box.mark_delivered(result.result_id, "XJ1")
     assert main([*config, "outbox", "purge-delivered"]) == 0
-    assert "1 delivered entries removed" in capsys.readouterr().out
+    assert "1 delivered entry removed" in capsys.readouterr().out
     assert raw_rows(path) == []

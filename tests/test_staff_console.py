@@ -348,6 +348,6 @@ def test_refusals_are_told_in_words() -> None:
         "无法写入该文件：文件夹不存在", "Cannot write that file: the folder does not exist"
     )
     assert T.history_what("correction", "college_accepted", "photo") == Msg(
-        "照片 学院已通过", "photo college accepted"
+        "照片 学院已通过", "Photo college accepted"
     )
     assert T.history_what("login", "ok", None) == Msg("成功", "succeeded")

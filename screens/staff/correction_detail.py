@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
@@ -22,8 +23,6 @@ from kiosk.protocol import (
     CorrectionStep,
     RegistrarDecision,
     StaffRole,
-    correction_field_label,
-    correction_value_text,
 )
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
 
+from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
@@ -18,8 +19,6 @@ from kiosk.protocol import (
     BulkCorrections,
     CorrectionRow,
     CorrectionState,
-    correction_field_label,
-    correction_value_text,
 )
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T

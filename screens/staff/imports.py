@@ -113,7 +113,7 @@ def photo_lines(report: PhotoImportReport) -> list[Msg]:
     return [
         T.IMPORT_PHOTOS_DONE.fmt(
             stored=len(report.stored), refused=len(report.problems),
-            applied=report.corrections_applied,
+            applied=T.PHOTO_CORRECTIONS_APPLIED.n(report.corrections_applied),
         )
     ]  # fmt: skip
 

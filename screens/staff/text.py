@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import errno
 
-from kiosk.client import ApiError
-from kiosk.errors import ERROR_MESSAGES
-from kiosk.i18n import Msg
-from kiosk.protocol import (
+from kiosk.catalogue import (
     CORRECTION_STATE_LABELS,
+    ROLE_LABELS,
+    correction_field_label,
+)
+from kiosk.client import ApiError
+from kiosk.errors import ERROR_MESSAGES, known_message
+from kiosk.i18n import Msg, Plural
+from kiosk.protocol import (
     BulkAction,
     CorrectionRow,
     ProblemDetails,
@@ -16,18 +20,13 @@ from kiosk.protocol import (
     StaffRole,
     SupervisedState,
     TerminalState,
-    correction_field_label,
 )
 
 # --- everywhere ---------------------------------------------------------------------------
 
 APP_TITLE = Msg("学籍校对 · 工作台", "Record check · staff console")
 SIGNED_IN = Msg("{user}（{role}）", "{user} ({role})")
-ROLES: dict[StaffRole, Msg] = {
-    "proctor": Msg("监考", "proctor"),
-    "college_office": Msg("学院教学办", "college office"),
-    "registrar": Msg("教务处学籍管理科", "registrar"),
-}
+ROLES = ROLE_LABELS
 KEY_BOARD = Msg("看板", "Board")
 KEY_SESSIONS = Msg("场次", "Sessions")
 KEY_STUDENTS = Msg("学生", "Students")
@@ -39,8 +38,6 @@ KEY_CONFIRM = Msg("确定", "Confirm")
 KEY_CANCEL = Msg("取消", "Cancel")
 LOADING = Msg("正在加载……", "Loading…")
 CANNOT_UNDO = Msg("此操作不能撤销。", "This cannot be undone.")
-YES = Msg("是", "yes")
-NO = Msg("否", "no")
 
 # --- login --------------------------------------------------------------------------------
 
@@ -67,8 +64,10 @@ BOARD_NO_SESSION = Msg("本机房当前没有进行中的场次。", "No session
 BOARD_NO_LABS = Msg("还没有登记任何终端。", "No terminals are registered yet.")
 BOARD_UPDATED = Msg("更新于 {time}", "Updated {time}")
 BOARD_STALE = Msg("连接中断，显示的是 {time} 的数据", "Connection lost; showing data of {time}")
-UNDER_ATTACK = Msg(
+UNDER_ATTACK = Plural(
     "⚠ {n} 个账户本小时密码错误过多，疑似被人试密码（各处分别锁定，本人在别处仍可登录）",
+    "⚠ 1 account had many wrong passwords this hour, perhaps someone guessing (each place "
+    "locks on its own; its owner can still log in elsewhere)",
     "⚠ {n} accounts had many wrong passwords this hour, perhaps someone guessing (each place "
     "locks on its own; owners can still log in elsewhere)",
 )
@@ -87,9 +86,11 @@ STEPS: dict[str, Msg] = {
     "review": Msg("检查", "review"),
     "receipt": Msg("回执", "receipt"),
 }
-BOARD_SUMMARY = Msg(
+BOARD_SUMMARY = Plural(
     "终端 {total}：使用中 {in_use} · 空闲 {idle} · 离线 {offline} · 待发 {waiting} · PIN错误 {pin}",
+    "{total} terminal: {in_use} in use · {idle} idle · {offline} offline · {waiting} waiting · {pin} PIN",
     "{total} terminals: {in_use} in use · {idle} idle · {offline} offline · {waiting} waiting · {pin} PIN",
+    count="total",
 )
 BOARD_VIEW = Msg("显示：{filter}（{shown} 台）· {order}", "Showing: {filter} ({shown}) · {order}")
 BOARD_FILTERS: dict[str, Msg] = {
@@ -116,9 +117,11 @@ TERMINAL_COLUMNS = (
 )
 KEY_BOARD_FILTER = Msg("筛选", "Filter")
 KEY_BOARD_ORDER = Msg("排序", "Sort")
-PROGRESS = Msg(
+PROGRESS = Plural(
     "共 {total} 人 · 未开始 {not_started} · 进行中 {in_progress} · 全部正确 {all_correct} · 报告勘误 {corrections_reported}",
+    "{total} student · not started {not_started} · in progress {in_progress} · all correct {all_correct} · corrections {corrections_reported}",
     "{total} students · not started {not_started} · in progress {in_progress} · all correct {all_correct} · corrections {corrections_reported}",
+    count="total",
 )
 KEY_NEXT_LAB = Msg("换机房", "Next lab")
 KEY_LAB_TERMINALS = Msg("机房终端", "Terminals")
@@ -293,8 +296,10 @@ BULK_FAILED = Msg(
     "Nothing was done: {row}: {reason}",
 )
 CONFIRM_APPLY_TITLE = Msg("写入学籍档案？", "Apply to the records?")
-CONFIRM_BULK_APPLY = Msg(
+CONFIRM_BULK_APPLY = Plural(
     "已选的 {n} 条勘误将写入学籍档案，这些学生须再次核对。此操作不能撤销。",
+    "The 1 marked correction is written into the records, and that student is asked to check"
+    " again. This cannot be undone.",
     "The {n} marked corrections are written into the records, and those students are asked"
     " to check again. This cannot be undone.",
 )
@@ -346,34 +351,50 @@ IMPORT_PATH = Msg(
 KEY_IMPORT = Msg("导入", "Import")
 KEY_CHECK_ONLY = Msg("仅检查", "Check only")
 CONFIRM_IMPORT_TITLE = Msg("导入？", "Import?")
-CONFIRM_IMPORT_RECORDS = Msg(
+CONFIRM_IMPORT_RECORDS = Plural(
     "{path}：{rows} 行全部有效，将写入学籍档案：新增 {created}，更新 {updated}，未变 {unchanged}。"
     "此操作不能撤销。",
+    "{path}: the 1 row is valid and will be written into the records: {created} new,"
+    " {updated} changed, {unchanged} unchanged. This cannot be undone.",
     "{path}: all {rows} rows are valid and will be written into the records: {created} new,"
     " {updated} changed, {unchanged} unchanged. This cannot be undone.",
+    count="rows",
 )
-CONFIRM_IMPORT_PHOTOS = Msg(
+CONFIRM_IMPORT_PHOTOS = Plural(
     "{path}：{n} 张照片将替换学生现有的照片。此操作不能撤销。",
+    "{path}: 1 photo will replace the student's current photo. This cannot be undone.",
     "{path}: {n} photos will replace the students' current photos. This cannot be undone.",
 )
 IMPORT_UNREADABLE = Msg("无法读取：{path}", "Cannot read: {path}")
-IMPORT_RECORDS_DONE = Msg(
+IMPORT_RECORDS_DONE = Plural(
     "已导入 {rows} 行：新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "1 row imported: {created} new, {updated} changed, {unchanged} unchanged.",
     "{rows} rows imported: {created} new, {updated} changed, {unchanged} unchanged.",
+    count="rows",
 )
-IMPORT_RECORDS_VALID = Msg(
+IMPORT_RECORDS_VALID = Plural(
     "{rows} 行全部有效（仅检查，未导入）：将新增 {created}，更新 {updated}，未变 {unchanged}。",
+    "The 1 row is valid (checked only): {created} new, {updated} to change, {unchanged} unchanged.",
     "All {rows} rows are valid (checked only): {created} new, {updated} to change, "
     "{unchanged} unchanged.",
+    count="rows",
 )
 IMPORT_NEW = Msg("第 {line} 行 {student_no} {name}：新增", "line {line} {student_no} {name}: new")
 IMPORT_CHANGED = Msg("第 {line} 行 {student_no} {name}：", "line {line} {student_no} {name}: ")
-IMPORT_MORE_CHANGES = Msg("……另有 {n} 名学生", "… and {n} more students")
-IMPORT_RECORDS_BAD = Msg("发现 {n} 个问题，未导入任何记录：", "{n} problems; nothing was imported:")
-IMPORT_PHOTOS_DONE = Msg(
-    "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
-    "{stored} photos stored, {refused} refused, {applied} photo corrections applied.",
+IMPORT_MORE_CHANGES = Plural("……另有 {n} 名学生", "… and 1 more student", "… and {n} more students")
+IMPORT_RECORDS_BAD = Plural(
+    "发现 {n} 个问题，未导入任何记录：",
+    "1 problem; nothing was imported:",
+    "{n} problems; nothing was imported:",
 )
+IMPORT_PHOTOS_DONE = Plural(
+    "已导入照片 {stored} 张，退回 {refused} 张，完成照片勘误 {applied} 条。",
+    "1 photo stored, {refused} refused, {applied} applied.",
+    "{stored} photos stored, {refused} refused, {applied} applied.",
+    count="stored",
+)
+PHOTO_CORRECTIONS_APPLIED = Plural("{n}", "1 photo correction", "{n} photo corrections")
+"""The ``{applied}`` of :data:`IMPORT_PHOTOS_DONE`, a count of its own."""
 PROBLEM_COLUMNS = (Msg("行", "Line"), Msg("列或文件", "Column or file"), Msg("问题", "Problem"))
 PROBLEMS_SHEET = Msg("导入问题", "Import problems")
 PROBLEMS_SAVED = Msg("问题清单已保存：{path}", "Problem list saved: {path}")
@@ -389,9 +410,6 @@ FORBIDDEN = Msg(
 STAFF_ERRORS: dict[str, Msg] = {
     "invalid_credentials": Msg("用户名或密码不正确。", "The user name or password is wrong."),
     "unauthenticated": Msg("请重新登录。", "Please log in again."),
-    "session_expired": Msg(
-        "登录已过期，请重新登录。", "Your login has expired; please log in again."
-    ),
     "not_found": Msg("找不到该记录。", "Not found."),
     "server_unreachable": Msg("无法连接服务器。", "The server cannot be reached."),
     "timeout": Msg("服务器响应超时。", "The server did not answer in time."),
@@ -439,7 +457,7 @@ def bulk_refusal(problem: ProblemDetails, ids: list[int], rows: dict[int, Correc
     first = problem.errors[0]
     index = int(first.field.rpartition(".")[2]) if first.field.startswith("ids.") else -1
     correction_id = ids[index] if 0 <= index < len(ids) else None
-    reason = ERROR_MESSAGES.get(first.code) or _server_message(
+    reason = known_message(first.code) or _server_message(
         first.message.partition(": ")[2] or first.message
     )
     row = rows.get(correction_id) if correction_id is not None else None

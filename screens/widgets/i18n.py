@@ -9,7 +9,7 @@ watcher keeps its widget (and the student's data on it) referenced after logout.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from rich.cells import cell_len
 from rich.markup import escape
@@ -17,11 +17,8 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
+from kiosk.catalogue import KEY_LANGUAGE
 from kiosk.i18n import Lang, Msg
-from screens import text as T
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 MsgLines = Msg | Sequence[Msg] | None
 
@@ -57,9 +54,15 @@ def set_text(widget: Static, text: str) -> None:
     widget.update(text, layout=not same_room)
 
 
+class ShowsLanguage(Protocol):
+    """An app that shows its texts in one language at a time: the kiosk and the console."""
+
+    lang: Lang
+
+
 def current_lang(node: DOMNode) -> Lang:
-    """The language the kiosk shows now."""
-    return cast("KioskApp", node.app).lang
+    """The language the app shows now."""
+    return cast(ShowsLanguage, node.app).lang
 
 
 class Translatable(Static):
@@ -146,7 +149,7 @@ class Relabelling:
 KeyHint = tuple[str, Msg, str]
 """A key as the key bar shows it: the key's name, what it does, and the action it runs."""
 
-_LANGUAGE_HINT: KeyHint = ("F2", T.KEY_LANGUAGE, "app.toggle_language")
+_LANGUAGE_HINT: KeyHint = ("F2", KEY_LANGUAGE, "app.toggle_language")
 
 
 class KeyBar(Translatable):

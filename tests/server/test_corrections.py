@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from kiosk.protocol import correction_field_label
+from kiosk.catalogue import correction_field_label
 from server.corrections import EXPORT_COLUMNS
 from server.models import AuditEvent, Student
 from tests.server.conftest import World, record

@@ -295,7 +295,7 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main([*base, "import-records", str(good), "--dry-run"]) == 0
     preview = capsys.readouterr().out
     assert "valid (dry run): 2 new" in preview
-    assert f"line 2 {record(1)['student_no']}: new" in preview
+    assert f"line 2 {record(1)['student_no']}: 新增 / new" in preview
     assert main([*base, "import-records", str(good)]) == 0
     assert "2 new" in capsys.readouterr().out
     (tmp_path / "photos").mkdir()
@@ -303,7 +303,7 @@ def test_the_admin_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "photos" / "nobody.jpg").write_bytes(spec_jpeg())
     assert main([*base, "import-photos", str(tmp_path / "photos")]) == 1
     out = capsys.readouterr()
-    assert "1 photos stored, 1 refused" in out.out and "photo_unknown_student" in out.err
+    assert "1 photo stored, 1 refused" in out.out and "photo_unknown_student" in out.err
     archive = tmp_path / "photos.zip"
     archive.write_bytes(_zip({f"{record(2)['id_number']}.jpg": spec_jpeg()}))
     assert main([*base, "import-photos", str(archive)]) == 0

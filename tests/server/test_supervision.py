@@ -234,7 +234,7 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     table = lines[5:]
     assert table[0][0] == "学号 / Student no."
     assert [line[0] for line in table[1:]] == roster
-    assert table[2][6] == "姓名 / Name; 照片 / photo"
+    assert table[2][6] == "姓名 / Name; 照片 / Photo"
 
     xlsx = await world.client.get(
         f"{SESSIONS}/{info['id']}/report", params={"format": "xlsx"}, headers=proctor
@@ -249,7 +249,7 @@ async def test_the_report_of_a_scripted_day(world: World, proctor: dict[str, str
     assert sheet.freeze_panes == "A7"
     assert [[c.value for c in row] for row in book.worksheets[1].iter_rows(min_row=2)] == [
         ["姓名 / Name", 1],
-        ["照片 / photo", 1],
+        ["照片 / Photo", 1],
     ]
 
 
