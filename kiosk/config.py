@@ -476,7 +476,7 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     file = path or Path(env.get(ENV_FILE, "config.toml"))
     if not file.exists() and explicit:
         raise ConfigError(f"Configuration file not found / 找不到配置文件: {file}")
-    files = [own for own in (terminal_file(env), file) if own.exists()]
+    files = [each for each in (terminal_file(env), file) if each.exists()]
     sources = (_Environment(env), *(_toml(each) for each in files))
     try:
         with _reading(sources):
