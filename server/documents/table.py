@@ -31,6 +31,8 @@ PdfCell = str | int | dt.datetime | None
 """A cell as the exports hold it; times are printed as Beijing wall-clock time."""
 LANDSCAPE_FROM = 7
 """Tables with this many columns or more are printed across the page."""
+SAMPLE_ROWS = 200
+"""Rows measured to share the width among the columns."""
 
 
 @dataclass(frozen=True)
@@ -54,24 +56,44 @@ def cell_text(value: PdfCell) -> str:
     return str(value)
 
 
+def _weights(texts: list[list[str]]) -> list[float]:
+    """Each column's share of the width: its longest text (a CJK character counts two, as it
+    is twice as wide as a digit), between 4 and 24, plus room for the padding, over the first
+    rows."""
+
+    def width(value: str) -> int:
+        return sum(1 if ch.isascii() else 2 for ch in value)
+
+    sample = texts[:SAMPLE_ROWS]
+    return [
+        float(min(max(max(width(row[i]) for row in sample), 4), 24) + 2)
+        for i in range(len(texts[0]))
+    ]
+
+
 def table_pdf(document: TableDocument) -> bytes:
     """``document`` as a PDF: the title, a line with college, date and row count, the table,
     then the signature lines."""
     wide = len(document.columns) >= LANDSCAPE_FROM
     pagesize = landscape(A4) if wide else A4
     width = pagesize[0] - 30 * mm
-    size = (
-        10.0
-        if len(document.columns) < LANDSCAPE_FROM
-        else max(6.0, 11.0 - len(document.columns) * 0.25)
-    )
+    size = max(6.0, 11.0 - len(document.columns) * 0.25) if wide else 10.0
     cell_style = style(size)
-    rows = [[text(cell_text(column), cell_style) for column in document.columns]]
-    rows += [[text(cell_text(cell), cell_style) for cell in row] for row in document.rows]
-    table = Table(rows, colWidths=[width / len(document.columns)] * len(document.columns),
-                  repeatRows=1)  # fmt: skip
+    texts = [[cell_text(cell) for cell in line] for line in [document.columns, *document.rows]]
+    weights = _weights(texts)
+    rows = [[text(value, cell_style) for value in line] for line in texts]
+    total = sum(weights)
+    table = Table(rows, colWidths=[width * w / total for w in weights], repeatRows=1)
     table.setStyle(GRID)
-    table.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, 0), "#e8e8e8")]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), "#e8e8e8"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
     date = beijing_date(document.made_at)
     story: list[Flowable] = [
         text(document.title, TITLE),
