@@ -309,6 +309,7 @@ body {{ font-family: system-ui, sans-serif; margin: 0; padding: 1rem; background
 h1 {{ font-size: 1.2rem; }}
 img {{ max-width: 100%; height: auto; border: 1px solid #999; background: #fff; }}
 p {{ line-height: 1.5; }}
+select, input, button {{ max-width: 100%; box-sizing: border-box; font-size: 1rem; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>{body}</body></html>"""
     return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)

@@ -55,11 +55,14 @@ def png_claiming(width: int, height: int) -> bytes:
 
 async def reported(
     world: World, n: int = 1, *wrong: str, proposed: dict[str, str] | None = None,
-    **overrides: str,
+    college: str | None = None,
 ) -> dict[str, int]:  # fmt: skip
     """A student who reported ``wrong`` (default the name); correction ids by field."""
     email = f"s{n}@test"
-    await world.add_student(n, email=email, **overrides)
+    if college is None:
+        await world.add_student(n, email=email)
+    else:
+        await world.add_student(n, email=email, college=college)
     await check_and_submit(world, email, *(wrong or ("name",)), proposed=proposed)
     headers = await staff_headers(world, "registrar")
     found = (
@@ -134,9 +137,9 @@ async def test_a_phone_photo_is_stored_clean_and_the_office_sees_it(world: World
     assert listed.status_code == 200, listed.text
     [info] = listed.json()["files"]
     assert info["kind"] == "hukou_self" and info["size_bytes"] == len(file.jpeg)
-    image = await world.client.get(f"{BASE}/{cid}/proofs/{info['id']}", headers=office)
-    assert image.headers["content-type"] == "image/jpeg" and image.content == file.jpeg
-    assert image.headers["cache-control"] == "no-store"
+    full = await world.client.get(f"{BASE}/{cid}/proofs/{info['id']}", headers=office)
+    assert full.headers["content-type"] == "image/jpeg" and full.content == file.jpeg
+    assert full.headers["cache-control"] == "no-store"
     thumb = await world.client.get(
         f"{BASE}/{cid}/proofs/{info['id']}/thumbnail",
         headers=await staff_headers(world, "registrar"),
