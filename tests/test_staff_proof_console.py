@@ -91,6 +91,15 @@ async def test_the_office_views_the_proof_and_saves_the_form(
         assert "学籍信息变更申请表" in printed and "李四" in printed
         assert "居民身份证 正面（照片 1 张）" in printed
 
+        # Ctrl+T in the queue: the 勘误汇总表 as PDF, with its signature lines.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        summary = tmp_path / "summary.pdf"
+        await pilot.press("ctrl+t")
+        await _save_to(pilot, app, summary, "勘误汇总表-信息工程学院-")
+        table = pdf_text(summary.read_bytes())
+        assert "勘误汇总表" in table and "202210010001" in table and "学院负责人（盖章）" in table
+
 
 async def test_a_correction_without_proof_offers_neither_key(server: LiveServer) -> None:
     kiosk = server.kiosk(0)

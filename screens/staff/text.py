@@ -281,6 +281,7 @@ KEY_BULK_CONFIRM = Msg("批量确认", "Confirm marked")
 KEY_BULK_APPLY = Msg("批量更正", "Apply marked")
 KEY_EXPORT_CSV = Msg("导出CSV", "CSV")
 KEY_EXPORT_XLSX = Msg("导出Excel", "Excel")
+KEY_EXPORT_PDF = Msg("导出PDF", "PDF")
 BULK_DONE: dict[BulkAction, Msg] = {
     "confirm": Msg("已确认 {n} 条。", "{n} confirmed."),
     "apply": Msg(
