@@ -282,6 +282,8 @@ async def upload_proof(token: LinkToken, request: Request, ctx: Ctx) -> HTMLResp
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + FORM_OVERHEAD:
             raise _too_large(limit)
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raise REFUSALS["proof_kind"]
         try:
             kind, content = await _read_form(request, limit + FORM_OVERHEAD)
         except _TooLarge:

@@ -190,6 +190,22 @@ async def test_too_big_wrong_type_damaged_and_bombs_are_refused_and_nothing_stor
         assert image.format == "JPEG" and image.getpixel((10, 10)) == (255, 255, 255)
 
 
+async def test_a_post_that_is_no_photo_form_is_refused_on_the_page(world: World) -> None:
+    await add_staff(world)
+    await reported(world, 1, "name")
+    path = await page_path(world)
+    kind_only = b'--abc\r\nContent-Disposition: form-data; name="kind"\r\n\r\nother\r\n--abc--\r\n'
+    for content_type, body in (
+        (None, b""), ("application/json", b"{}"), ("multipart/form-data", b"xx"),
+        ("multipart/form-data; boundary=abc", kind_only),
+        ("application/x-www-form-urlencoded", b"kind=other&file=abc"),
+    ):  # fmt: skip
+        headers = {"content-type": content_type} if content_type else {}
+        answer = await world.client.post(path, content=body, headers=headers)
+        assert (answer.status_code, code_of(answer)) == (422, "proof_kind"), content_type
+    assert await stored(world) == []
+
+
 async def test_the_eighth_file_closes_the_link(world: World) -> None:
     await add_staff(world)
     await reported(world, 1, "name")
