@@ -105,3 +105,12 @@ def table_pdf(document: TableDocument) -> bytes:
         signature_lines(document.signatures, width),
     ]
     return render(story, pagesize, document.title, f"{document.title} {document.college} {date}")
+
+
+def headed_table_pdf(
+    title: str, college: str | None, made_at: dt.datetime, table: Sequence[Sequence[PdfCell]]
+) -> bytes:
+    """A table as the exports build it (headings first, then rows) as a signed PDF: the
+    勘误汇总表 from the corrections export, the 核对统计表 from the progress view. ``college``
+    None is the whole school (全校)."""
+    return table_pdf(TableDocument(title, college or "全校", made_at, table[0], table[1:]))
