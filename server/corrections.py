@@ -45,7 +45,7 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx, RowId
-from server.documents.table import TableDocument, table_pdf
+from server.documents.table import headed_table_pdf
 from server.exports import (
     DOCUMENT_RESPONSES,
     Cell,
@@ -527,10 +527,7 @@ async def export_corrections(
     def build() -> bytes:
         table = export_table(rows, reviews, zone)
         if format == "pdf":
-            title = "勘误汇总表"
-            return table_pdf(
-                TableDocument(title, wanted.college or "全校", now, table[0], table[1:])
-            )
+            return headed_table_pdf("勘误汇总表", wanted.college, now, table)
         return table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
 
     # A school's corrections are thousands of rows: the file is built off the event loop.

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from server.documents.application_form import ApplicationForm, Change, application_form_pdf
-from server.documents.table import PdfCell, TableDocument, table_pdf
+from server.documents.table import PdfCell, TableDocument, headed_table_pdf, table_pdf
 from tests.documents.pdftext import first_page_image, needs_poppler, pdf_pages, pdf_text
 
 pytestmark = needs_poppler
@@ -110,3 +110,9 @@ def test_the_chinese_title_is_drawn() -> None:
     band = page.crop((0, 0, width, height // 12))
     dark = sum(band.histogram()[:128])
     assert dark > 100
+
+
+def test_a_headed_table_is_for_the_whole_school_without_a_college() -> None:
+    table: list[list[PdfCell]] = [["学院", "学生", "未核对"], ["信息工程学院", 120, 7]]
+    text = pdf_text(headed_table_pdf("核对统计表", None, MADE, table))
+    assert "学院：全校" in text and "共 1 条" in text and "未核对" in text and "120" in text
