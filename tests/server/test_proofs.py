@@ -5,6 +5,7 @@ Every refused upload is checked for its page's code and for nothing stored.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import struct
@@ -221,6 +222,18 @@ async def test_the_eighth_file_closes_the_link(world: World) -> None:
     assert len(await stored(world)) == PROOF_MAX_FILES
     again = await link_of(world)
     assert again.json()["code"] == "no_proof_needed"
+
+
+async def test_two_phones_racing_for_the_last_slot_store_one(world: World) -> None:
+    await add_staff(world)
+    await reported(world, 1, "name")
+    path = await page_path(world)
+    photo = phone_jpeg((400, 300))
+    for _ in range(PROOF_MAX_FILES - 1):
+        assert (await upload(world, path, photo)).status_code == 200
+    answers = await asyncio.gather(*(upload(world, path, photo) for _ in range(3)))
+    assert sorted(answer.status_code for answer in answers) == [200, 410, 410]
+    assert len(await stored(world)) == PROOF_MAX_FILES
 
 
 async def test_expiry_tampering_and_a_decision_close_the_link(world: World) -> None:
