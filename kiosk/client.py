@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from kiosk.errors import message_for
 from kiosk.i18n import Msg
+from kiosk.proof_protocol import ProofLinkResponse
 from kiosk.protocol import (
     API_PREFIX,
     IDEMPOTENCY_KEY_HEADER,
@@ -363,6 +364,14 @@ class ApiClient(BaseClient):
             "POST", f"{API_PREFIX}/me/photo-link", what="photo link", student=True
         )
         return self._parse(response, PhotoLinkResponse, "photo link")
+
+    async def proof_link(self) -> ProofLinkResponse:
+        """A signed link for the student's phone to upload proof documents (``POST
+        /api/v1/me/proof-link``); 404 ``no_proof_needed`` when nothing reported needs proof."""
+        response = await self._send(
+            "POST", f"{API_PREFIX}/me/proof-link", what="proof link", student=True
+        )
+        return self._parse(response, ProofLinkResponse, "proof link")
 
     async def photo(self) -> bytes:
         """``GET /api/v1/me/photo``: the student's photo, for terminals that can draw it.

@@ -194,6 +194,13 @@ class ServerSettings(Section):
     photo_link_ttl_s: Annotated[int, Field(ge=30, le=3600)] = 300
     """How long a photo preview link works."""
 
+    proof_link_hours: Annotated[int, Field(ge=1, le=336)] = 72
+    """How long the receipt's link to upload proof documents works (a student may need to
+    fetch the 户口簿 from home); it also closes when its corrections are decided."""
+
+    proof_max_bytes: Annotated[int, Field(ge=1024, le=10_485_760)] = 10_485_760
+    """Largest proof photograph a phone may upload (JPEG or PNG)."""
+
     session_idle_minutes: Annotated[int, Field(ge=1, le=240)] = 30
     """A session token dies after this long unused."""
 

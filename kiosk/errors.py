@@ -189,6 +189,39 @@ ERROR_MESSAGES: dict[ProblemCode, Msg] = {
         "Some entries of the bulk action could not be processed, so none was changed. "
         "See the reason for each and try again.",
     ),
+    # --- proof documents (the receipt's link and the phone's upload page) -------------
+    "no_proof_needed": Msg(
+        "目前没有需要上传证明材料的更正。",
+        "No correction needs proof documents now.",
+    ),
+    "proof_too_large": Msg(
+        "文件太大，未保存。请降低相机分辨率后重拍。",
+        "The file is too large and was not stored. Take it again at a lower resolution.",
+    ),
+    "proof_not_image": Msg(
+        "只能上传 JPEG 或 PNG 照片，未保存。",
+        "Only JPEG or PNG photographs can be uploaded; nothing was stored.",
+    ),
+    "proof_damaged": Msg(
+        "图片已损坏或不完整，未保存。请重新拍摄。",
+        "The image is damaged or incomplete and was not stored. Please take it again.",
+    ),
+    "proof_too_many_pixels": Msg(
+        "图片像素过多，未保存。请降低相机分辨率后重拍。",
+        "The image has too many pixels and was not stored. Take it again at a lower resolution.",
+    ),
+    "proof_kind": Msg(
+        "请选择材料类型并选择一张照片。", "Choose what the document is and pick one photograph."
+    ),
+    "proof_link_closed": Msg(
+        "学院已开始审核，不能再上传证明材料。如需补充，请到学院教学办。",
+        "The college has started its review; no more proof can be uploaded. To add a document, "
+        "go to your college office.",
+    ),
+    "proof_slots_full": Msg(
+        "已收到全部可上传的文件，这个链接已关闭。",
+        "All the files this link takes were received; it is now closed.",
+    ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(
         "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"

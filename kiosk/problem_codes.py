@@ -61,6 +61,15 @@ ServerProblemCode = Literal[
     # the photo link
     "link_expired",
     "link_invalid",
+    # proof documents from the phone
+    "no_proof_needed",
+    "proof_too_large",
+    "proof_not_image",
+    "proof_damaged",
+    "proof_too_many_pixels",
+    "proof_kind",
+    "proof_link_closed",
+    "proof_slots_full",
     # the framework's own refusals (an unknown route or method, a malformed request)
     "bad_request",
     "method_not_allowed",

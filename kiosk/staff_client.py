@@ -18,6 +18,7 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from kiosk.client import ApiError, BaseClient, ModelT
+from kiosk.proof_protocol import ProofFileList
 from kiosk.protocol import (
     API_PREFIX,
     BoardResponse,
@@ -51,6 +52,8 @@ ItemT = TypeVar("ItemT")
 
 STAFF = f"{API_PREFIX}/staff"
 ReportFormat = Literal["csv", "xlsx"]
+ExportFormat = Literal["csv", "xlsx", "pdf"]
+"""The 勘误汇总表 also comes as PDF, with the offices' signature lines."""
 CorrectionAction = Literal["college", "registrar", "apply", "send-to-vendor"]
 
 _LABS = TypeAdapter(list[LabInfo])
@@ -281,9 +284,9 @@ class StaffClient(BaseClient):
         )
         return self._parse(response, CollegeList, "colleges").colleges
 
-    async def export_corrections(self, fmt: ReportFormat, **filters: str) -> Download:
-        """The 勘误汇总表 of the queue's ``filters`` as CSV (UTF-8 with BOM) or Excel, with
-        the name the server gives it (college and date)."""
+    async def export_corrections(self, fmt: ExportFormat, **filters: str) -> Download:
+        """The 勘误汇总表 of the queue's ``filters`` as CSV (UTF-8 with BOM), Excel or PDF,
+        with the name the server gives it (college and date)."""
         response = await self._request(
             "GET",
             f"{STAFF}/corrections/export",
@@ -292,6 +295,30 @@ class StaffClient(BaseClient):
             params={"format": fmt, **filters},
         )
         return Download(attachment_filename(response, f"勘误汇总表.{fmt}"), response.content)
+
+    async def proof_files(self, correction_id: int) -> ProofFileList:
+        """The proof documents the student photographed for this correction's submission."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections/{correction_id}/proofs", what="proof files",
+            authorized=True,
+        )  # fmt: skip
+        return self._parse(response, ProofFileList, "proof files")
+
+    async def proof_file(self, correction_id: int, file_id: int) -> bytes:
+        """One proof document (JPEG), kept in memory only."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections/{correction_id}/proofs/{file_id}", what="proof file",
+            authorized=True,
+        )  # fmt: skip
+        return response.content
+
+    async def application_form(self, correction_id: int) -> Download:
+        """The 学籍信息变更申请表 (PDF) of this correction, named by the server."""
+        response = await self._request(
+            "GET", f"{STAFF}/corrections/{correction_id}/application-form.pdf",
+            what="application form", authorized=True,
+        )  # fmt: skip
+        return Download(attachment_filename(response, "学籍信息变更申请表.pdf"), response.content)
 
     async def import_records(self, content: bytes, *, dry_run: bool = False) -> RecordImportReport:
         """Upload a record file (CSV or Excel); the report says what was found and done."""

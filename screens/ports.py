@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from kiosk.proof_protocol import ProofLinkResponse
 from kiosk.protocol import (
     Channel,
     Health,
@@ -51,6 +52,9 @@ class KioskClient(Protocol):
 
     async def photo_link(self) -> PhotoLinkResponse:
         """A fresh short-lived signed link to the photo preview page."""
+
+    async def proof_link(self) -> ProofLinkResponse:
+        """A signed link for the student's phone to upload proof documents."""
 
     async def photo(self) -> bytes:
         """The photo itself, for terminals that can show images."""

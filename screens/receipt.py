@@ -6,12 +6,15 @@ import math
 from collections.abc import Mapping
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 
+from kiosk.client import ApiError
 from kiosk.fields import BY_KEY, IDENTITY_PROOF
 from kiosk.i18n import Msg
+from kiosk.proof_protocol import PROOF_MAX_FILES, ProofLinkResponse
 from screens import text as T
 from screens.base import KioskScreen
 from screens.session import StudentSession
@@ -55,16 +58,27 @@ def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
 
 
 class ReceiptScreen(KioskScreen[None]):
-    """Receipt number (as text and QR code), next steps; logs out after a countdown."""
+    """Receipt number (as text and QR code), next steps; logs out after a countdown.
+
+    When the student reported fields, the server is asked for a proof upload link; if some
+    need proof it answers with one, and the QR code shows it (Tab switches between it and
+    the receipt number's code: two codes side by side do not fit 80 columns).
+    """
 
     CSS_PATH = "check.tcss"
     STEP = "receipt"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "finish", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "finish", show=False),
+        # Priority: Tab otherwise moves the focus, and this screen has nothing to focus.
+        Binding("tab", "switch_code", show=False, priority=True),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         self._deadline = 0.0
         self._finished = False
+        self._proof: ProofLinkResponse | None = None
+        self._showing_proof = False
 
     def compose(self) -> ComposeResult:
         """The code on the left, the words on the right."""
@@ -75,6 +89,7 @@ class ReceiptScreen(KioskScreen[None]):
             if receipt is not None:
                 yield QRCodeView(receipt.receipt_no, id="receipt-qr")
             with Vertical(id="receipt-side"):
+                yield Tr(id="receipt-code-caption")
                 if receipt is not None:
                     yield Tr(T.RECEIPT_TITLE, id="receipt-title")
                     yield Tr(T.RECEIPT_NO.fmt(no=receipt.receipt_no), id="receipt-no")
@@ -100,6 +115,43 @@ class ReceiptScreen(KioskScreen[None]):
         self._deadline = self.kiosk.monotonic() + self.kiosk.settings.receipt_countdown_s
         self.set_interval(1, self.tick)
         self.tick()
+        session = self.session
+        reported = any(d.verdict == "incorrect" for d in session.decisions.values())
+        if session.receipt is not None and reported:
+            self._fetch_proof_link()
+
+    @work(exclusive=True, group="proof-link")
+    async def _fetch_proof_link(self) -> None:
+        try:
+            link = await self.kiosk.client.proof_link()
+        except ApiError:
+            # Nothing needs proof (404), or the server is away: the next steps already say
+            # which documents to bring to the office, so the receipt stays as it is.
+            return
+        self._proof = link
+        self._show_code(proof=True)
+        places = self.kiosk.settings.college_offices
+        more = T.PROOF_NEXT.n(PROOF_MAX_FILES)
+        self.query_one("#receipt-next", Tr).show([*next_steps(self.session, places), more])
+        self.query_one(KeyBar).set_keys(
+            [("Enter", T.KEY_FINISH, "screen.finish"),
+             ("Tab", T.KEY_SWITCH_CODE, "screen.switch_code")]
+        )  # fmt: skip
+
+    def _show_code(self, *, proof: bool) -> None:
+        receipt, link = self.session.receipt, self._proof
+        if receipt is None or link is None:
+            return
+        self._showing_proof = proof
+        self.query_one("#receipt-qr", QRCodeView).set_data(
+            link.url if proof else receipt.receipt_no
+        )
+        caption = T.PROOF_CODE.fmt(until=local(link.expires_at)) if proof else T.RECEIPT_CODE
+        self.query_one("#receipt-code-caption", Tr).show(caption)
+
+    def action_switch_code(self) -> None:
+        """Tab: the proof upload code or the receipt number's code."""
+        self._show_code(proof=not self._showing_proof)
 
     def tick(self) -> None:
         """Show the seconds left; log out when they are up. A result saved while the

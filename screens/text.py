@@ -257,6 +257,19 @@ RECEIPT_COUNTDOWN = Msg(
     "{n} 秒后自动退出（按 Enter 立即退出）", "Logging out in {n} s (Enter logs out now)"
 )
 KEY_FINISH = Msg("完成并退出", "Finish and log out")
+PROOF_CODE = Msg(
+    "手机扫码，拍摄证明材料上传（{until}前有效）：",
+    "Scan with your phone to photograph your proof (until {until}):",
+)
+PROOF_NEXT = Plural(
+    "也可以用手机扫左侧二维码，拍照上传户口簿、身份证等证明材料（最多 {n} 张）。",
+    "You can also scan the code on the left to photograph your household register, ID card "
+    "or other proof (at most {n} photo).",
+    "You can also scan the code on the left to photograph your household register, ID card "
+    "or other proof (at most {n} photos).",
+)
+RECEIPT_CODE = Msg("回执号二维码：", "Receipt number code:")
+KEY_SWITCH_CODE = Msg("切换二维码", "Other QR code")
 
 # --- modals -------------------------------------------------------------------------------
 

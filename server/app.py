@@ -18,6 +18,8 @@ from server import (
     imports,
     notify,
     openapi,
+    proof_files,
+    proof_uploads,
     records,
     registration,
     remote_control,
@@ -77,7 +79,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
-        enrolment, remote_control,
+        enrolment, remote_control, proof_uploads, proof_files,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)
@@ -89,6 +91,7 @@ def create_app(
         limit=settings.max_body_bytes,
         uploads=imports.UPLOAD_PATHS,
         upload_limit=settings.import_max_bytes,
+        upload_prefixes=(proof_uploads.PAGE_PREFIX,),
     )
     # After install_handlers: it wraps their HTTP error handler (the Allow of a 405).
     openapi.install(app)

@@ -13,7 +13,7 @@ from kiosk.config import ServerSettings
 from kiosk.protocol import DB_INT_MAX
 from server.db import Database
 from server.models import utcnow
-from server.security import PHOTO_SALT, TICKET_SALT, Passwords, Signer
+from server.security import PHOTO_SALT, PROOF_SALT, TICKET_SALT, Passwords, Signer
 
 
 @dataclass
@@ -26,10 +26,12 @@ class ServerContext:
     clock: Callable[[], dt.datetime] = utcnow
     photo_links: Signer = field(init=False)
     tickets: Signer = field(init=False)
+    proof_links: Signer = field(init=False)
 
     def __post_init__(self) -> None:
         self.photo_links = Signer(self.settings.secret_key, PHOTO_SALT, short=True)
         self.tickets = Signer(self.settings.secret_key, TICKET_SALT)
+        self.proof_links = Signer(self.settings.secret_key, PROOF_SALT, short=True)
 
     def now(self) -> dt.datetime:
         """The current time by this server's clock (aware, UTC)."""

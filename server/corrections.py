@@ -43,10 +43,11 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx, RowId
+from server.documents.table import headed_table_pdf
 from server.exports import (
-    FILE_RESPONSES,
+    DOCUMENT_RESPONSES,
     Cell,
-    FileFormat,
+    DocumentFormat,
     download,
     local_time,
     table_csv,
@@ -482,14 +483,14 @@ async def colleges(ctx: Ctx, staff: RecordKeeper) -> CollegeList:
 
 @router.get(
     "/export",
-    summary="勘误汇总表 as CSV or Excel: exactly the corrections the queue lists for the filter",
+    summary="勘误汇总表 as CSV, Excel or PDF: exactly the corrections the queue lists for the filter",
     response_class=Response,
-    responses=FILE_RESPONSES,
+    responses=DOCUMENT_RESPONSES,
 )
 async def export_corrections(
     ctx: Ctx,
     staff: RecordKeeper,
-    format: FileFormat = "csv",
+    format: DocumentFormat = "csv",
     college: Annotated[str | None, Query(max_length=100)] = None,
     class_name: Annotated[str | None, Query(max_length=100)] = None,
     field: Annotated[str | None, Query(max_length=30)] = None,
@@ -499,7 +500,8 @@ async def export_corrections(
     ] = None,
 ) -> Response:
     """The corrections matching the filter (the queue's filter, without its limit); a
-    college office gets its own college's. Named for the college and the day."""
+    college office gets its own college's. Named for the college and the day; the PDF has
+    the offices' signature lines."""
     wanted = Filter(college, class_name, field, state, q).scoped(staff)
     query = wanted.where(_joined())
     zone, now = ctx.settings.zone, ctx.now()
@@ -522,6 +524,8 @@ async def export_corrections(
 
     def build() -> bytes:
         table = export_table(rows, reviews, zone)
+        if format == "pdf":
+            return headed_table_pdf("勘误汇总表", wanted.college, now, table)
         return table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
 
     # A school's corrections are thousands of rows: the file is built off the event loop.

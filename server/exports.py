@@ -20,6 +20,8 @@ from fastapi import Response
 from openpyxl import Workbook
 
 FileFormat = Literal["csv", "xlsx"]
+DocumentFormat = Literal["csv", "xlsx", "pdf"]
+"""A table export that is also printed and signed (the 勘误汇总表, the 核对统计表)."""
 Cell = str | int | dt.datetime | None
 """A cell: text, a number, or a local time without zone (a date cell in Excel)."""
 Table = Sequence[Sequence[Cell]]
@@ -28,6 +30,7 @@ MEDIA_TYPES: dict[str, str] = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
 }
 PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 """Exports name students: no cache may keep them."""
@@ -35,6 +38,10 @@ FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}}},
 }
 """The OpenAPI ``responses`` of a route that can answer with a file."""
+DOCUMENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, MEDIA_TYPES["xlsx"]: {}, MEDIA_TYPES["pdf"]: {}}},
+}
+"""The same for a route that can also answer with a PDF."""
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 EXCEL_TIME_FORMAT = "yyyy-mm-dd hh:mm"
 
@@ -105,7 +112,7 @@ def attachment_name(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
-def download(content: bytes, fmt: FileFormat, filename: str) -> Response:
+def download(content: bytes, fmt: DocumentFormat, filename: str) -> Response:
     """A private file download named ``filename`` (any characters)."""
     return Response(
         content,

@@ -49,6 +49,7 @@ from server.audit import audit
 from server.context import Ctx
 from server.corrections import PHOTO, Actor, advance, record_changed
 from server.db import Database
+from server.images import MAX_PIXELS
 from server.models import Correction, Student
 from server.seed import add_photo
 from server.staff import Registrar
@@ -132,11 +133,7 @@ M_ARCHIVE_TOO_LARGE = Plural(
 )
 
 PHOTO_SIZE = (480, 640)
-# Pillow refuses (DecompressionBombError) any image of more than twice this many pixels as
-# soon as it reads the header, before decoding: a photo is 480x640, and a header that claims
-# 65500x65500 must not cost gigabytes. Set here because the imports are all that decode
-# images the server did not make itself.
-Image.MAX_IMAGE_PIXELS = PHOTO_SIZE[0] * PHOTO_SIZE[1]
+assert PHOTO_SIZE[0] * PHOTO_SIZE[1] <= MAX_PIXELS  # the cap in force once this module loads
 
 
 def _problem(code: str, msg: Msg, *, line: int | None = None, column: str | None = None,
@@ -563,8 +560,8 @@ def check_photo(name: str, content: bytes, settings: ServerSettings) -> ImportPr
         return _problem("photo_file_size", M_PHOTO_BYTES.fmt(n=len(content), lo=lo, hi=hi),
                         file=name)  # fmt: skip
     try:
-        # Only the JPEG decoder is tried, and MAX_IMAGE_PIXELS (above) refuses a header that
-        # claims a huge image before any pixel is decoded.
+        # Only the JPEG decoder is tried, and the pixel cap (server.images) refuses a header
+        # that claims a huge image before any pixel is decoded.
         with Image.open(io.BytesIO(content), formats=["JPEG"]) as image:
             size, mode = image.size, image.mode
             if size == PHOTO_SIZE and mode == "RGB":

@@ -434,3 +434,25 @@ class MailboxEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProofFile(Base):
+    """A proof document a student photographed for the corrections of one submission.
+
+    Stored as the photos are, in the database: re-encoded JPEG (no EXIF, no location) and a
+    small thumbnail for the college office's list. Every correction of the submission that
+    needs proof shows the same files (a 户口簿 page serves a name and an ID number alike).
+    """
+
+    __tablename__ = "proof_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verification_id: Mapped[int] = mapped_column(
+        ForeignKey("verifications.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -52,8 +52,17 @@ LINK_REFUSALS: dict[str, dict[str, Any] | None] = {
     # the smallest answer for a phone on a weak connection, and nothing a browser could
     # mistake for an image or offer to download.
     "/p/{token}/photo.jpg": None,
+    # The proof upload page and its form post (server.proof_uploads): a closed link, and a
+    # photo refused for its size, type or content, are pages the phone shows.
+    "/u/{token}": _HTML_PAGE,
 }
 """Operations for browsers: their 403/410 are pages (or nothing), not problem documents."""
+PAGE_STATUSES: dict[str, dict[str, bool]] = {
+    "/u/{token}": {"403": False, "410": False, "415": False, "413": True, "422": True},
+}
+"""Per page, its refusals that are pages, and whether a problem document may come instead
+(413 past the server's upload limit, 422 for a path the route never sees); other pages:
+403 and 410, pages only."""
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 """The order an ``Allow`` header lists methods in."""
@@ -141,12 +150,14 @@ def _describe_operation(path: str, operation: dict[str, Any], roles: tuple[str, 
     for status, response in responses.items():
         if status[:1] not in ("4", "5"):
             continue
-        if path in LINK_REFUSALS and status in ("403", "410"):
+        statuses = PAGE_STATUSES.get(path, {"403": False, "410": False})
+        if path in LINK_REFUSALS and status in statuses:
             page = LINK_REFUSALS[path]
             if page is None:
                 response.pop("content", None)
             else:
-                response["content"] = copy.deepcopy(page)
+                either = _problem_content() if statuses[status] else {}
+                response["content"] = copy.deepcopy(page) | either
         elif _is_fastapi_default(response.get("content")):
             # A schema the route declared (the degraded /health answer) stays; everything
             # else the server answers through server.problems.

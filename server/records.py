@@ -247,19 +247,21 @@ async def photo_link(
     return PhotoLinkResponse(url=f"{ctx.public_base_url()}/p/{token}", expires_at=expires)
 
 
-class _PageProblem(Exception):
-    def __init__(self, status: int, title: str, text: str) -> None:
+class PageProblem(Exception):
+    """Why a link's page cannot be shown: the status, and a bilingual title and text."""
+
+    def __init__(self, status: int, title: str, text: str, code: str = "") -> None:
         super().__init__(title)
-        self.status, self.title, self.text = status, title, text
+        self.status, self.title, self.text, self.code = status, title, text, code
 
 
-_EXPIRED = _PageProblem(
+_EXPIRED = PageProblem(
     410,
     Msg("链接已过期", "Link expired").both(),
     "这个照片预览链接已过期或已失效。请在终端上重新生成二维码。"
     "<br>This photo preview link has expired or was closed. Make a new QR code at the terminal.",
 )
-_INVALID = _PageProblem(
+_INVALID = PageProblem(
     403,
     Msg("链接无效", "Invalid link").both(),
     "这个链接不完整或被改动过。请重新扫描终端上的二维码。"
@@ -296,7 +298,8 @@ async def _photo_for_link(ctx: ServerContext, token: str) -> tuple[Photo, dt.dat
     return photo, expires
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def html_page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    """A small page for phones (``body`` is HTML the caller escaped) with the link headers."""
     document = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -308,6 +311,7 @@ body {{ font-family: system-ui, sans-serif; margin: 0; padding: 1rem; background
 h1 {{ font-size: 1.2rem; }}
 img {{ max-width: 100%; height: auto; border: 1px solid #999; background: #fff; }}
 p {{ line-height: 1.5; }}
+select, input, button {{ max-width: 100%; box-sizing: border-box; font-size: 1rem; }}
 </style></head>
 <body><h1>{html.escape(title)}</h1>{body}</body></html>"""
     return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)
@@ -323,8 +327,8 @@ async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
     """A small mobile-friendly page with the photo at full size."""
     try:
         photo, expires = await _photo_for_link(ctx, token)
-    except _PageProblem as problem:
-        return _page(problem.title, f"<p>{problem.text}</p>", problem.status)
+    except PageProblem as problem:
+        return html_page(problem.title, f"<p>{problem.text}</p>", problem.status)
     until = expires.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
     image = f'<img src="/p/{html.escape(token)}/photo.jpg" width="{photo.width}" height="{photo.height}" alt="{PHOTO_LABEL.both()}">'
     note = (
@@ -333,7 +337,7 @@ async def photo_page(token: LinkToken, ctx: Ctx) -> HTMLResponse:
         f'<p id="expires">此链接有效至北京时间 {until}<br>This link works until {until} '
         "Beijing time (UTC+8).</p>"
     )
-    return _page(Msg("学历照片", "Graduation photo").both(), image + note)
+    return html_page(Msg("学历照片", "Graduation photo").both(), image + note)
 
 
 @router.get(
@@ -346,6 +350,6 @@ async def photo_image(token: LinkToken, ctx: Ctx) -> Response:
     """The JPEG, with the same checks and headers as the page."""
     try:
         photo, _expires = await _photo_for_link(ctx, token)
-    except _PageProblem as problem:
+    except PageProblem as problem:
         return Response(status_code=problem.status, headers=PRIVATE_HEADERS)
     return Response(photo.jpeg, media_type="image/jpeg", headers=PRIVATE_HEADERS)

@@ -22,6 +22,7 @@ from kiosk.config import ServerSettings
 
 PHOTO_SALT = "photo-preview.v1"
 TICKET_SALT = "submission-ticket.v1"
+PROOF_SALT = "proof-upload.v1"
 
 
 class Passwords:

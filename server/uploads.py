@@ -31,23 +31,27 @@ def too_large(limit: int) -> ApiProblem:
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or while they stream.
 
-    The paths in ``uploads`` read their own bodies (:func:`spool_upload`) after checking who
-    sends them; here they are only refused when they declare more than ``upload_limit``.
+    The paths in ``uploads``, and those under ``upload_prefixes``, read their own bodies
+    (:func:`spool_upload`, or counted as they parse them) after checking who sends them; here
+    they are only refused when they declare more than ``upload_limit``.
     """
 
     def __init__(
-        self, app: ASGIApp, limit: int, uploads: Collection[str], upload_limit: int
-    ) -> None:
+        self, app: ASGIApp, limit: int, uploads: Collection[str], upload_limit: int,
+        upload_prefixes: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
         self.app = app
         self.limit = limit
         self.uploads = frozenset(uploads)
         self.upload_limit = upload_limit
+        self.upload_prefixes = upload_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope["path"] in self.uploads
+        path: str = scope["path"]
+        upload = path in self.uploads or path.startswith(self.upload_prefixes)
         limit = self.upload_limit if upload else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):

@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
+from kiosk.proof_protocol import ProofLinkResponse
 from kiosk.protocol import (
     Channel,
     CorrectionRef,
@@ -61,6 +62,7 @@ STUDENT_NAME = "王小明"
 ID_NUMBER = "330502200203150010"
 TOKEN = "tok-secret-0123456789abcdef"
 PHOTO_URL = "http://kiosk.test/p/abc123"
+PROOF_URL = "http://kiosk.test/u/1f.6b3c8f00.proofsignature"
 RECEIPT_NO = "R2025-000123"
 REGISTRATION_ID = "reg-0123456789abcdef"
 CODES: dict[Channel, str] = {"email": "246810", "sms": "135791"}
@@ -230,6 +232,11 @@ class FakeClient:
         """A link valid for five minutes of the frozen clock."""
         self._call("photo_link")
         return PhotoLinkResponse(url=PHOTO_URL, expires_at=NOW + dt.timedelta(minutes=5))
+
+    async def proof_link(self) -> ProofLinkResponse:
+        """A link valid for three days of the frozen clock."""
+        self._call("proof_link")
+        return ProofLinkResponse(url=PROOF_URL, expires_at=NOW + dt.timedelta(days=3), slots_left=8)
 
     async def photo(self) -> bytes:
         """A tiny real JPEG (the terminal may draw it)."""

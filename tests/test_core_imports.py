@@ -39,7 +39,9 @@ OPTIONAL_CORE_MODULES = (
     "kiosk.outbox_cli",
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
-SERVER_MAY_USE = frozenset({"protocol", "problem_codes", "catalogue", "fields", "i18n", "config"})
+SERVER_MAY_USE = frozenset(
+    {"protocol", "proof_protocol", "problem_codes", "catalogue", "fields", "i18n", "config"}
+)
 
 
 def core_modules() -> list[str]:

@@ -6,6 +6,8 @@ server checks every step again and the console explains its refusal.
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
@@ -17,6 +19,7 @@ from textual.widgets import Input
 from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
+from kiosk.proof_protocol import PROOF_KINDS, ProofFileInfo
 from kiosk.protocol import (
     CollegeDecision,
     CorrectionDetail,
@@ -27,6 +30,8 @@ from kiosk.protocol import (
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T
 from screens.staff.base import StaffModal, confirmed
+from screens.staff.proof_viewer import ProofViewerModal, kilobytes
+from screens.staff.save_report import SaveReportModal
 from screens.widgets.i18n import KeyBar, KeyHint, Tr
 
 HISTORY_SHOWN = 4
@@ -56,6 +61,17 @@ def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[KeyHint]:
     return [*keys, ("Esc", T.KEY_CLOSE, "screen.close")]
 
 
+def document_keys(detail: CorrectionDetail, files: list[ProofFileInfo]) -> list[KeyHint]:
+    """The keys for the proof photographs (when there are some) and the 申请表 (for a
+    field that needs proof)."""
+    keys: list[KeyHint] = []
+    if files:
+        keys.append(("Ctrl+O", T.KEY_PROOF_VIEW, "screen.view_proof"))
+    if detail.correction.needs_proof:
+        keys.append(("Ctrl+T", T.KEY_APPLICATION_FORM, "screen.application_form"))
+    return keys
+
+
 class CorrectionModal(StaffModal[Msg | None]):
     """Shows one correction; a decision closes the dialog with a notice for the queue."""
 
@@ -65,6 +81,8 @@ class CorrectionModal(StaffModal[Msg | None]):
         Binding("ctrl+a", "accept", show=False, priority=True),
         Binding("ctrl+r", "reject", show=False, priority=True),
         Binding("ctrl+p", "apply", show=False, priority=True),
+        Binding("ctrl+o", "view_proof", show=False, priority=True),
+        Binding("ctrl+t", "application_form", show=False, priority=True),
     ]
     AUTO_FOCUS = "#comment"
 
@@ -72,6 +90,7 @@ class CorrectionModal(StaffModal[Msg | None]):
         super().__init__()
         self._correction_id = correction_id
         self._detail: CorrectionDetail | None = None
+        self._files: list[ProofFileInfo] = []
 
     def compose(self) -> ComposeResult:
         """The correction, the comment and proof lines, a message line, the keys."""
@@ -91,14 +110,18 @@ class CorrectionModal(StaffModal[Msg | None]):
 
     @work(exclusive=True, group="correction")
     async def _load(self) -> None:
+        client = self.console.client
         try:
-            self._detail = await self.console.client.correction(self._correction_id)
+            self._detail = await client.correction(self._correction_id)
+            self._files = (await client.proof_files(self._correction_id)).files
         except ApiError as error:
             self.dismiss(T.error_text(error, self.console.role))
             return
         keys = self.query_one("#correction-keys", KeyBar)
         await keys.remove()
-        bar = KeyBar(offered(self._detail, self.console.role), id="correction-keys")
+        hints = offered(self._detail, self.console.role)
+        hints[-1:-1] = document_keys(self._detail, self._files)
+        bar = KeyBar(hints, id="correction-keys")
         await self.query_one("#correction", Vertical).mount(bar)
         self.refresh_language(self.console.lang)
 
@@ -132,6 +155,16 @@ class CorrectionModal(StaffModal[Msg | None]):
             lines.append(T.DETAIL_PROOF.fmt(proof=detail.proof))
         elif row.needs_proof:
             lines.append(T.DETAIL_NEEDS_PROOF)
+        if self._files:
+            lines.append(T.DETAIL_PROOF_FILES)
+        for n, file in enumerate(self._files, 1):
+            lines.append(
+                T.PROOF_FILE_LINE.fmt(
+                    n=str(n), kind=PROOF_KINDS[file.kind].get(lang),
+                    size=kilobytes(file.size_bytes), width=str(file.width),
+                    height=str(file.height),
+                )
+            )  # fmt: skip
         for step in detail.history[-HISTORY_SHOWN:]:
             moment = f"{self.console.local(step.at):%m-%d %H:%M}"
             state = T.CORRECTION_STATES[step.to_state]
@@ -220,11 +253,42 @@ class CorrectionModal(StaffModal[Msg | None]):
         try:
             detail = await self.console.client.decide(self._correction_id, body, step)
         except ApiError as error:
-            self.fail(error, self.query_one("#correction-message", Tr))
+            line = self.query_one("#correction-message", Tr)
+            line.set_class(True, "-error")
+            self.fail(error, line)
             return
         state = T.CORRECTION_STATES[detail.correction.state]
         self.dismiss(Msg(T.DECIDED.zh.format(id=self._correction_id, state=state.zh),
                          T.DECIDED.en.format(id=self._correction_id, state=state.en)))  # fmt: skip
+
+    def action_view_proof(self) -> None:
+        """Ctrl+O: the student's proof photographs, one at a time."""
+        if self._files:
+            self.app.push_screen(ProofViewerModal(self._correction_id, self._files))
+
+    @work(exclusive=True, group="document")
+    async def action_application_form(self) -> None:
+        """Ctrl+T: save the 学籍信息变更申请表 (PDF) to print, sign and stamp."""
+        detail = self._detail
+        if detail is None or not detail.correction.needs_proof:
+            return
+        line = self.query_one("#correction-message", Tr)
+        line.set_class(True, "-error")
+        try:
+            download = await self.console.client.application_form(self._correction_id)
+        except ApiError as error:
+            self.fail(error, line)
+            return
+        path = await self.app.push_screen_wait(SaveReportModal(Path.cwd() / download.filename))
+        if path is None:
+            return
+        try:
+            await asyncio.to_thread(path.write_bytes, download.content)
+        except OSError as error:
+            line.show(T.save_failed(error))
+            return
+        line.set_class(False, "-error")
+        line.show(T.APPLICATION_FORM_SAVED.fmt(path=str(path)))
 
     def action_close(self) -> None:
         """Escape: back to the queue, nothing decided."""

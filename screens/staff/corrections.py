@@ -20,7 +20,7 @@ from kiosk.protocol import (
     CorrectionRow,
     CorrectionState,
 )
-from kiosk.staff_client import ReportFormat
+from kiosk.staff_client import ExportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.correction_detail import CorrectionModal
@@ -45,6 +45,7 @@ class CorrectionsScreen(StaffScreen):
         ("Ctrl+P", T.KEY_BULK_APPLY, "screen.bulk('apply')"),
         ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
         ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
+        ("Ctrl+T", T.KEY_EXPORT_PDF, "screen.export('pdf')"),
         *NAVIGATION,
     )
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -55,6 +56,7 @@ class CorrectionsScreen(StaffScreen):
         Binding("ctrl+p", "bulk('apply')", show=False),
         Binding("f11", "export('csv')", show=False),
         Binding("f12", "export('xlsx')", show=False),
+        Binding("ctrl+t", "export('pdf')", show=False),
     ]
     AUTO_FOCUS = "#corrections-table"
 
@@ -181,8 +183,8 @@ class CorrectionsScreen(StaffScreen):
         self.reload(T.BULK_DONE[body.action].fmt(n=len(done.corrections)))
 
     @work(exclusive=True, group="export")
-    async def action_export(self, fmt: ReportFormat) -> None:
-        """F11 / F12: the 勘误汇总表 of exactly what the screen shows (search, state and
+    async def action_export(self, fmt: ExportFormat) -> None:
+        """F11 / F12 / Ctrl+T (PDF, to sign): the 勘误汇总表 of exactly what the screen shows (search, state and
         college), saved where the staff member says, under the name the server gives it."""
         try:
             download = await self.client.export_corrections(fmt, **self._filters())

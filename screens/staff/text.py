@@ -284,6 +284,7 @@ KEY_BULK_CONFIRM = Msg("批量确认", "Confirm marked")
 KEY_BULK_APPLY = Msg("批量更正", "Apply marked")
 KEY_EXPORT_CSV = Msg("导出CSV", "CSV")
 KEY_EXPORT_XLSX = Msg("导出Excel", "Excel")
+KEY_EXPORT_PDF = Msg("导出PDF", "PDF")
 BULK_DONE: dict[BulkAction, Msg] = {
     "confirm": Msg("已确认 {n} 条。", "{n} confirmed."),
     "apply": Msg(
@@ -338,6 +339,26 @@ KEY_REJECT = Msg("退回", "Reject")
 KEY_APPLY = Msg("更正档案", "Apply")
 KEY_VENDOR = Msg("送照相公司", "To vendor")
 KEY_CLOSE = Msg("关闭", "Close")
+DETAIL_PROOF_FILES = Msg("学生上传的证明材料照片：", "Proof photographed by the student:")
+PROOF_FILE_LINE = Msg(
+    "  {n}. {kind}（{size} KB，{width}×{height}）", "  {n}. {kind} ({size} KB, {width}×{height})"
+)
+KEY_PROOF_VIEW = Msg("查看证明", "View proof")
+KEY_APPLICATION_FORM = Msg("申请表PDF", "Form PDF")
+APPLICATION_FORM_SAVED = Msg("申请表已保存：{path}", "Application form saved: {path}")
+PROOF_VIEW_TITLE = Msg(
+    "证明材料 {n}/{total}：{kind}（{size} KB，{width}×{height}）",
+    "Proof {n}/{total}: {kind} ({size} KB, {width}×{height})",
+)
+PROOF_NO_IMAGES = Msg(
+    "本终端不能显示图片。按 Ctrl+S 保存为 JPEG 文件后用看图软件打开。",
+    "This terminal cannot show images. Press Ctrl+S to save it as a JPEG file and open it "
+    "with an image viewer.",
+)
+PROOF_SAVED = Msg("已保存：{path}", "Saved: {path}")
+KEY_PREVIOUS = Msg("上一张", "Previous")
+KEY_NEXT = Msg("下一张", "Next")
+KEY_SAVE_FILE = Msg("保存文件", "Save file")
 NEED_COMMENT = Msg("请填写意见。", "Please write a comment.")
 DECIDED = Msg("勘误 {id} 现为：{state}。", "Correction {id} is now: {state}.")
 

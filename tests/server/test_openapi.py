@@ -12,7 +12,13 @@ from fastapi import FastAPI
 
 from kiosk.protocol import PROBLEM_MEDIA_TYPE, TERMINAL_KEY_HEADER
 from server.app import create_app
-from server.openapi import LINK_REFUSALS, PROBLEM_REF, allowed_methods, describe_refusals
+from server.openapi import (
+    LINK_REFUSALS,
+    PAGE_STATUSES,
+    PROBLEM_REF,
+    allowed_methods,
+    describe_refusals,
+)
 from tests.server.conftest import World, test_settings
 
 PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}}
@@ -55,8 +61,12 @@ def test_every_refusal_is_a_problem_document(document: dict[str, Any]) -> None:
         for status, response in operation["responses"].items():
             if not status.startswith(("4", "5")):
                 continue
-            if path in LINK_REFUSALS and status in ("403", "410"):
-                continue  # the photo link's pages, below
+            pages = PAGE_STATUSES.get(path, {"403": False, "410": False})
+            if path in LINK_REFUSALS and status in pages:
+                if pages[status]:  # a page, or a problem document from before the route
+                    assert PROBLEM_CONTENT.items() <= response["content"].items()
+                    assert "text/html" in response["content"], (method, path, status)
+                continue  # the links' pages, below
             if (method, path, status) == ("GET", "/health", "503"):
                 assert response["content"]["application/json"]["schema"]["$ref"].endswith("/Health")
                 continue
