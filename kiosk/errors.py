@@ -190,6 +190,10 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "Some entries of the bulk action could not be processed, so none was changed. "
         "See the reason for each and try again.",
     ),
+    "reminder_conflict": Msg(
+        "刚才有人也给这些学生发送了提醒，请重新预览后再发送。",
+        "Someone reminded these students just now; preview again, then send.",
+    ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(
         "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"

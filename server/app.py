@@ -21,6 +21,7 @@ from server import (
     progress,
     records,
     registration,
+    reminders,
     remote_control,
     staff,
     supervision,
@@ -78,7 +79,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
-        enrolment, remote_control, progress,
+        enrolment, remote_control, progress, reminders,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

@@ -120,9 +120,7 @@ async def test_the_drill_down_lists_the_students_behind_a_number(world: World) -
         (record(2)["student_no"], 1)
     ]
     calls = (await _get(world, "office", "/students", number="no_contact")).json()
-    assert [s["student_no"] for s in calls["students"]] == [
-        record(n)["student_no"] for n in (5, 6)
-    ]
+    assert [s["student_no"] for s in calls["students"]] == [record(n)["student_no"] for n in (5, 6)]
     bad = await _get(world, "registrar", "/students", number="everyone")
     assert bad.status_code == 422
 
