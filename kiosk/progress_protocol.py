@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from kiosk.i18n import Msg
-from kiosk.protocol import Model, Reply
+from kiosk.protocol import CorrectionNotice, Model, Reply, correction_field_label
 
 StudentProgress = Literal[
     "not_registered", "registered_not_checked", "window_closed", "all_correct", "reported"
@@ -173,3 +173,38 @@ class ReminderResult(ReminderPreview):
     """What a reminder did: ``to_remind`` students were reminded."""
 
     reminded_at: dt.datetime
+
+
+# --- messages to students about decisions on their corrections ------------------------------
+
+NOTICE_TEXTS: dict[str, Msg] = {
+    "college_rejected": Msg(
+        "你报告的“{field}”更正未获学院审核通过。学院意见：{comment}",
+        "Your college did not accept your correction of “{field}”. Its comment: {comment}",
+    ),
+    "registrar_rejected": Msg(
+        "你报告的“{field}”更正未获学籍管理科通过。",
+        "The registrar did not accept your correction of “{field}”.",
+    ),
+    "applied": Msg(
+        "你报告的“{field}”已在学籍档案中更正。请到学籍校对终端登录，再次核对。",
+        "Your correction of “{field}” is now in your record. Please log in at a kiosk and "
+        "check it again.",
+    ),
+}
+"""The decisions a student hears about, by the correction's new state. Only the field's
+name and the reviewer's comment: never a value from the record."""
+NOTICE_SUBJECT = "学籍核对：勘误处理结果 / A decision on your correction"
+NOTICES_SHOWN = 10
+"""The latest messages ``GET /me/record`` returns."""
+
+
+def notice_text(notice: CorrectionNotice) -> Msg:
+    """The message about ``notice`` in both languages."""
+    template = NOTICE_TEXTS.get(notice.state, Msg("{field}：{state}", "{field}: {state}"))
+    field = correction_field_label(notice.field)
+    comment = notice.comment or "-"
+    return Msg(
+        template.zh.format(field=field.zh, comment=comment, state=notice.state),
+        template.en.format(field=field.en, comment=comment, state=notice.state),
+    )

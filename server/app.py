@@ -13,6 +13,7 @@ from server import (
     __version__,
     auth,
     corrections,
+    decision_notices,
     enrolment,
     health,
     imports,
@@ -57,12 +58,15 @@ def create_app(
 
     delivery = notify.Delivery(ctx, notify.build_notifiers(ctx))
     pruning = housekeeping(ctx)
+    notices = decision_notices.Dispatcher(ctx, delivery)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         delivery.start()
         pruning.start()
+        notices.start()
         yield
+        await notices.stop()
         await pruning.stop()
         await delivery.stop()
         await ctx.db.dispose()
@@ -75,6 +79,7 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.delivery = delivery
+    app.state.notices = notices
     install_handlers(app)
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (

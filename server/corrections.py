@@ -45,6 +45,7 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx, RowId
+from server.decision_notices import notice_decision
 from server.exports import (
     FILE_RESPONSES,
     Cell,
@@ -198,6 +199,7 @@ def advance(
     correction.comment = comment
     if proof is not None:
         correction.proof = proof
+    notice_decision(session, correction, step.target)
 
 
 async def record_changed(
