@@ -33,6 +33,7 @@ from server.context import ServerContext
 from server.db import Database
 from server.housekeeping import housekeeping
 from server.models import utcnow
+from server.nudges import nudges
 from server.problems import install_handlers
 from server.security import Passwords
 from server.uploads import BodyLimit
@@ -59,13 +60,16 @@ def create_app(
     delivery = notify.Delivery(ctx, notify.build_notifiers(ctx))
     pruning = housekeeping(ctx)
     notices = decision_notices.Dispatcher(ctx, delivery)
+    scheduled = nudges(ctx, delivery)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         delivery.start()
         pruning.start()
         notices.start()
+        scheduled.start()
         yield
+        await scheduled.stop()
         await notices.stop()
         await pruning.stop()
         await delivery.stop()
