@@ -99,6 +99,11 @@ async def test_only_record_keepers_open_it(server: LiveServer) -> None:
         table = await _open(pilot, app, "office")
         assert "信息工程学院" in text(app, "#campaign-summary")
         assert table.row_count == 2
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, DrillDownModal))
+        await wait_for(pilot, lambda: "no contact: 0 students" in text(app, "#drill-title"))
+        assert text(app, "#drill-message") == "No students."
+        await pilot.press("escape")
         await pilot.press("f10")
         await wait_for(pilot, lambda: not isinstance(app.screen, ProgressScreen))
         await log_in(pilot, "proctor")

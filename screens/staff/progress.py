@@ -2,7 +2,8 @@
 number; the 核对统计表; reminders to those who have not checked.
 
 Arrows move between the numbers, Enter lists the students behind the one highlighted, R
-reminds the highlighted college or class after a preview, F11/F12 save the 核对统计表.
+reminds the highlighted college or class after a preview, C lists who there has no registered
+contact (to be called), F11/F12 save the 核对统计表.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ NAME_NUMBER: ProgressNumber = "not_checked"
 """Enter on a name lists who has not checked there."""
 KEY_LIST = Msg("名单", "List")
 KEY_REMIND = Msg("提醒", "Remind")
+KEY_CALL_LIST = Msg("待电话联系", "To call")
 KEY_NEXT_PAGE = Msg("下一页", "Next page")
 KEY_PREVIOUS_PAGE = Msg("上一页", "Previous")
 EXPORTED = Msg("核对统计表已保存：{path}", "Progress table saved: {path}")
@@ -152,6 +154,7 @@ class ProgressScreen(StaffScreen):
     KEYS: ClassVar[tuple[KeyHint, ...]] = (
         ("Enter", KEY_LIST, "screen.open"),
         ("R", KEY_REMIND, "screen.remind"),
+        ("C", KEY_CALL_LIST, "screen.call_list"),
         ("Ctrl+L", T.KEY_COLLEGE_FILTER, "screen.next_college"),
         ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
         ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
@@ -159,6 +162,7 @@ class ProgressScreen(StaffScreen):
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "remind", show=False),
+        Binding("c", "call_list", show=False),
         Binding("ctrl+l", "next_college", show=False),
         Binding("f11", "export('csv')", show=False),
         Binding("f12", "export('xlsx')", show=False),
@@ -226,6 +230,12 @@ class ProgressScreen(StaffScreen):
         if current is not None:
             line, number = current
             self.app.push_screen(DrillDownModal(line, number))
+
+    def action_call_list(self) -> None:
+        """C: who has not checked and has no registered contact, for the office to call."""
+        current = self._current()
+        if current is not None:
+            self.app.push_screen(DrillDownModal(current[0], "no_contact"))
 
     def action_remind(self) -> None:
         """R: remind the highlighted college or class, after a preview."""
