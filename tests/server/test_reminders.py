@@ -3,6 +3,7 @@ the preview, the send, one a day per student, the audit, and who was reminded wh
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import uuid
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from server.models import AuditEvent, OutgoingMessage, Registration, Student
+from server.models import AuditEvent, OutgoingMessage, Registration, Reminder, Student
 from tests.server.conftest import World, make_world, record
 from tests.server.receivers import SmsGateway, SmtpReceiver, sms_gateway, smtp_server
 from tests.server.staff_world import COLLEGE, OTHER_COLLEGE, staff_headers
@@ -159,3 +160,21 @@ async def test_a_college_office_reminds_only_its_own_college(wired: World) -> No
     bad = await _post(wired, "office", "/preview", kinds=["everyone"])
     assert bad.status_code == 422
     assert await _sent(wired) == 0
+
+
+async def test_two_sends_at_once_remind_each_student_once(wired: World) -> None:
+    world = wired
+    first, second = await asyncio.gather(
+        _post(world, "registrar", "", kinds=NOT_CHECKED),
+        _post(world, "office", "", kinds=NOT_CHECKED),
+    )
+    answers = [first, second]
+    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
+    assert any(a.status_code == 200 for a in answers)
+    for answer in answers:
+        if answer.status_code == 409:
+            assert answer.json()["code"] == "reminder_conflict"
+    async with world.ctx.db.sessions() as session:
+        reminded = (await session.execute(select(Reminder.student_id))).scalars().all()
+    assert len(reminded) == len(set(reminded)) == 3  # 3, 4 and 7, once each
+    assert await _sent(world) == 4  # three mails and student 3's SMS
