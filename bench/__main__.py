@@ -338,7 +338,8 @@ def budgets(report: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 
 def growth_rows(growth: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
-    """The corrections queue at two sizes: time ratio against the ratio of rows returned."""
+    """The corrections queue at two sizes: time ratio against the ratio of rows returned;
+    the progress view of the whole school against its budget at each size."""
     if not growth:
         return []
     small, large = growth["sizes"][0], growth["sizes"][-1]
@@ -351,7 +352,19 @@ def growth_rows(growth: dict[str, Any] | None) -> list[tuple[str, str, str, str]
             f"{large[name]['median_ms']} ms at {large['students']:,}: ×{ratio['time_ratio']} "
             f"for ×{ratio['rows_ratio']} rows (×{ratio['total_ratio']} counted)",
             _verdict(ratio["time_ratio"] <= max(1.0, ratio["rows_ratio"]) * 1.2),
-            "in-process, SQLite, medians; the progress view (issue 15) does not exist yet",
+            "in-process, SQLite, medians",
+        ))  # fmt: skip
+    if "progress_school" in large:
+        budget = growth.get("progress_budget_ms", 200.0)
+        ratio = growth["ratios"]["progress_school"]
+        rows.append((
+            f"progress view, whole school ≤ {budget:.0f} ms",
+            f"{small['progress_school']['median_ms']} ms at {small['students']:,} students, "
+            f"{large['progress_school']['median_ms']} ms at {large['students']:,} "
+            f"(×{ratio['time_ratio']} for ×{ratio['total_ratio']} students)",
+            _verdict(all(size["progress_school"]["median_ms"] <= budget
+                         for size in growth["sizes"])),
+            "in-process, SQLite, medians; three grouped queries whatever the size",
         ))  # fmt: skip
     return rows
 
@@ -467,7 +480,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_lab_day:
             report["lab_day"] = run_lab_day(workdir, quick=args.quick)
         if not args.skip_growth:
-            _progress("growth: the corrections queue at 5,000 and 50,000 students")
+            _progress(
+                "growth: the corrections queue and the progress view at 5,000 and 50,000 students"
+            )
             sizes = ["2000", "20000"] if args.quick else ["5000", "50000"]
             report["growth"] = _python("bench.growth", "--sizes", *sizes, timeout=600)
     report["load_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -11,7 +11,7 @@ import re
 
 from kiosk.fields import BY_KEY
 from kiosk.i18n import Lang, Msg, Plural
-from kiosk.protocol import StaffRole
+from kiosk.protocol import CorrectionNotice, StaffRole
 
 PHOTO_LABEL = Msg("照片", "Photo")
 """The photo as one of the things a record holds (next to the 17 fields' labels)."""
@@ -81,3 +81,50 @@ def correction_value_text(field: str, value: str | None, lang: Lang = "zh") -> s
         return _PHOTO_OF_VERSION.get(lang, n=version[1])
     reason = PHOTO_REASON_LABELS.get(text)
     return reason.get(lang) if reason is not None else text
+
+
+PROGRESS_LABELS: dict[str, Msg] = {
+    "graduates": Msg("毕业生", "graduates"),
+    "registered": Msg("已注册", "registered"),
+    "checked": Msg("已核对", "checked"),
+    "all_correct": Msg("全部正确", "all correct"),
+    "reported": Msg("报告有误", "reported errors"),
+    "not_checked": Msg("未核对", "not checked"),
+    "not_registered": Msg("未注册", "not registered"),
+    "registered_not_checked": Msg("已注册未核对", "registered, not checked"),
+    "window_closed": Msg("期限已过未核对", "window closed unchecked"),
+    "corrections_open": Msg("待处理勘误", "open corrections"),
+    "reminded_today": Msg("今日已提醒", "reminded today"),
+    "no_contact": Msg("无联系方式", "no contact"),
+}
+"""What the console and the 核对统计表 call each number and each student state."""
+
+NOTICE_TEXTS: dict[str, Msg] = {
+    "college_rejected": Msg(
+        "你报告的“{field}”更正未获学院审核通过。学院意见：{comment}",
+        "Your college did not accept your correction of “{field}”. Its comment: {comment}",
+    ),
+    "registrar_rejected": Msg(
+        "你报告的“{field}”更正未获学籍管理科通过。",
+        "The registrar did not accept your correction of “{field}”.",
+    ),
+    "applied": Msg(
+        "你报告的“{field}”已在学籍档案中更正。请到学籍校对终端登录，再次核对。",
+        "Your correction of “{field}” is now in your record. Please log in at a kiosk and "
+        "check it again.",
+    ),
+}
+"""The decisions a student hears about, by the correction's new state. Only the field's
+name and the reviewer's comment: never a value from the record."""
+NOTICE_SUBJECT = Msg("学籍核对：勘误处理结果", "A decision on your correction").both()
+
+
+def notice_text(notice: CorrectionNotice) -> Msg:
+    """The message about ``notice`` in both languages."""
+    template = NOTICE_TEXTS.get(notice.state, Msg("{field}：{state}", "{field}: {state}"))
+    field = correction_field_label(notice.field)
+    comment = notice.comment or "-"
+    return Msg(
+        template.zh.format(field=field.zh, comment=comment, state=notice.state),
+        template.en.format(field=field.en, comment=comment, state=notice.state),
+    )

@@ -11,6 +11,7 @@ file, the key and the problem.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import os
@@ -23,7 +24,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -283,6 +292,36 @@ class ServerSettings(Section):
     ``false`` is for an office with a single registrar. Confirming what one accepted for the
     college is refused either way."""
 
+    # --- the check campaign: progress, reminders (issue 15) ---
+
+    campaign_deadline: dt.date | None = None
+    """The day the colleges hand in the 核对统计表 (``2026-06-20``); shown in the progress view
+    and in reminders, and the day ``reminder_schedule`` counts back from. Empty: none."""
+
+    reminder_schedule: Annotated[list[Annotated[int, Field(ge=0, le=60)]], NoDecode] = Field(
+        default_factory=list, max_length=10
+    )
+    """Automatic reminders, off when empty: days before ``campaign_deadline`` (``[3, 1]``) on
+    which every registered student who has not checked is reminded, once that day."""
+
+    reminder_subject: Annotated[str, Field(min_length=1, max_length=200)] = (
+        "学籍核对提醒 / Please check your student record"
+    )
+    """The subject of reminder mail."""
+
+    reminder_text: Annotated[str, Field(min_length=1, max_length=2000)] = (
+        "同学你好：\n\n你还没有核对学籍信息。请在 {deadline} 前到学籍校对终端登录并完成核对。\n\n"
+        "Hello,\n\nYou have not checked your student record yet. Please log in at a "
+        "record-checking kiosk and check it by {deadline}.\n"
+    )
+    """Reminder mail, Chinese with the English below; ``{deadline}`` becomes the deadline."""
+
+    reminder_sms: Annotated[str, Field(min_length=1, max_length=300)] = (
+        "【学籍校对】你还没有核对学籍信息，请在 {deadline} 前到校对终端完成核对。"
+        "Please check your student record at a kiosk by {deadline}."
+    )
+    """Reminder SMS (keep it short); ``{deadline}`` as in ``reminder_text``."""
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -388,6 +427,25 @@ class ServerSettings(Section):
         return value
 
     _tables = field_validator("sms_headers", "sms_body_template", mode="before")(_json_table)
+
+    @model_validator(mode="after")
+    def _schedule_needs_deadline(self) -> ServerSettings:
+        if self.reminder_schedule and self.campaign_deadline is None:
+            raise ValueError("reminder_schedule counts days before campaign_deadline: set it")
+        return self
+
+    @field_validator("campaign_deadline", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # TOML has no null: the example file says "no deadline" with an empty string.
+        return None if value == "" else value
+
+    @field_validator("reminder_schedule", mode="before")
+    @classmethod
+    def _days_from_environment(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
 class Settings(BaseSettings):

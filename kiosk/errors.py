@@ -222,6 +222,10 @@ ERROR_MESSAGES: dict[ProblemCode, Msg] = {
         "已收到全部可上传的文件，这个链接已关闭。",
         "All the files this link takes were received; it is now closed.",
     ),
+    "reminder_conflict": Msg(
+        "刚才有人也给这些学生发送了提醒，请重新预览后再发送。",
+        "Someone reminded these students just now; preview again, then send.",
+    ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(
         "没有与该姓名和身份证号相符的学籍记录。请逐字核对姓名和身份证号；"

@@ -47,6 +47,8 @@ ServerProblemCode = Literal[
     "invalid_transition",
     "four_eyes",
     "bulk_failed",
+    # staff: reminders
+    "reminder_conflict",
     # registration
     "record_not_found",
     "identity_mismatch",

@@ -204,6 +204,16 @@ class CorrectionSummary(Reply):
     )
 
 
+class CorrectionNotice(Reply):
+    """A message the student was sent about a decision on one of their corrections."""
+
+    at: dt.datetime
+    correction_id: int
+    field: str
+    state: str
+    comment: str | None = None
+
+
 class RecordResponse(Reply):
     """Everything the kiosk needs to run the check, including the submission ticket."""
 
@@ -226,6 +236,11 @@ class RecordResponse(Reply):
         "the window is open; a new one comes with every `GET /me/record`.",
     )
     ticket_expires_at: dt.datetime | None = None
+    notices: list[CorrectionNotice] = Field(
+        default_factory=list,
+        description="The latest messages about decisions on the student's corrections, newest "
+        "first (kiosk: the record overview shows them).",
+    )
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""

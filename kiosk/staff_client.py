@@ -18,6 +18,14 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from kiosk.client import ApiError, BaseClient, ModelT
+from kiosk.progress_protocol import (
+    ProgressNumber,
+    ProgressReport,
+    ProgressStudents,
+    ReminderPreview,
+    ReminderResult,
+    ReminderSelection,
+)
 from kiosk.proof_protocol import ProofFileList
 from kiosk.protocol import (
     API_PREFIX,
@@ -319,6 +327,44 @@ class StaffClient(BaseClient):
             what="application form", authorized=True,
         )  # fmt: skip
         return Download(attachment_filename(response, "学籍信息变更申请表.pdf"), response.content)
+
+    # --- progress and reminders ----------------------------------------------------------
+
+    async def progress(self, **scope: str) -> ProgressReport:
+        """The progress view; ``scope``: college, class_name (an office gets its own)."""
+        response = await self._request(
+            "GET", f"{STAFF}/progress", what="progress", authorized=True, params=scope
+        )
+        return self._parse(response, ProgressReport, "progress")
+
+    async def progress_students(
+        self, number: ProgressNumber, *, offset: int = 0, limit: int = 50, **scope: str
+    ) -> ProgressStudents:
+        """One page of the students behind ``number`` of the progress view."""
+        params = {"number": number, "offset": str(offset), "limit": str(limit), **scope}
+        response = await self._request(
+            "GET", f"{STAFF}/progress/students", what="progress students", authorized=True,
+            params=params,
+        )  # fmt: skip
+        return self._parse(response, ProgressStudents, "progress students")
+
+    async def export_progress(self, fmt: ReportFormat, **scope: str) -> Download:
+        """The 核对统计表 as CSV or Excel, named by the server (college and date)."""
+        response = await self._request(
+            "GET", f"{STAFF}/progress/export", what="export progress", authorized=True,
+            params={"format": fmt, **scope},
+        )  # fmt: skip
+        return Download(attachment_filename(response, f"核对统计表.{fmt}"), response.content)
+
+    async def reminder_preview(self, selection: ReminderSelection) -> ReminderPreview:
+        """How many students a reminder to ``selection`` would reach now, and how."""
+        return await self._post(
+            f"{STAFF}/reminders/preview", selection, ReminderPreview, "reminder preview"
+        )
+
+    async def send_reminders(self, selection: ReminderSelection) -> ReminderResult:
+        """Remind the students of ``selection`` who have not checked (once a day each)."""
+        return await self._post(f"{STAFF}/reminders", selection, ReminderResult, "reminders")
 
     async def import_records(self, content: bytes, *, dry_run: bool = False) -> RecordImportReport:
         """Upload a record file (CSV or Excel); the report says what was found and done."""

@@ -11,10 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable
 
-from kiosk.catalogue import PHOTO_LABEL
+from kiosk.catalogue import PHOTO_LABEL, notice_text
 from kiosk.fields import BY_KEY, FIELDS
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import CorrectionSummary, RecordResponse, mask_id_number
+from kiosk.protocol import CorrectionNotice, CorrectionSummary, RecordResponse, mask_id_number
 from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
@@ -51,6 +51,18 @@ def correction_lines(corrections: Sequence[CorrectionSummary]) -> list[Msg]:
     return lines
 
 
+def notice_lines(notices: Sequence[CorrectionNotice]) -> list[Msg]:
+    """The messages the student was sent about decisions on their corrections, newest first."""
+    if not notices:
+        return []
+    lines = [T.YOUR_NOTICES]
+    for notice in notices:
+        text = notice_text(notice)
+        when = local(notice.at)
+        lines.append(Msg(f"{when} {text.zh}", f"{when} {text.en}"))
+    return lines
+
+
 class RecordScreen(KioskScreen[None]):
     """The record as a table (ID number masked), the window's countdown and "开始校对"."""
 
@@ -74,6 +86,7 @@ class RecordScreen(KioskScreen[None]):
                 yield Button(T.START_CHECK.zh, id="start", variant="primary")
                 yield Tr(id="record-message")
                 yield Tr(id="record-corrections")
+                yield Tr(id="record-notices")
         yield KeyBar(_keys(can_start=True), id="record-keys")
 
     def on_mount(self) -> None:
@@ -131,6 +144,7 @@ class RecordScreen(KioskScreen[None]):
         self.query_one("#start", Button).display = can_start
         self.query_one("#record-keys", KeyBar).set_keys(_keys(can_start=can_start))
         self.query_one("#record-corrections", Tr).show(correction_lines(record.corrections))
+        self.query_one("#record-notices", Tr).show(notice_lines(record.notices))
 
     def _tick(self) -> None:
         record = self.kiosk.session.record if self.kiosk.session is not None else None

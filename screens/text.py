@@ -97,6 +97,7 @@ STATE_CHECK_AGAIN = Msg(
     "状态：档案已更新，请重新校对", "State: the record changed; please check it again"
 )
 YOUR_CORRECTIONS = Msg("你报告的更正：", "Corrections you reported:")
+YOUR_NOTICES = Msg("审核结果通知：", "Messages about your corrections:")
 CORRECTION_ITEM = Msg("{field}：{proposed}（{state}）", "{field}: {proposed} ({state})")
 CORRECTION_COMMENT = Msg("　审核意见：{comment}", "  Reviewer: {comment}")
 CORRECTION_STATES: dict[str, Msg] = {

@@ -13,15 +13,18 @@ from server import (
     __version__,
     auth,
     corrections,
+    decision_notices,
     enrolment,
     health,
     imports,
     notify,
     openapi,
+    progress,
     proof_files,
     proof_uploads,
     records,
     registration,
+    reminders,
     remote_control,
     staff,
     supervision,
@@ -32,6 +35,7 @@ from server.context import ServerContext
 from server.db import Database
 from server.housekeeping import housekeeping
 from server.models import utcnow
+from server.nudges import nudges
 from server.problems import install_handlers
 from server.security import Passwords
 from server.uploads import BodyLimit
@@ -57,12 +61,18 @@ def create_app(
 
     delivery = notify.Delivery(ctx, notify.build_notifiers(ctx))
     pruning = housekeeping(ctx)
+    notices = decision_notices.Dispatcher(ctx, delivery)
+    scheduled = nudges(ctx, delivery)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         delivery.start()
         pruning.start()
+        notices.start()
+        scheduled.start()
         yield
+        await scheduled.stop()
+        await notices.stop()
         await pruning.stop()
         await delivery.stop()
         await ctx.db.dispose()
@@ -75,11 +85,12 @@ def create_app(
     )
     app.state.ctx = ctx
     app.state.delivery = delivery
+    app.state.notices = notices
     install_handlers(app)
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
-        enrolment, remote_control, proof_uploads, proof_files,
+        enrolment, remote_control, proof_uploads, proof_files, progress, reminders,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

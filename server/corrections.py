@@ -43,6 +43,7 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx, RowId
+from server.decision_notices import notice_decision
 from server.documents.table import headed_table_pdf
 from server.exports import (
     DOCUMENT_RESPONSES,
@@ -197,6 +198,7 @@ def advance(
     correction.comment = comment
     if proof is not None:
         correction.proof = proof
+    notice_decision(session, correction, step.target)
 
 
 async def record_changed(

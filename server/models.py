@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -67,6 +68,8 @@ class Student(Base):
     """A student's master record: the 17 fields, its version, the verification window."""
 
     __tablename__ = "students"
+    # Covers the progress view's grouped count (server/progress.py): no table lookups.
+    __table_args__ = (Index("ix_students_progress", "college", "class_name", "window_closes_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(50))
@@ -456,3 +459,51 @@ class ProofFile(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Reminder(Base):
+    """A reminder to check sent to one student; one a day at most (the unique pair).
+
+    ``day`` is the date in the school's zone, so "once a day" means the school's day.
+    """
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("student_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    day: Mapped[str] = mapped_column(String(10))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(60))
+    channels: Mapped[str] = mapped_column(String(20))
+    """``email``, ``sms``, ``email,sms``, or empty: no contact, listed for a call."""
+
+
+class DecisionNotice(Base):
+    """A message to a student about a decision on one of their corrections.
+
+    Written in the decision's transaction; the background round queues it to the student's
+    contacts and sets ``dispatched_at``. The kiosk shows the history on the record overview.
+    """
+
+    __tablename__ = "decision_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("students.id", ondelete="CASCADE"), index=True
+    )
+    correction_id: Mapped[int] = mapped_column(ForeignKey("corrections.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class DailyJob(Base):
+    """The day a once-a-day job last ran: the row is the lock between workers."""
+
+    __tablename__ = "daily_jobs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), default="")

@@ -36,6 +36,7 @@ from server.auth import (
     session_is_live,
 )
 from server.context import Ctx, ServerContext
+from server.decision_notices import notices_for
 from server.models import (
     Account,
     Correction,
@@ -190,6 +191,7 @@ async def my_record(
             recheck_fields=list(student.recheck_fields or []) if state == "check_again" else [],
             ticket=ticket,
             ticket_expires_at=ticket_expires,
+            notices=await notices_for(session, student.id),
         )
 
 

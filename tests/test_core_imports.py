@@ -40,7 +40,16 @@ OPTIONAL_CORE_MODULES = (
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
 SERVER_MAY_USE = frozenset(
-    {"protocol", "proof_protocol", "problem_codes", "catalogue", "fields", "i18n", "config"}
+    {
+        "protocol",
+        "proof_protocol",
+        "progress_protocol",
+        "problem_codes",
+        "catalogue",
+        "fields",
+        "i18n",
+        "config",
+    }
 )
 
 

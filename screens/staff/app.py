@@ -27,6 +27,7 @@ from screens.staff.corrections import CorrectionsScreen
 from screens.staff.enrolment import EnrolmentScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.progress import ProgressScreen
 from screens.staff.roles import may
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
@@ -41,6 +42,7 @@ _SCREENS: dict[str, Callable[[], StaffScreen]] = {
     "corrections": CorrectionsScreen,
     "imports": ImportsScreen,
     "terminals": EnrolmentScreen,
+    "progress": ProgressScreen,
 }
 
 
@@ -55,6 +57,7 @@ class StaffApp(App[None], inherit_bindings=False):
     CSS_PATH = "staff.tcss"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "show('progress')", show=False),
         Binding("f2", "toggle_language", show=False, priority=True),
         Binding("f3", "show('board')", show=False),
         Binding("f4", "show('sessions')", show=False),
@@ -130,7 +133,7 @@ class StaffApp(App[None], inherit_bindings=False):
         return True
 
     def action_show(self, name: str) -> None:
-        """F3/F4/F5/F7/F8: another screen (only once logged in, and only the role's)."""
+        """F1/F3/F4/F5/F7/F8: another screen (only once logged in, and only the role's)."""
         if self.check_action("show", (name,)) and name in _SCREENS:
             self.switch_screen(_SCREENS[name]())
 

@@ -19,6 +19,7 @@ ACTIONS: dict[tuple[str, tuple[object, ...]], tuple[StaffRole, ...]] = {
     ("show", ("sessions",)): SUPERVISORS,
     ("show", ("students",)): RECORD_KEEPERS,
     ("show", ("corrections",)): RECORD_KEEPERS,
+    ("show", ("progress",)): RECORD_KEEPERS,
     ("show", ("imports",)): REGISTRAR_ONLY,
     ("show", ("terminals",)): SUPERVISORS,
     ("edit", ()): SUPERVISORS,
