@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import PurePath
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
@@ -43,7 +43,7 @@ from kiosk.protocol import (
 from screens import text as T
 from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
-from screens.ports import KioskClient
+from screens.ports import KioskClient, KioskHost
 from screens.session import StudentSession
 from screens.welcome import WelcomeScreen
 
@@ -456,6 +456,11 @@ class KioskApp(App[None], inherit_bindings=False):
             self.server_online = False
         else:
             self.server_online = True
+
+
+if TYPE_CHECKING:
+    # mypy holds the app to the port its screens are typed against.
+    _HOST: type[KioskHost] = KioskApp
 
 
 def create_app(

@@ -12,7 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -21,12 +21,10 @@ from textual.widgets import Button, Input
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import Channel, MailboxMessage, RegistrationResponse, ResendResponse
 from screens import register_text as R
+from screens.ports import KioskHost
 from screens.timefmt import local_clock
 from screens.widgets.form import FormRow
 from screens.widgets.i18n import Tr, Translatable
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
 
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 CODE_ENTRIES: dict[Channel, str] = {"email": "email_code", "sms": "sms_code"}
@@ -89,9 +87,9 @@ class CodesStep(VerticalScroll):
         self._errors: dict[Channel, list[Msg]] = {}
 
     @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed (its clocks)."""
-        return cast("KioskApp", self.app)
+    def kiosk(self) -> KioskHost:
+        """The app, as the port the screens may use (its clocks)."""
+        return cast(KioskHost, self.app)
 
     def compose(self) -> ComposeResult:
         """What happened, the two codes, Confirm and the message line; the demo mailbox."""

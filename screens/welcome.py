@@ -52,10 +52,10 @@ class WelcomeScreen(KioskScreen[None]):
 
     def on_mount(self) -> None:
         """Follow the server status and fill the demo table."""
-        self.watch(self.kiosk, "server_online", self._show_status)
-        self.watch(self.kiosk, "terminal_name", lambda _name: self._show_terminal())
-        self.watch(self.kiosk, "supervised_session", self._show_session)
-        self.watch(self.kiosk, "proctor_message", self._show_message)
+        self.watch(self.app, "server_online", self._show_status)
+        self.watch(self.app, "terminal_name", lambda _name: self._show_terminal())
+        self.watch(self.app, "supervised_session", self._show_session)
+        self.watch(self.app, "proctor_message", self._show_message)
         # The outbox empties in the background; keep the waiting count honest.
         self.set_interval(5, lambda: self._show_status(self.kiosk.server_online))
         if self.kiosk.demo_accounts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -27,6 +27,7 @@ from screens.staff.corrections import CorrectionsScreen
 from screens.staff.enrolment import EnrolmentScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.ports import StaffHost
 from screens.staff.roles import may
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
@@ -160,6 +161,11 @@ class StaffApp(App[None], inherit_bindings=False):
         """ctrl+q: log out and close the console."""
         await self.client.logout()
         self.exit()
+
+
+if TYPE_CHECKING:
+    # mypy holds the app to the port its screens are typed against.
+    _HOST: type[StaffHost] = StaffApp
 
 
 def create_staff_app(

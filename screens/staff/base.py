@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
@@ -15,12 +15,10 @@ from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
+from screens.staff.ports import StaffHost
 from screens.staff.roles import may, usable
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import KeyBar, KeyHint, Relabelling, Tr
-
-if TYPE_CHECKING:
-    from screens.staff.app import StaffApp
 
 ResultT = TypeVar("ResultT")
 
@@ -45,9 +43,9 @@ class StaffScreen(Relabelling, Screen[None]):
     KEYS: ClassVar[Sequence[KeyHint]] = NAVIGATION
 
     @property
-    def console(self) -> StaffApp:
-        """The app, typed."""
-        return cast("StaffApp", self.app)
+    def console(self) -> StaffHost:
+        """The app, as the port the screens may use."""
+        return cast(StaffHost, self.app)
 
     @property
     def client(self) -> StaffClient:
@@ -116,6 +114,6 @@ class StaffModal(Relabelling, ModalScreen[ResultT]):
         line.show(T.error_text(error, self.console.role))
 
     @property
-    def console(self) -> StaffApp:
-        """The app, typed."""
-        return cast("StaffApp", self.app)
+    def console(self) -> StaffHost:
+        """The app, as the port the screens may use."""
+        return cast(StaffHost, self.app)

@@ -9,7 +9,7 @@ watcher keeps its widget (and the student's data on it) referenced after logout.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from rich.cells import cell_len
 from rich.markup import escape
@@ -20,8 +20,14 @@ from textual.widgets import Static
 from kiosk.i18n import Lang, Msg
 from screens import text as T
 
-if TYPE_CHECKING:
-    from screens.app import KioskApp
+
+class Speaking(Protocol):
+    """An app that shows its texts in one language at a time (both apps do)."""
+
+    @property
+    def lang(self) -> Lang:
+        """The language shown now."""
+
 
 MsgLines = Msg | Sequence[Msg] | None
 
@@ -58,8 +64,8 @@ def set_text(widget: Static, text: str) -> None:
 
 
 def current_lang(node: DOMNode) -> Lang:
-    """The language the kiosk shows now."""
-    return cast("KioskApp", node.app).lang
+    """The language the app shows now."""
+    return cast(Speaking, node.app).lang
 
 
 class Translatable(Static):
