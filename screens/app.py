@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
@@ -52,6 +52,7 @@ from screens.welcome import WelcomeScreen
 # happen before the app starts (screens/widgets/photo_image.py).
 from screens.widgets import photo_image  # noqa: F401
 from screens.widgets.i18n import Relabelling
+from screens.widgets.keys import LANGUAGE, Key, KeyMap
 
 HEARTBEAT_INTERVAL_S = 10.0
 """How often the live board hears from this terminal."""
@@ -128,16 +129,19 @@ class KioskApp(App[None], inherit_bindings=False):
     DEFAULT_MODE = "welcome"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"welcome": WelcomeScreen}
     # inherit_bindings=False drops Textual's ctrl+q quit; priority bindings win over any widget.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "staff_exit", show=False, priority=True),
-        Binding("ctrl+c", "noop", show=False, priority=True),
-        Binding("f2", "toggle_language", show=False, priority=True),
-        # On forms, as a priority binding: the app routes each key to the box that has the
-        # cursor when the key arrives, and a Tab handled later by the box's own queue left
-        # the keys after it (a fast typist's, a card reader's) in the box before it.
-        Binding("tab", "form_next", show=False, priority=True),
-        Binding("shift+tab", "form_previous", show=False, priority=True),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        every_bar=(LANGUAGE,),
+        hidden=(
+            Key("", "ctrl+q", "staff_exit", on_app=True, priority=True),
+            Key("", "ctrl+c", "noop", on_app=True, priority=True),
+            # On forms, as a priority binding: the app routes each key to the box that has the
+            # cursor when the key arrives, and a Tab handled later by the box's own queue left
+            # the keys after it (a fast typist's, a card reader's) in the box before it.
+            Key("", "tab", "form_next", on_app=True, priority=True),
+            Key("", "shift+tab", "form_previous", on_app=True, priority=True),
+        ),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings(on_app=True)
 
     lang: reactive[Lang] = reactive[Lang]("zh")
     """The language every text is shown in; F2 switches it."""

@@ -14,6 +14,7 @@ from screens.ports import KioskHost
 from screens.problems import SESSION_DEAD, describe
 from screens.session import StudentSession
 from screens.widgets.i18n import Relabelling, Tr
+from screens.widgets.keys import KeyMap
 
 ResultT = TypeVar("ResultT")
 
@@ -21,6 +22,8 @@ ResultT = TypeVar("ResultT")
 class KioskScreen(Relabelling, Screen[ResultT]):
     """A full screen of the student kiosk."""
 
+    KEYS: ClassVar[KeyMap] = KeyMap()
+    """The screen's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
     STEP: ClassVar[Step | None] = None
     """The step the live board shows while this screen is on top."""
     FORM: ClassVar[bool] = False
@@ -64,6 +67,9 @@ class KioskScreen(Relabelling, Screen[ResultT]):
 
 class KioskModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a kiosk screen."""
+
+    KEYS: ClassVar[KeyMap] = KeyMap()
+    """The dialog's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
 
     @property
     def kiosk(self) -> KioskHost:

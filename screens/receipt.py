@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 
 from kiosk.fields import BY_KEY, IDENTITY_PROOF
@@ -16,7 +16,8 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.session import StudentSession
 from screens.timefmt import local
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.qr import QRCodeView
 from screens.widgets.topbar import TopBar
 
@@ -60,7 +61,8 @@ class ReceiptScreen(KioskScreen[None]):
 
     CSS_PATH = "check.tcss"
     STEP = "receipt"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "finish", show=False)]
+    KEYS: ClassVar[KeyMap] = KeyMap(receipt=(Key("Enter", "enter", "finish", T.KEY_FINISH),))
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,7 +96,7 @@ class ReceiptScreen(KioskScreen[None]):
                     next_steps(session, self.kiosk.settings.college_offices), id="receipt-next"
                 )
                 yield Tr(id="receipt-countdown")
-        yield KeyBar([("Enter", T.KEY_FINISH, "screen.finish")])
+        yield KeyBar(self.KEYS["receipt"])
 
     def on_mount(self) -> None:
         """Start the countdown to logout."""

@@ -19,7 +19,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, ContentSwitcher, Input, Select
 
@@ -50,23 +50,15 @@ from screens.register_form import (
 )
 from screens.timefmt import local, remaining
 from screens.widgets.form import FormRow
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
 
 ACCOUNT, IDENTITY, CODES, DONE = range(4)
 _STEP_IDS = ("step-account", "step-identity", "step-codes", "step-done")
 _TITLES = (R.TITLE_ACCOUNT, R.TITLE_IDENTITY, R.TITLE_CODES, R.TITLE_DONE)
-_TO_LOGIN: KeyHint = ("F3", R.KEY_TO_LOGIN, "screen.to_login")
-_KEYS: tuple[list[KeyHint], ...] = (
-    [("Enter", R.KEY_NEXT, "screen.next"), ("Esc", R.KEY_LEAVE, "screen.back")],
-    [("Enter", T.SUBMIT, "screen.next"), ("Esc", R.KEY_PREVIOUS, "screen.back"), _TO_LOGIN],
-    [
-        ("Enter", R.KEY_CONFIRM_CODES, "screen.next"),
-        ("Esc", R.KEY_PREVIOUS, "screen.back"),
-        _TO_LOGIN,
-    ],
-    [("Enter", R.KEY_LOG_IN_NOW, "screen.next"), _TO_LOGIN],
-)
+_TO_LOGIN = Key("F3", "f3", "to_login", R.KEY_TO_LOGIN)
+_PREVIOUS = Key("Esc", "escape", "back", R.KEY_PREVIOUS)
 _BUTTONS = {
     "account-next": R.KEY_NEXT,
     "identity-next": T.SUBMIT,
@@ -117,12 +109,18 @@ class RegisterScreen(KioskScreen[Registered | None]):
     STEP = "register"
     FORM = True
     AUTO_FOCUS = "#email"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", show=False),
-        Binding("f3", "to_login", show=False),
-        # Inputs and buttons take Enter themselves; this is for when nothing has focus.
-        Binding("enter", "next", show=False),
-    ]
+    # Inputs and buttons take Enter themselves; the binding is for when nothing has focus.
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        account=(
+            Key("Enter", "enter", "next", R.KEY_NEXT),
+            Key("Esc", "escape", "back", R.KEY_LEAVE),
+        ),
+        identity=(Key("Enter", "enter", "next", T.SUBMIT), _PREVIOUS, _TO_LOGIN),
+        codes=(Key("Enter", "enter", "next", R.KEY_CONFIRM_CODES), _PREVIOUS, _TO_LOGIN),
+        done=(Key("Enter", "enter", "next", R.KEY_LOG_IN_NOW), _TO_LOGIN),
+    )
+    """The key bar of each step, in order."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,7 +147,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
             yield IdentityStep(id=_STEP_IDS[IDENTITY])
             yield CodesStep(demo=bool(self.kiosk.demo_accounts), id=_STEP_IDS[CODES])
             yield DoneStep(id=_STEP_IDS[DONE])
-        yield KeyBar(_KEYS[ACCOUNT], id="register-keys")
+        yield KeyBar(self.KEYS["account"], id="register-keys")
 
     def on_mount(self) -> None:
         """Labels in the current language; the countdowns; the demo mailbox's rhythm."""
@@ -180,7 +178,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
         number = str(self.step + 1)
         heading = T.fill(R.STEP_OF, n=Msg(number, number), title=_TITLES[self.step])
         self.query_one("#register-step", Tr).show(heading)
-        self.query_one("#register-keys", KeyBar).set_keys(_KEYS[self.step])
+        self.query_one("#register-keys", KeyBar).set_keys(list(self.KEYS.values())[self.step])
 
     def _go(self, step: int, focus: str | None = None) -> None:
         """Show ``step`` and put the cursor where the student goes on (or at ``focus``)."""
