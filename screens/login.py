@@ -12,12 +12,12 @@ from textual.widgets import Button, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from screens import register_text as R
 from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import describe
 from screens.record import RecordScreen
-from screens.register import Registered, RegisterScreen
+from screens.register import text as R
+from screens.register.screen import Registered, RegisterScreen
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
