@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
@@ -90,7 +90,6 @@ class KioskClient(Protocol):
         """Close the connection pool."""
 
 
-@runtime_checkable
 class KioskHost(Protocol):
     """The student kiosk app as its screens use it (screens.app.KioskApp implements it)."""
 

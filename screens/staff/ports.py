@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import StaffRole, StaffSummary
 from kiosk.staff_client import StaffClient
 
 
-@runtime_checkable
 class StaffHost(Protocol):
     """The staff console app as its screens use it (screens.staff.app.StaffApp implements it)."""
 
