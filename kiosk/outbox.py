@@ -35,15 +35,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
 from kiosk.client import ApiError
 from kiosk.protocol import VerificationReceipt, VerificationRequest
-
-if TYPE_CHECKING:
-    from kiosk.submission import PendingResult
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +84,16 @@ def full_jitter(rng: random.Random, attempt: int, base_s: float, cap_s: float) -
     """
     # The exponent is bounded so that a result retried for weeks cannot overflow a float.
     return rng.uniform(0, min(cap_s, base_s * 2 ** min(attempt, 32)))
+
+
+@dataclass(frozen=True)
+class PendingResult:
+    """A result ready to send: the request, and the key and bytes every attempt reuses."""
+
+    result_id: uuid.UUID
+    idempotency_key: str
+    request: VerificationRequest
+    body: bytes
 
 
 class OutboxCounts(NamedTuple):

@@ -348,8 +348,8 @@ class StaffClient(BaseClient):
         )  # fmt: skip
         return self._parse(response, ProgressStudents, "progress students")
 
-    async def export_progress(self, fmt: ReportFormat, **scope: str) -> Download:
-        """The 核对统计表 as CSV or Excel, named by the server (college and date)."""
+    async def export_progress(self, fmt: ExportFormat, **scope: str) -> Download:
+        """The 核对统计表 as CSV, Excel or PDF, named by the server (college and date)."""
         response = await self._request(
             "GET", f"{STAFF}/progress/export", what="export progress", authorized=True,
             params={"format": fmt, **scope},

@@ -11,35 +11,18 @@ happens to the network, the server or the terminal.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import random
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-from kiosk.client import ApiClient, ApiError
-from kiosk.outbox import Delivery, Outbox, OutboxSender, full_jitter
+from kiosk.outbox import Delivery, Outbox, OutboxSender, PendingResult
 from kiosk.protocol import (
     FieldDecision,
     PhotoDecision,
     RecordResponse,
-    VerificationReceipt,
     VerificationRequest,
     new_result_id,
 )
-
-Sleep = Callable[[float], Awaitable[object]]
-
-
-@dataclass(frozen=True)
-class PendingResult:
-    """A result ready to send: the request, and the key and bytes every attempt reuses."""
-
-    result_id: uuid.UUID
-    idempotency_key: str
-    request: VerificationRequest
-    body: bytes
 
 
 def prepare_result(
@@ -87,40 +70,3 @@ async def save_and_send(
     """
     outbox.save(pending)
     return await sender.deliver_now(pending.result_id, wait_s)
-
-
-async def submit_result(
-    client: ApiClient,
-    pending: PendingResult,
-    *,
-    attempts: int = 3,
-    base_delay_s: float = 0.5,
-    max_delay_s: float = 8.0,
-    sleep: Sleep = asyncio.sleep,
-    rng: random.Random | None = None,
-) -> VerificationReceipt:
-    """Send ``pending`` until the server answers, trying at most ``attempts`` times.
-
-    Only :attr:`ApiError.retryable` errors are retried, after a delay drawn uniformly from
-    ``[0, min(max_delay_s, base_delay_s * 2**n)]`` (full jitter, so terminals that lost the
-    server together do not come back together). Any other error, or the last retryable one,
-    is raised as it is.
-    """
-    if attempts < 1:
-        raise ValueError("attempts must be at least 1")
-    draw = rng or random.Random()  # noqa: S311 - jitter, not security
-    for attempt in range(attempts - 1):
-        try:
-            return await _send(client, pending)
-        except ApiError as error:
-            if not error.retryable:
-                raise
-        await sleep(full_jitter(draw, attempt, base_delay_s, max_delay_s))
-    return await _send(client, pending)
-
-
-async def _send(client: ApiClient, pending: PendingResult) -> VerificationReceipt:
-    receipt, _replayed = await client.submit(
-        pending.request, pending.idempotency_key, body=pending.body
-    )
-    return receipt

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import PurePath
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from textual import events
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.theme import Theme
@@ -43,7 +43,7 @@ from kiosk.protocol import (
 from screens import text as T
 from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
-from screens.ports import KioskClient
+from screens.ports import KioskClient, KioskHost
 from screens.session import StudentSession
 from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
@@ -53,6 +53,7 @@ from screens.welcome import WelcomeScreen
 # happen before the app starts (screens/widgets/photo_image.py).
 from screens.widgets import photo_image  # noqa: F401
 from screens.widgets.i18n import Relabelling
+from screens.widgets.keys import LANGUAGE, Key, KeyMap
 
 
 def _login_screen(notice: Msg | None = None) -> Screen[Any]:
@@ -119,16 +120,19 @@ class KioskApp(App[None], inherit_bindings=False):
     DEFAULT_MODE = "welcome"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {"welcome": WelcomeScreen}
     # inherit_bindings=False drops Textual's ctrl+q quit; priority bindings win over any widget.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "staff_exit", show=False, priority=True),
-        Binding("ctrl+c", "noop", show=False, priority=True),
-        Binding("f2", "toggle_language", show=False, priority=True),
-        # On forms, as a priority binding: the app routes each key to the box that has the
-        # cursor when the key arrives, and a Tab handled later by the box's own queue left
-        # the keys after it (a fast typist's, a card reader's) in the box before it.
-        Binding("tab", "form_next", show=False, priority=True),
-        Binding("shift+tab", "form_previous", show=False, priority=True),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        every_bar=(LANGUAGE,),
+        hidden=(
+            Key("", "ctrl+q", "staff_exit", on_app=True, priority=True),
+            Key("", "ctrl+c", "noop", on_app=True, priority=True),
+            # On forms, as a priority binding: the app routes each key to the box that has the
+            # cursor when the key arrives, and a Tab handled later by the box's own queue left
+            # the keys after it (a fast typist's, a card reader's) in the box before it.
+            Key("", "tab", "form_next", on_app=True, priority=True),
+            Key("", "shift+tab", "form_previous", on_app=True, priority=True),
+        ),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings(on_app=True)
 
     lang: reactive[Lang] = reactive[Lang]("zh")
     """The language every text is shown in; F2 switches it."""
@@ -456,6 +460,11 @@ class KioskApp(App[None], inherit_bindings=False):
             self.server_online = False
         else:
             self.server_online = True
+
+
+if TYPE_CHECKING:
+    # mypy holds the app to the port its screens are typed against.
+    _HOST: type[KioskHost] = KioskApp
 
 
 def create_app(

@@ -1,8 +1,8 @@
-"""What every kiosk screen shares: typed access to the app, the step, and relabelling on F2."""
+"""What every kiosk screen shares: the app through its port (screens.ports.KioskHost), the step, and relabelling on F2."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
 
@@ -10,12 +10,11 @@ from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.protocol import RecordResponse, Step, mask_name
 from screens import text as T
+from screens.ports import KioskHost
 from screens.problems import SESSION_DEAD, describe
 from screens.session import StudentSession
 from screens.widgets.i18n import Relabelling, Tr
-
-if TYPE_CHECKING:
-    from screens.app import KioskApp
+from screens.widgets.keys import KeyMap
 
 ResultT = TypeVar("ResultT")
 
@@ -23,6 +22,8 @@ ResultT = TypeVar("ResultT")
 class KioskScreen(Relabelling, Screen[ResultT]):
     """A full screen of the student kiosk."""
 
+    KEYS: ClassVar[KeyMap] = KeyMap()
+    """The screen's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
     STEP: ClassVar[Step | None] = None
     """The step the live board shows while this screen is on top."""
     FORM: ClassVar[bool] = False
@@ -30,9 +31,9 @@ class KioskScreen(Relabelling, Screen[ResultT]):
     in it is split at them (see KioskApp.action_form_next and KioskApp.on_event)."""
 
     @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
+    def kiosk(self) -> KioskHost:
+        """The app, as the port the screens may use."""
+        return cast(KioskHost, self.app)
 
     @property
     def session(self) -> StudentSession:
@@ -67,7 +68,10 @@ class KioskScreen(Relabelling, Screen[ResultT]):
 class KioskModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a kiosk screen."""
 
+    KEYS: ClassVar[KeyMap] = KeyMap()
+    """The dialog's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
+
     @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed."""
-        return cast("KioskApp", self.app)
+    def kiosk(self) -> KioskHost:
+        """The app, as the port the screens may use."""
+        return cast(KioskHost, self.app)

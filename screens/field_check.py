@@ -6,8 +6,9 @@ from typing import ClassVar, cast
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Input, ProgressBar, Select, Static
 
 from kiosk.fields import BY_KEY, FIELDS, HINT_IDENTITY, Check, FieldSpec, Kind, text_rule
@@ -17,26 +18,14 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.photo import PhotoScreen
 from screens.widgets.field_marks import FieldMarks
-from screens.widgets.i18n import KeyBar, KeyHint, Tr, set_text
+from screens.widgets.i18n import Tr, set_text
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.topbar import TopBar
 
-_VERDICT_KEYS: list[KeyHint] = [
-    ("Y", T.KEY_CORRECT, "screen.correct"),
-    ("N", T.KEY_WRONG, "screen.wrong"),
-    ("← →", T.KEY_PREV_NEXT, "screen.move(1)"),
-    ("Esc", T.KEY_BACK, "screen.back"),
-]
-_EDITING_KEYS: list[KeyHint] = [
-    ("Enter", T.KEY_SAVE, "screen.save"),
-    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
-    ("Esc", T.KEY_CANCEL, "screen.back"),
-]
-_CHOOSING_KEYS: list[KeyHint] = [
-    ("Enter", T.KEY_CHOOSE, "app.noop"),
-    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
-    ("Esc", T.KEY_CANCEL, "screen.back"),
-]
+_BACK = Key("Esc", "escape", "back", T.KEY_BACK)
+_NEXT_BOX = Key("Tab", "tab", "app.focus_next", T.KEY_NEXT_BOX, by=Screen)
+_CANCEL = Key("Esc", "escape", "back", T.KEY_CANCEL)
 
 
 class FieldCheckScreen(KioskScreen[None]):
@@ -48,14 +37,20 @@ class FieldCheckScreen(KioskScreen[None]):
 
     CSS_PATH = "check.tcss"
     STEP = "fields"
-    BINDINGS: ClassVar[list[BindingType]] = [
+    KEYS: ClassVar[KeyMap] = KeyMap(
         # Not Enter: pressed to go on, it marked field after field correct unread.
-        Binding("y,Y", "correct", show=False),
-        Binding("n,N", "wrong", show=False),
-        Binding("left", "move(-1)", show=False),
-        Binding("right", "move(1)", show=False),
-        Binding("escape", "back", show=False),
-    ]
+        verdict=(
+            Key("Y", "y,Y", "correct", T.KEY_CORRECT),
+            Key("N", "n,N", "wrong", T.KEY_WRONG),
+            Key("← →", "right", "move(1)", T.KEY_PREV_NEXT),
+            _BACK,
+        ),
+        editing=(Key("Enter", "enter", "save", T.KEY_SAVE, by=Input), _NEXT_BOX, _CANCEL),
+        choosing=(Key("Enter", "enter", "app.noop", T.KEY_CHOOSE, by=Select), _NEXT_BOX, _CANCEL),
+        hidden=(Key("", "left", "move(-1)"),),
+    )
+    """The key bar while deciding, while typing a correction, and in a list of choices."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self, start: int | None = None, *, return_to_review: bool = False) -> None:
         super().__init__()
@@ -95,7 +90,7 @@ class FieldCheckScreen(KioskScreen[None]):
                     yield Tr(id="field-check")
                     yield Tr(T.NOTE_LABEL, classes="label")
                     yield Input(id="note", max_length=500, compact=True)
-        yield KeyBar(_VERDICT_KEYS, id="field-keys")
+        yield KeyBar(self.KEYS["verdict"], id="field-keys")
 
     def on_mount(self) -> None:
         """Start at the requested field, or at the first one not yet decided."""
@@ -196,7 +191,7 @@ class FieldCheckScreen(KioskScreen[None]):
         self.editing = True
         self.query_one("#field-editor").display = True
         self.query_one("#field-mark", Tr).display = False
-        self.query_one("#field-keys", KeyBar).set_keys(_EDITING_KEYS)
+        self.query_one("#field-keys", KeyBar).set_keys(self.KEYS["editing"])
         for widget in self.query(".proposal"):
             widget.display = False
         proposal = self._proposal_widget()
@@ -286,7 +281,7 @@ class FieldCheckScreen(KioskScreen[None]):
         if self.editing:
             opens = isinstance(event.widget, Select) or isinstance(event.widget.parent, Select)
             self.query_one("#field-keys", KeyBar).set_keys(
-                _CHOOSING_KEYS if opens else _EDITING_KEYS
+                self.KEYS["choosing" if opens else "editing"]
             )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -305,7 +300,7 @@ class FieldCheckScreen(KioskScreen[None]):
         self.editing = False
         self.query_one("#field-editor").display = False
         self.query_one("#field-check", Tr).show(None)
-        self.query_one("#field-keys", KeyBar).set_keys(_VERDICT_KEYS)
+        self.query_one("#field-keys", KeyBar).set_keys(self.KEYS["verdict"])
         self.set_focus(None)
 
     # --- moving -------------------------------------------------------------------------

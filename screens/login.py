@@ -6,19 +6,20 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.widgets import Button, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from screens import register_text as R
 from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import describe
 from screens.record import RecordScreen
-from screens.register import Registered, RegisterScreen
-from screens.widgets.i18n import KeyBar, Tr
+from screens.register import text as R
+from screens.register.screen import Registered, RegisterScreen
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
 
 
@@ -29,10 +30,14 @@ class LoginScreen(KioskScreen[None]):
     STEP = "login"
     FORM = True
     AUTO_FOCUS = "#username"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", show=False),
-        Binding("f3", "register", show=False),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        login=(
+            Key("Enter", "enter", "login", T.LOGIN_BUTTON, by=Input),
+            Key("F3", "f3", "register", T.REGISTER_BUTTON),
+            Key("Esc", "escape", "back", T.KEY_BACK),
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self, notice: Msg | None = None) -> None:
         super().__init__()
@@ -51,13 +56,7 @@ class LoginScreen(KioskScreen[None]):
                 yield Button(T.LOGIN_BUTTON.zh, id="login", variant="primary")
                 yield Button(T.REGISTER_BUTTON.zh, id="register")
             yield Tr(self._notice, id="login-message")
-        yield KeyBar(
-            [
-                ("Enter", T.LOGIN_BUTTON, "screen.login"),
-                ("F3", T.REGISTER_BUTTON, "screen.register"),
-                ("Esc", T.KEY_BACK, "screen.back"),
-            ]
-        )
+        yield KeyBar(self.KEYS["login"])
 
     def on_mount(self) -> None:
         """Labels in the current language."""

@@ -8,9 +8,10 @@ from typing import ClassVar, cast
 
 from textual import events, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.screen import Screen
 from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Input, RadioButton, RadioSet, Static
@@ -23,31 +24,22 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import SESSION_DEAD, describe
 from screens.timefmt import remaining
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.photo_image import can_show_images, photo_widget
 from screens.widgets.qr import QRCodeView
 from screens.widgets.topbar import TopBar
 
-_VERDICT_KEYS: list[KeyHint] = [
-    ("Y", T.KEY_CORRECT, "screen.correct"),
-    ("N", T.KEY_WRONG, "screen.wrong"),
-    ("R", T.KEY_NEW_LINK, "screen.new_link"),
-    ("Esc", T.KEY_BACK, "screen.back"),
-]
-_PHOTO_KEY: KeyHint = ("P", T.KEY_SHOW_PHOTO, "screen.toggle_photo")
-_CODE_KEY: KeyHint = ("P", T.KEY_SHOW_CODE, "screen.toggle_photo")
 WIDE_ENOUGH = 100
 """Columns from which the photo fits beside the QR code (80×24 keeps the room for the code)."""
-_EDITING_KEYS: list[KeyHint] = [
-    ("Enter", T.KEY_SAVE, "screen.save"),
-    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
-    ("Esc", T.KEY_CANCEL, "screen.back"),
-]
-_CHOOSING_KEYS: list[KeyHint] = [
-    ("Enter", T.KEY_CHOOSE, "app.noop"),
-    ("Tab", T.KEY_NEXT_BOX, "app.focus_next"),
-    ("Esc", T.KEY_CANCEL, "screen.back"),
-]
+_NEXT_BOX = Key("Tab", "tab", "app.focus_next", T.KEY_NEXT_BOX, by=Screen)
+_CANCEL = Key("Esc", "escape", "back", T.KEY_CANCEL)
+_VERDICT = (
+    Key("Y", "y,Y", "correct", T.KEY_CORRECT),
+    Key("N", "n,N", "wrong", T.KEY_WRONG),
+    Key("R", "r,R", "new_link", T.KEY_NEW_LINK),
+    Key("Esc", "escape", "back", T.KEY_BACK),
+)
 
 
 class PhotoScreen(KioskScreen[None]):
@@ -55,14 +47,17 @@ class PhotoScreen(KioskScreen[None]):
 
     CSS_PATH = "check.tcss"
     STEP = "photo"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Not Enter: pressed to go on, it marked the photo correct unseen.
-        Binding("y,Y", "correct", show=False),
-        Binding("n,N", "wrong", show=False),
-        Binding("r,R", "new_link", show=False),
-        Binding("p,P", "toggle_photo", show=False),
-        Binding("escape", "back", show=False),
-    ]
+    # Not Enter: pressed to go on, it marked the photo correct unseen.
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        verdict=_VERDICT,
+        # Where the screen is narrow, P shows the photo instead of the code, and back.
+        showing_code=(Key("P", "p,P", "toggle_photo", T.KEY_SHOW_PHOTO), *_VERDICT),
+        showing_photo=(Key("P", "p,P", "toggle_photo", T.KEY_SHOW_CODE), *_VERDICT),
+        editing=(Key("Enter", "enter", "save", T.KEY_SAVE, by=Input), _NEXT_BOX, _CANCEL),
+        choosing=(Key("Enter", "enter", "app.noop", T.KEY_CHOOSE, by=RadioSet), _NEXT_BOX, _CANCEL),
+    )
+    """The key bar while deciding, while giving the reason, and in the list of reasons."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self, *, return_to_review: bool = False) -> None:
         super().__init__()
@@ -92,7 +87,7 @@ class PhotoScreen(KioskScreen[None]):
                     yield Tr(T.NOTE_LABEL, classes="label")
                     yield Input(id="photo-note", max_length=500, compact=True)
                     yield Tr(id="photo-error", classes="-error")
-        yield KeyBar(_VERDICT_KEYS, id="photo-keys")
+        yield KeyBar(self.KEYS["verdict"], id="photo-keys")
 
     def on_mount(self) -> None:
         """Show the link we have while it lasts, else fetch one; tick the expiry."""
@@ -180,10 +175,10 @@ class PhotoScreen(KioskScreen[None]):
         if not self.editing:
             self.query_one("#photo-keys", KeyBar).set_keys(self._verdict_keys())
 
-    def _verdict_keys(self) -> list[KeyHint]:
+    def _verdict_keys(self) -> tuple[Key, ...]:
         if self._photo is None or self.app.size.width >= WIDE_ENOUGH:
-            return _VERDICT_KEYS
-        return [_CODE_KEY if self._photo.display else _PHOTO_KEY, *_VERDICT_KEYS]
+            return self.KEYS["verdict"]
+        return self.KEYS["showing_photo" if self._photo.display else "showing_code"]
 
     def action_toggle_photo(self) -> None:
         """P where the screen is narrow: the photo instead of the QR code, and back."""
@@ -241,7 +236,7 @@ class PhotoScreen(KioskScreen[None]):
         """The photo is wrong: ask why."""
         self.editing = True
         self.query_one("#photo-editor").display = True
-        self.query_one("#photo-keys", KeyBar).set_keys(_EDITING_KEYS)
+        self.query_one("#photo-keys", KeyBar).set_keys(self.KEYS["editing"])
         decision = self.session.photo
         if decision is not None and decision.reason is not None:
             self.query_one(f"#reason-{decision.reason}", RadioButton).value = True
@@ -258,7 +253,7 @@ class PhotoScreen(KioskScreen[None]):
         if self.editing:
             choosing = isinstance(event.widget, RadioSet)
             self.query_one("#photo-keys", KeyBar).set_keys(
-                _CHOOSING_KEYS if choosing else _EDITING_KEYS
+                self.KEYS["choosing" if choosing else "editing"]
             )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

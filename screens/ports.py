@@ -1,13 +1,21 @@
-"""What the kiosk UI needs from the university server, as a protocol.
+"""What the kiosk's screens need from outside them, as protocols (ports).
 
-The real :class:`kiosk.client.ApiClient` and the tests' in-memory fake both satisfy it, so the
-app is typed against this and never against one implementation.
+:class:`KioskClient` is the university server: the real :class:`kiosk.client.ApiClient` and the
+tests' in-memory fake both satisfy it, so the app is typed against this and never against one
+implementation. :class:`KioskHost` is the app as the screens see it: they depend on this, never
+on the app's class, so no screen imports the module that imports the screens.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Protocol
 
+from kiosk.config import KioskSettings
+from kiosk.i18n import Lang, Msg
+from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
+from kiosk.pin_throttle import PinThrottle
 from kiosk.proof_protocol import ProofLinkResponse
 from kiosk.protocol import (
     Channel,
@@ -26,6 +34,8 @@ from kiosk.protocol import (
     VerifyCodesRequest,
     VerifyCodesResponse,
 )
+from screens.session import StudentSession
+from screens.timing import KioskTiming
 
 
 class KioskClient(Protocol):
@@ -83,3 +93,80 @@ class KioskClient(Protocol):
 
     async def aclose(self) -> None:
         """Close the connection pool."""
+
+
+class KioskHost(Protocol):
+    """The student kiosk app as its screens use it (screens.app.KioskApp implements it)."""
+
+    @property
+    def settings(self) -> KioskSettings:
+        """The terminal's configuration."""
+
+    @property
+    def client(self) -> KioskClient:
+        """The connection to the university server."""
+
+    @property
+    def session(self) -> StudentSession | None:
+        """Everything about the logged-in student; None when nobody is logged in."""
+
+    @property
+    def lang(self) -> Lang:
+        """The language every text is shown in."""
+
+    @property
+    def clock(self) -> Callable[[], dt.datetime]:
+        """Wall-clock time, timezone-aware."""
+
+    @property
+    def monotonic(self) -> Callable[[], float]:
+        """A clock for idle time and countdowns."""
+
+    @property
+    def timing(self) -> KioskTiming:
+        """The periods of the kiosk's timers (production's unless a test says otherwise)."""
+
+    @property
+    def demo_accounts(self) -> tuple[tuple[str, str, str], ...]:
+        """(user name, password, note) rows of the demo; empty on a real terminal."""
+
+    @property
+    def terminal_name(self) -> str:
+        """This terminal's name, '' until known."""
+
+    @property
+    def server_online(self) -> bool | None:
+        """The last health check's answer; None until the first one."""
+
+    @property
+    def pin_throttle(self) -> PinThrottle:
+        """Wrong staff PINs on this terminal."""
+
+    @property
+    def outbox(self) -> Outbox | None:
+        """Where every result is saved before it is sent; None before the app is mounted."""
+
+    @property
+    def sender(self) -> OutboxSender | None:
+        """Sends the outbox in the background; None before the app is mounted."""
+
+    def outbox_counts(self) -> OutboxCounts:
+        """Results waiting to be sent and dead letters."""
+
+    def start_student(self) -> None:
+        """From the welcome screen to login."""
+
+    def begin_session(self, login: LoginResponse) -> None:
+        """A student logged in."""
+
+    def open_review(self) -> None:
+        """On to the review of all answers."""
+
+    def restart_check(self, notice: Msg) -> None:
+        """Back to the record overview (the record changed), saying why."""
+
+    def logout(self, notice: Msg | None = None, *, to_login: bool = False) -> None:
+        """End the student's visit and wipe it; ``to_login`` for "log in again" cases."""
+
+    def send_heartbeat(self) -> None:
+        """Tell the live board what this terminal is doing now."""

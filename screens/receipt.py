@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 
 from kiosk.client import ApiError
@@ -19,7 +19,8 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.session import StudentSession
 from screens.timefmt import local
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.qr import QRCodeView
 from screens.widgets.topbar import TopBar
 
@@ -67,11 +68,11 @@ class ReceiptScreen(KioskScreen[None]):
 
     CSS_PATH = "check.tcss"
     STEP = "receipt"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "finish", show=False),
-        # Priority: Tab otherwise moves the focus, and this screen has nothing to focus.
-        Binding("tab", "switch_code", show=False, priority=True),
-    ]
+    _FINISH = Key("Enter", "enter", "finish", T.KEY_FINISH)
+    # Priority: Tab otherwise moves the focus, and this screen has nothing to focus.
+    _SWITCH = Key("Tab", "tab", "switch_code", T.KEY_SWITCH_CODE, priority=True)
+    KEYS: ClassVar[KeyMap] = KeyMap(receipt=(_FINISH,), two_codes=(_FINISH, _SWITCH))
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,7 +109,7 @@ class ReceiptScreen(KioskScreen[None]):
                     next_steps(session, self.kiosk.settings.college_offices), id="receipt-next"
                 )
                 yield Tr(id="receipt-countdown")
-        yield KeyBar([("Enter", T.KEY_FINISH, "screen.finish")])
+        yield KeyBar(self.KEYS["receipt"])
 
     def on_mount(self) -> None:
         """Start the countdown to logout."""
@@ -133,10 +134,7 @@ class ReceiptScreen(KioskScreen[None]):
         places = self.kiosk.settings.college_offices
         more = T.PROOF_NEXT.n(PROOF_MAX_FILES)
         self.query_one("#receipt-next", Tr).show([*next_steps(self.session, places), more])
-        self.query_one(KeyBar).set_keys(
-            [("Enter", T.KEY_FINISH, "screen.finish"),
-             ("Tab", T.KEY_SWITCH_CODE, "screen.switch_code")]
-        )  # fmt: skip
+        self.query_one(KeyBar).set_keys(self.KEYS["two_codes"])
 
     def _show_code(self, *, proof: bool) -> None:
         receipt, link = self.session.receipt, self._proof

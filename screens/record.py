@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, DataTable
 
@@ -20,17 +20,9 @@ from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.timefmt import local, remaining
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
-
-
-def _keys(*, can_start: bool) -> list[KeyHint]:
-    """The key bar; "Enter 开始校对" only while there is something to check."""
-    keys: list[KeyHint] = [
-        ("R", T.KEY_RETRY, "screen.reload"),
-        ("Esc", T.KEY_LOGOUT, "screen.logout"),
-    ]
-    return [("Enter", T.START_CHECK, "screen.start"), *keys] if can_start else keys
 
 
 def correction_lines(corrections: Sequence[CorrectionSummary]) -> list[Msg]:
@@ -68,11 +60,14 @@ class RecordScreen(KioskScreen[None]):
 
     CSS_PATH = "check.tcss"
     STEP = "record"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "start", show=False),
-        Binding("escape", "logout", show=False),
-        Binding("r", "reload", show=False),
-    ]
+    _RELOAD = Key("R", "r", "reload", T.KEY_RETRY)
+    _LOGOUT = Key("Esc", "escape", "logout", T.KEY_LOGOUT)
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        # "Enter 开始校对" only while there is something to check.
+        can_start=(Key("Enter", "enter", "start", T.START_CHECK), _RELOAD, _LOGOUT),
+        nothing_to_check=(_RELOAD, _LOGOUT),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def compose(self) -> ComposeResult:
         """Table on the left, state and actions on the right."""
@@ -87,7 +82,7 @@ class RecordScreen(KioskScreen[None]):
                 yield Tr(id="record-message")
                 yield Tr(id="record-corrections")
                 yield Tr(id="record-notices")
-        yield KeyBar(_keys(can_start=True), id="record-keys")
+        yield KeyBar(self.KEYS["can_start"], id="record-keys")
 
     def on_mount(self) -> None:
         """Load the record unless the login already did; tick the countdown every second."""
@@ -142,7 +137,9 @@ class RecordScreen(KioskScreen[None]):
             deadline.show(T.DEADLINE.fmt(when=local(closes)))
         can_start = self._can_start(record)
         self.query_one("#start", Button).display = can_start
-        self.query_one("#record-keys", KeyBar).set_keys(_keys(can_start=can_start))
+        self.query_one("#record-keys", KeyBar).set_keys(
+            self.KEYS["can_start" if can_start else "nothing_to_check"]
+        )
         self.query_one("#record-corrections", Tr).show(correction_lines(record.corrections))
         self.query_one("#record-notices", Tr).show(notice_lines(record.notices))
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 from rich.cells import cell_len
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, OptionList
 from textual.widgets.option_list import Option
@@ -24,7 +24,8 @@ from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.receipt import ReceiptScreen, reported_count
 from screens.widgets.confirm import ConfirmModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
 from screens.widgets.topbar import TopBar
 
@@ -53,12 +54,16 @@ class ReviewScreen(KioskScreen[None]):
     CSS_PATH = "check.tcss"
     STEP = "review"
     AUTO_FOCUS = "#review-list"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s,S,f5", "submit", show=False),
-        Binding("space", "declare", show=False),
-        Binding("r,R", "retry", show=False),
-        Binding("escape", "back", show=False),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        review=(
+            Key("Enter", "enter", "change", T.KEY_CHANGE, by=OptionList),
+            Key("Space", "space", "declare", T.KEY_DECLARE),
+            Key("S", "s,S,f5", "submit", T.SUBMIT),
+            Key("Esc", "escape", "back", T.KEY_BACK),
+        ),
+        hidden=(Key("", "r,R", "retry"),),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def compose(self) -> ComposeResult:
         """The hint, the list, the declaration, the submit button and the status line."""
@@ -69,14 +74,7 @@ class ReviewScreen(KioskScreen[None]):
             yield Declaration(T.DECLARATION.zh, id="declare")
             yield Button(T.SUBMIT.zh, id="submit", variant="success")
         yield Tr(id="review-status")
-        yield KeyBar(
-            [
-                ("Enter", T.KEY_CHANGE, "screen.change"),
-                ("Space", T.KEY_DECLARE, "screen.declare"),
-                ("S", T.SUBMIT, "screen.submit"),
-                ("Esc", T.KEY_BACK, "screen.back"),
-            ]
-        )
+        yield KeyBar(self.KEYS["review"])
 
     def on_mount(self) -> None:
         """Fill the list in the current language."""

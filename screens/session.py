@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kiosk.fields import FIELDS
+from kiosk.outbox import PendingResult
 from kiosk.protocol import (
     FieldDecision,
     LoginResponse,
@@ -19,7 +20,6 @@ from kiosk.protocol import (
     RecordResponse,
     VerificationReceipt,
 )
-from kiosk.submission import PendingResult
 
 
 @dataclass

@@ -10,13 +10,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
 from screens import text as T
 from screens.base import KioskModal
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 
 def pin_matches(pin_hash: str, pin: str) -> bool:
@@ -32,7 +33,12 @@ class StaffPinModal(KioskModal[None]):
 
     CSS_PATH = "modals.tcss"
     AUTO_FOCUS = "#pin"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", show=False)]
+    _CANCEL = Key("Esc", "escape", "close", T.KEY_CANCEL)
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        enabled=(Key("Enter", "enter", "check_pin", T.KEY_CONFIRM, by=Input), _CANCEL),
+        disabled=(_CANCEL,),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def compose(self) -> ComposeResult:
         """The PIN input, or why there is none."""
@@ -45,10 +51,7 @@ class StaffPinModal(KioskModal[None]):
                 yield Tr(id="pin-message")
             else:
                 yield Tr(T.STAFF_DISABLED)
-            keys: list[KeyHint] = [("Esc", T.KEY_CANCEL, "screen.close")]
-            if enabled:
-                keys.insert(0, ("Enter", T.KEY_CONFIRM, "screen.check_pin"))
-            yield KeyBar(keys)
+            yield KeyBar(self.KEYS["enabled" if enabled else "disabled"])
 
     def on_mount(self) -> None:
         """Show the wait left by earlier wrong PINs (also from before a restart)."""

@@ -74,7 +74,7 @@ LOGGED_OUT_IDLE = Msg(
     "因长时间无操作，已自动退出登录。", "You were logged out after a period of inactivity."
 )
 
-# --- registration (the wizard's own texts are in screens/register_text.py) ----------------
+# --- registration (the wizard's own texts are in screens/register/text.py) ----------------
 
 STEP_REGISTER = Msg("注册", "Registration")
 REGISTER_TITLE = Msg("首次使用：注册账号", "First time: register an account")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.widgets import DataTable, Static
 
@@ -14,7 +14,8 @@ from kiosk.protocol import SessionBanner
 from screens import text as T
 from screens.base import KioskScreen
 from screens.timefmt import local_clock
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
 
 
@@ -23,7 +24,8 @@ class WelcomeScreen(KioskScreen[None]):
 
     CSS_PATH = "entry.tcss"
     STEP = "welcome"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "start", show=False)]
+    KEYS: ClassVar[KeyMap] = KeyMap(welcome=(Key("Enter", "enter", "start", T.KEY_START),))
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def compose(self) -> ComposeResult:
         """The welcome box, and the demo accounts when there are any."""
@@ -44,7 +46,7 @@ class WelcomeScreen(KioskScreen[None]):
                 with Center(), Vertical(id="demo-box"):
                     yield Tr(T.DEMO_TITLE, id="demo-title")
                     yield DataTable(id="demo-accounts", show_cursor=False)
-        yield KeyBar([("Enter", T.KEY_START, "screen.start")])
+        yield KeyBar(self.KEYS["welcome"])
 
     def _terminal(self) -> Msg:
         name = self.kiosk.terminal_name
@@ -52,10 +54,10 @@ class WelcomeScreen(KioskScreen[None]):
 
     def on_mount(self) -> None:
         """Follow the server status and fill the demo table."""
-        self.watch(self.kiosk, "server_online", self._show_status)
-        self.watch(self.kiosk, "terminal_name", lambda _name: self._show_terminal())
-        self.watch(self.kiosk, "supervised_session", self._show_session)
-        self.watch(self.kiosk, "proctor_message", self._show_message)
+        self.watch(self.app, "server_online", self._show_status)
+        self.watch(self.app, "terminal_name", lambda _name: self._show_terminal())
+        self.watch(self.app, "supervised_session", self._show_session)
+        self.watch(self.app, "proctor_message", self._show_message)
         # The outbox empties in the background; keep the waiting count honest.
         self.set_interval(5, lambda: self._show_status(self.kiosk.server_online))
         if self.kiosk.demo_accounts:

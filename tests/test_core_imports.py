@@ -5,6 +5,8 @@
 * ``server`` uses only the contract modules of ``kiosk``.
 * No ``kiosk`` module imports ``screens`` or ``server`` at module level (the CLI does so only
   inside the command that needs them).
+* No circle of imports among the project's modules (``kiosk``, ``screens``, ``server``,
+  ``bench``), counting every import: in functions and under ``TYPE_CHECKING`` too.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import importlib.util
 import json
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,99 @@ def test_the_widget_scan_sees_a_type_only_import_of_the_app() -> None:
     source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from screens.app import A\n"
     names = [name for _, name in imported_modules(ast.parse(source), top_level_only=False)]
     assert "screens.app" in names
+
+
+PROJECT_PACKAGES = ("kiosk", "screens", "server", "bench")
+
+
+def project_modules() -> dict[str, Path]:
+    """Every module of the project's packages by dotted name (a package by its own name)."""
+    modules: dict[str, Path] = {}
+    for package in PROJECT_PACKAGES:
+        for path in python_files(package):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def project_imports(module: str, tree: ast.Module, known: Iterable[str]) -> set[str]:
+    """The project modules ``module`` imports anywhere in ``tree``.
+
+    ``from a import b`` is an import of the module ``a.b`` when that is a module, else of
+    ``a``; relative imports are resolved against ``module``'s package.
+    """
+    names = set(known)
+    package = module if module in names and _is_package(module) else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name in names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                if target in names:
+                    found.add(target)
+                elif base in names:
+                    found.add(base)
+    found.discard(module)
+    return found
+
+
+def _is_package(module: str) -> bool:
+    return (REPO / module.replace(".", "/") / "__init__.py").exists()
+
+
+def find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """One circle of ``graph`` as the path that closes it (``[a, b, a]``), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)) is not None:
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)) is not None:
+            return cycle
+    return None
+
+
+def test_no_import_circles_among_the_projects_modules() -> None:
+    modules = project_modules()
+    assert {"kiosk.outbox", "screens.app", "server.app", "bench.load"} <= set(modules)
+    graph = {
+        name: project_imports(name, ast.parse(path.read_text(encoding="utf-8"), str(path)), modules)
+        for name, path in modules.items()
+    }
+    cycle = find_cycle(graph)
+    assert cycle is None, "import circle: " + " -> ".join(cycle or [])
+
+
+def test_the_circle_finder_sees_type_checking_and_submodule_imports() -> None:
+    """The scan above is only worth something if it can fail: a circle closed by an import
+    under TYPE_CHECKING, through ``from package import submodule``, is found."""
+    known = {"screens", "screens.app", "screens.base", "screens.text"}
+    app = ast.parse("from screens.base import KioskScreen\nfrom screens import text\n")
+    base = ast.parse(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from screens import app\n"
+    )
+    graph = {
+        "screens.app": project_imports("screens.app", app, known),
+        "screens.base": project_imports("screens.base", base, known),
+    }
+    assert graph["screens.app"] == {"screens.base", "screens.text"}
+    assert find_cycle(graph) == ["screens.app", "screens.base", "screens.app"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None

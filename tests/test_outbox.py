@@ -15,9 +15,8 @@ import pytest
 
 from kiosk.cli import main
 from kiosk.client import ApiClient, ApiError
-from kiosk.outbox import Outbox, OutboxCounts, OutboxSender, full_jitter
+from kiosk.outbox import Outbox, OutboxCounts, OutboxSender, PendingResult, full_jitter
 from kiosk.outbox_cli import format_listing
-from kiosk.submission import PendingResult
 from tests.test_submission import RECEIPT, Script, pending, problem
 
 

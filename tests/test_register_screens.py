@@ -24,11 +24,11 @@ from kiosk.fields import (
 )
 from kiosk.i18n import Msg
 from kiosk.protocol import mask_email
-from screens import register_text as R
 from screens import text as T
 from screens.login import LoginScreen
 from screens.record import RecordScreen
-from screens.register import ACCOUNT, CODES, DONE, IDENTITY, RegisterScreen
+from screens.register import text as R
+from screens.register.screen import ACCOUNT, CODES, DONE, IDENTITY, RegisterScreen
 from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
 from screens.widgets.form import FormRow

@@ -23,7 +23,7 @@ from screens.login import LoginScreen
 from screens.photo import PhotoScreen
 from screens.receipt import ReceiptScreen
 from screens.record import RecordScreen
-from screens.register import RegisterScreen
+from screens.register.screen import RegisterScreen
 from screens.review import ReviewScreen
 from screens.staff_pin import StaffPinModal
 from screens.timing import KioskTiming

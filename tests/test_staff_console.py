@@ -24,7 +24,8 @@ from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
 from screens.staff.terminal_table import TerminalTable
 from screens.widgets.confirm import ConfirmModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import KeyBar
 from tests.server.conftest import PASSWORD
 from tests.staff_console_server import (
     LiveServer,

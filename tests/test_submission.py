@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
-import random
 import sqlite3
 import uuid
 from collections.abc import Callable
@@ -16,11 +16,11 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from kiosk.client import ApiClient, ApiError
+from kiosk.client import ApiClient
 from kiosk.fields import FIELD_KEYS
-from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
+from kiosk.outbox import Outbox, OutboxCounts, OutboxSender, PendingResult
 from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
-from kiosk.submission import PendingResult, prepare_result, save_and_send, submit_result
+from kiosk.submission import prepare_result, save_and_send
 
 START = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)
 END = dt.datetime(2025, 5, 1, 8, 6, tzinfo=dt.UTC)
@@ -75,21 +75,6 @@ class Script:
         if isinstance(answer, httpx.Response):
             return answer
         raise answer("simulated", request=request)
-
-
-class Sleeps:
-    """Records the delays it is asked to sleep, without sleeping."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, delay: float) -> None:
-        self.delays.append(delay)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 # --- prepare_result -------------------------------------------------------------------
@@ -203,11 +188,11 @@ async def test_save_and_send_without_a_disk_saves_and_sends_nothing(
     assert script.requests == []
 
 
-# --- submit_result --------------------------------------------------------------------
+# --- retries, as the sender makes them ------------------------------------------------
 
 
 async def test_retries_resend_the_same_key_and_bytes(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
+    tmp_path: Path, make_client: Callable[[Script], ApiClient]
 ) -> None:
     script = Script(
         httpx.ConnectError,
@@ -221,21 +206,20 @@ async def test_retries_resend_the_same_key_and_bytes(
     # Bytes unlike a fresh model_dump_json(), so re-serialising on any attempt would show.
     pretty = json.dumps(json.loads(prepared.body), indent=1, ensure_ascii=False).encode()
     result = dataclasses.replace(prepared, body=pretty)
-    receipt = await submit_result(make_client(script), result, attempts=6, sleep=sleeps)
-    assert receipt.receipt_no == "R-1"
+    with Outbox.open(tmp_path / "outbox.sqlite3") as outbox:
+        sender = OutboxSender(outbox, make_client(script), base_delay_s=0.001, max_delay_s=0.001)
+        sender.start()
+        first = await save_and_send(outbox, sender, result, wait_s=5)
+        for _ in range(500):
+            if outbox.receipt_of(result.result_id) is not None:
+                break
+            await asyncio.sleep(0.01)
+        await sender.stop()
+        assert first.state == "waiting"
+        assert outbox.receipt_of(result.result_id) == "R-1"
     assert len(script.requests) == 6
     assert {r.headers["Idempotency-Key"] for r in script.requests} == {result.idempotency_key}
     assert all(r.content == pretty for r in script.requests)
-    assert len(sleeps.delays) == 5
-
-
-async def test_success_first_time_does_not_sleep(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
-) -> None:
-    script = Script(httpx.Response(201, json=RECEIPT))
-    receipt = await submit_result(make_client(script), pending(), sleep=sleeps)
-    assert receipt.receipt_no == "R-1"
-    assert sleeps.delays == []
 
 
 @pytest.mark.parametrize(
@@ -249,62 +233,16 @@ async def test_success_first_time_does_not_sleep(
         httpx.Response(200, json={"unexpected": True}),
     ],
 )
-async def test_final_errors_raise_at_once(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps, answer: httpx.Response
+async def test_final_refusals_are_dead_letters_at_once(
+    tmp_path: Path, make_client: Callable[[Script], ApiClient], answer: httpx.Response
 ) -> None:
     script = Script(answer, httpx.Response(201, json=RECEIPT))
-    with pytest.raises(ApiError) as caught:
-        await submit_result(make_client(script), pending(), sleep=sleeps)
-    assert not caught.value.retryable
+    with Outbox.open(tmp_path / "outbox.sqlite3") as outbox:
+        sender = OutboxSender(outbox, make_client(script), base_delay_s=0.001, max_delay_s=0.001)
+        sender.start()
+        delivery = await save_and_send(outbox, sender, pending(), wait_s=5)
+        await sender.stop()
+        assert delivery.state == "dead"
+        assert delivery.error is not None and not delivery.error.retryable
+        assert outbox.counts() == OutboxCounts(0, 1)
     assert len(script.requests) == 1
-    assert sleeps.delays == []
-
-
-async def test_the_last_retryable_error_is_raised(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
-) -> None:
-    script = Script(httpx.ConnectError, httpx.ConnectError, httpx.ReadTimeout)
-    with pytest.raises(ApiError) as caught:
-        await submit_result(make_client(script), pending(), attempts=3, sleep=sleeps)
-    assert (caught.value.status, caught.value.code) == (0, "timeout")
-    assert len(script.requests) == 3
-    assert len(sleeps.delays) == 2
-
-
-async def test_one_attempt_means_no_retry(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
-) -> None:
-    script = Script(problem(503, "internal_error"))
-    with pytest.raises(ApiError):
-        await submit_result(make_client(script), pending(), attempts=1, sleep=sleeps)
-    assert len(script.requests) == 1
-    assert sleeps.delays == []
-
-
-async def test_attempts_must_be_positive(make_client: Callable[[Script], ApiClient]) -> None:
-    with pytest.raises(ValueError, match="attempts"):
-        await submit_result(make_client(Script()), pending(), attempts=0)
-
-
-async def test_delays_are_full_jitter_within_the_capped_bounds(
-    make_client: Callable[[Script], ApiClient], sleeps: Sleeps
-) -> None:
-    attempts, base, cap = 8, 0.5, 4.0
-    script = Script(*[httpx.ConnectError] * attempts)
-    with pytest.raises(ApiError):
-        await submit_result(
-            make_client(script),
-            pending(),
-            attempts=attempts,
-            base_delay_s=base,
-            max_delay_s=cap,
-            sleep=sleeps,
-            rng=random.Random(7),
-        )
-    bounds = [min(cap, base * 2**n) for n in range(attempts - 1)]
-    assert bounds == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
-    assert len(sleeps.delays) == len(bounds)
-    assert all(0 <= delay <= bound for delay, bound in zip(sleeps.delays, bounds, strict=True))
-    # Exactly uniform(0, bound) from the given generator, in order: no fixed part added.
-    expected = random.Random(7)
-    assert sleeps.delays == [expected.uniform(0, bound) for bound in bounds]

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.reactive import reactive
 
 from kiosk.config import KioskSettings
@@ -21,17 +21,19 @@ from kiosk.i18n import Lang, Msg
 from kiosk.protocol import StaffRole, StaffSummary
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
-from screens.staff.base import StaffScreen
+from screens.staff.base import NAVIGATION, QUIT, StaffScreen
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.enrolment import EnrolmentScreen
 from screens.staff.imports import ImportsScreen
 from screens.staff.login import LoginScreen
+from screens.staff.ports import StaffHost
 from screens.staff.progress import ProgressScreen
 from screens.staff.roles import may
 from screens.staff.sessions import SessionsScreen
 from screens.staff.students import StudentsScreen
 from screens.widgets.i18n import Relabelling
+from screens.widgets.keys import LANGUAGE, KeyMap
 
 Clock = Callable[[], dt.datetime]
 
@@ -56,17 +58,9 @@ class StaffApp(App[None], inherit_bindings=False):
 
     CSS_PATH = "staff.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "show('progress')", show=False),
-        Binding("f2", "toggle_language", show=False, priority=True),
-        Binding("f3", "show('board')", show=False),
-        Binding("f4", "show('sessions')", show=False),
-        Binding("f5", "show('students')", show=False),
-        Binding("f7", "show('corrections')", show=False),
-        Binding("f8", "show('imports')", show=False),
-        Binding("f10", "logout", show=False),
-        Binding("ctrl+q", "quit", show=False, priority=True),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(every_bar=(LANGUAGE,), navigation=NAVIGATION, quit=(QUIT,))
+    """The keys that work over every screen; the screens' key bars name them."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings(on_app=True)
 
     lang: reactive[Lang] = reactive[Lang]("zh")
     """The language every text is shown in; F2 switches."""
@@ -163,6 +157,11 @@ class StaffApp(App[None], inherit_bindings=False):
         """ctrl+q: log out and close the console."""
         await self.client.logout()
         self.exit()
+
+
+if TYPE_CHECKING:
+    # mypy holds the app to the port its screens are typed against.
+    _HOST: type[StaffHost] = StaffApp
 
 
 def create_staff_app(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
@@ -15,39 +14,42 @@ from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
+from screens.staff.ports import StaffHost
 from screens.staff.roles import may, usable
 from screens.widgets.confirm import ConfirmModal
-from screens.widgets.i18n import KeyBar, KeyHint, Relabelling, Tr
-
-if TYPE_CHECKING:
-    from screens.staff.app import StaffApp
+from screens.widgets.i18n import Relabelling, Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 ResultT = TypeVar("ResultT")
 
 SESSION_DEAD = frozenset({"session_expired", "unauthenticated"})
 """Codes that mean the staff member has to log in again."""
 
-NAVIGATION: tuple[KeyHint, ...] = (
-    ("F3", T.KEY_BOARD, "app.show('board')"),
-    ("F4", T.KEY_SESSIONS, "app.show('sessions')"),
-    ("F5", T.KEY_STUDENTS, "app.show('students')"),
-    ("F7", T.KEY_CORRECTIONS, "app.show('corrections')"),
-    ("F8", T.KEY_IMPORTS, "app.show('imports')"),
-    ("F10", T.KEY_LOGOUT, "app.logout"),
+NAVIGATION: tuple[Key, ...] = (
+    Key("F1", "f1", "show('progress')", T.KEY_PROGRESS, on_app=True),
+    Key("F3", "f3", "show('board')", T.KEY_BOARD, on_app=True),
+    Key("F4", "f4", "show('sessions')", T.KEY_SESSIONS, on_app=True),
+    Key("F5", "f5", "show('students')", T.KEY_STUDENTS, on_app=True),
+    Key("F7", "f7", "show('corrections')", T.KEY_CORRECTIONS, on_app=True),
+    Key("F8", "f8", "show('imports')", T.KEY_IMPORTS, on_app=True),
+    Key("F10", "f10", "logout", T.KEY_LOGOUT, on_app=True),
 )
-"""The keys that move between the console's screens once logged in."""
+"""The keys that move between the console's screens once logged in (bound by the app)."""
+QUIT = Key("ctrl+q", "ctrl+q", "quit", T.KEY_QUIT, on_app=True, priority=True)
+"""Log out and close the console (bound by the app)."""
 
 
 class StaffScreen(Relabelling, Screen[None]):
     """A full console screen: title and who is logged in, content, a message, the keys."""
 
     TITLE_MSG: ClassVar[Msg] = T.APP_TITLE
-    KEYS: ClassVar[Sequence[KeyHint]] = NAVIGATION
+    KEYS: ClassVar[KeyMap] = KeyMap(screen=NAVIGATION)
+    """The screen's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
 
     @property
-    def console(self) -> StaffApp:
-        """The app, typed."""
-        return cast("StaffApp", self.app)
+    def console(self) -> StaffHost:
+        """The app, as the port the screens may use."""
+        return cast(StaffHost, self.app)
 
     @property
     def client(self) -> StaffClient:
@@ -61,7 +63,7 @@ class StaffScreen(Relabelling, Screen[None]):
             yield Tr(self.console.signed_in(), id="who")
         yield from self.compose_body()
         yield Tr(id="message")
-        yield KeyBar(usable(self.console.role, self.KEYS), id="keys")
+        yield KeyBar(usable(self.console.role, self.KEYS["screen"]), id="keys")
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets."""
@@ -106,6 +108,9 @@ async def confirmed(app: App[None], title: Msg, body: Msg) -> bool:
 class StaffModal(Relabelling, ModalScreen[ResultT]):
     """A dialog over a console screen; F2 relabels it like the screens."""
 
+    KEYS: ClassVar[KeyMap] = KeyMap()
+    """The dialog's keys: its bindings and its key bar's hints (screens.widgets.keys)."""
+
     def fail(self, error: ApiError, line: Tr) -> None:
         """Explain a failed request on the dialog's message ``line``; a dead login asks to log
         in again and comes back to this dialog with everything typed into it."""
@@ -116,6 +121,6 @@ class StaffModal(Relabelling, ModalScreen[ResultT]):
         line.show(T.error_text(error, self.console.role))
 
     @property
-    def console(self) -> StaffApp:
-        """The app, typed."""
-        return cast("StaffApp", self.app)
+    def console(self) -> StaffHost:
+        """The app, as the port the screens may use."""
+        return cast(StaffHost, self.app)

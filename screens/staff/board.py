@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar
 
@@ -19,7 +20,8 @@ from kiosk.protocol import BoardResponse, SupervisedSessionInfo
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
 from screens.staff.terminal_table import TerminalTable, summary
-from screens.widgets.i18n import KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 
 POLL_INTERVAL_S = 1.0
 """How often the board asks the server; the issue allows it to lag at most 2 s."""
@@ -28,21 +30,18 @@ POLL_INTERVAL_S = 1.0
 class BoardScreen(StaffScreen):
     """The board of one lab (following its running session) or of one session."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("F", T.KEY_BOARD_FILTER, "screen.next_filter"),
-        ("O", T.KEY_BOARD_ORDER, "screen.next_order"),
-        ("L", T.KEY_NEXT_LAB, "screen.next_lab"),
-        ("T", T.KEY_LAB_TERMINALS, "app.show('terminals')"),
-        *NAVIGATION,
-    )
     # Letters: the F-keys are the console's navigation, and F6 is each screen's own action.
     # The lab's terminals (enrolment codes, retiring, remote control) open from their board.
-    BINDINGS: ClassVar = [
-        ("l", "next_lab"),
-        ("f", "next_filter"),
-        ("o", "next_order"),
-        ("t", "app.show('terminals')"),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("F", "f", "next_filter", T.KEY_BOARD_FILTER),
+            Key("O", "o", "next_order", T.KEY_BOARD_ORDER),
+            Key("L", "l", "next_lab", T.KEY_NEXT_LAB),
+            Key("T", "t", "app.show('terminals')", T.KEY_LAB_TERMINALS),
+            *NAVIGATION,
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#terminals"
 
     def __init__(self, *, lab: str | None = None, session_id: int | None = None) -> None:

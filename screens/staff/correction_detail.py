@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
@@ -32,58 +32,61 @@ from screens.staff import text as T
 from screens.staff.base import StaffModal, confirmed
 from screens.staff.proof_viewer import ProofViewerModal, kilobytes
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 HISTORY_SHOWN = 4
 """The latest decisions shown, to fit the dialog in 24 rows."""
 
 
-def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[KeyHint]:
+# Priority: the comment line has focus, and an Input takes ctrl+a for itself.
+_ACCEPT = Key("Ctrl+A", "ctrl+a", "accept", T.KEY_ACCEPT, priority=True)
+_CONFIRM = Key("Ctrl+A", "ctrl+a", "accept", T.KEY_CONFIRM_CORRECTION, priority=True)
+_REJECT = Key("Ctrl+R", "ctrl+r", "reject", T.KEY_REJECT, priority=True)
+_APPLY = Key("Ctrl+P", "ctrl+p", "apply", T.KEY_APPLY, priority=True)
+_VENDOR = Key("Ctrl+P", "ctrl+p", "apply", T.KEY_VENDOR, priority=True)
+_CLOSE = Key("Esc", "escape", "close", T.KEY_CLOSE)
+_PROOF = Key("Ctrl+O", "ctrl+o", "view_proof", T.KEY_PROOF_VIEW, priority=True)
+_FORM = Key("Ctrl+T", "ctrl+t", "application_form", T.KEY_APPLICATION_FORM, priority=True)
+
+
+def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[Key]:
     """The keys for the steps this role may take on this correction now."""
     row = detail.correction
     photo = row.field == "photo"
-    keys: list[KeyHint] = []
+    keys: list[Key] = []
     if row.state == "reported" and role in ("college_office", "registrar"):
-        keys += [
-            ("Ctrl+A", T.KEY_ACCEPT, "screen.accept"),
-            ("Ctrl+R", T.KEY_REJECT, "screen.reject"),
-        ]
+        keys += [_ACCEPT, _REJECT]
     if role == "registrar":
         if row.state == "college_accepted":
-            keys += [
-                ("Ctrl+A", T.KEY_CONFIRM_CORRECTION, "screen.accept"),
-                ("Ctrl+R", T.KEY_REJECT, "screen.reject"),
-            ]
+            keys += [_CONFIRM, _REJECT]
         if row.state == "registrar_confirmed" and not photo:
-            keys.append(("Ctrl+P", T.KEY_APPLY, "screen.apply"))
+            keys.append(_APPLY)
         if row.state in ("college_accepted", "registrar_confirmed") and photo:
-            keys.append(("Ctrl+P", T.KEY_VENDOR, "screen.apply"))
-    return [*keys, ("Esc", T.KEY_CLOSE, "screen.close")]
+            keys.append(_VENDOR)
+    return [*keys, _CLOSE]
 
 
-def document_keys(detail: CorrectionDetail, files: list[ProofFileInfo]) -> list[KeyHint]:
+def document_keys(detail: CorrectionDetail, files: list[ProofFileInfo]) -> list[Key]:
     """The keys for the proof photographs (when there are some) and the 申请表 (for a
     field that needs proof)."""
-    keys: list[KeyHint] = []
+    keys: list[Key] = []
     if files:
-        keys.append(("Ctrl+O", T.KEY_PROOF_VIEW, "screen.view_proof"))
+        keys.append(_PROOF)
     if detail.correction.needs_proof:
-        keys.append(("Ctrl+T", T.KEY_APPLICATION_FORM, "screen.application_form"))
+        keys.append(_FORM)
     return keys
 
 
 class CorrectionModal(StaffModal[Msg | None]):
     """Shows one correction; a decision closes the dialog with a notice for the queue."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", show=False),
-        # Priority: the comment line has focus, and an Input takes ctrl+a for itself.
-        Binding("ctrl+a", "accept", show=False, priority=True),
-        Binding("ctrl+r", "reject", show=False, priority=True),
-        Binding("ctrl+p", "apply", show=False, priority=True),
-        Binding("ctrl+o", "view_proof", show=False, priority=True),
-        Binding("ctrl+t", "application_form", show=False, priority=True),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        loading=(_CLOSE,),
+        # Part of these, as :func:`offered` says for the correction and the role.
+        deciding=(_ACCEPT, _CONFIRM, _REJECT, _APPLY, _VENDOR, _PROOF, _FORM, _CLOSE),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#comment"
 
     def __init__(self, correction_id: int) -> None:
@@ -102,7 +105,7 @@ class CorrectionModal(StaffModal[Msg | None]):
             yield Tr(T.PROOF, id="proof-label", classes="label")
             yield Input(id="proof", max_length=500, classes="-borderless")
             yield Tr(id="correction-message", classes="-error")
-            yield KeyBar([("Esc", T.KEY_CLOSE, "screen.close")], id="correction-keys")
+            yield KeyBar(self.KEYS["loading"], id="correction-keys")
 
     def on_mount(self) -> None:
         """Load the correction."""

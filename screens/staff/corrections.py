@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.catalogue import correction_field_label, correction_value_text
@@ -25,7 +25,8 @@ from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.correction_detail import CorrectionModal
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 
 BULK_COMMENTS: dict[BulkAction, str] = {
     "confirm": "批量确认 / confirmed in bulk",
@@ -36,28 +37,21 @@ BULK_COMMENTS: dict[BulkAction, str] = {
 class CorrectionsScreen(StaffScreen):
     """Search, a state filter, the queue; Enter opens one correction to decide on."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("Enter", T.KEY_OPEN, "screen.open"),
-        ("F6", T.KEY_STATE_FILTER, "screen.next_state"),
-        ("Ctrl+L", T.KEY_COLLEGE_FILTER, "screen.next_college"),
-        ("Space", T.KEY_MARK, "screen.mark"),
-        ("F9", T.KEY_BULK_CONFIRM, "screen.bulk('confirm')"),
-        ("Ctrl+P", T.KEY_BULK_APPLY, "screen.bulk('apply')"),
-        ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
-        ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
-        ("Ctrl+T", T.KEY_EXPORT_PDF, "screen.export('pdf')"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("Enter", "enter", "open", T.KEY_OPEN, by=DataTable),
+            Key("F6", "f6", "next_state", T.KEY_STATE_FILTER),
+            Key("Ctrl+L", "ctrl+l", "next_college", T.KEY_COLLEGE_FILTER),
+            Key("Space", "space", "mark", T.KEY_MARK),
+            Key("F9", "f9", "bulk('confirm')", T.KEY_BULK_CONFIRM),
+            Key("Ctrl+P", "ctrl+p", "bulk('apply')", T.KEY_BULK_APPLY),
+            Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
+            Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
+            Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f6", "next_state", show=False),
-        Binding("ctrl+l", "next_college", show=False),
-        Binding("space", "mark", show=False),
-        Binding("f9", "bulk('confirm')", show=False),
-        Binding("ctrl+p", "bulk('apply')", show=False),
-        Binding("f11", "export('csv')", show=False),
-        Binding("f12", "export('xlsx')", show=False),
-        Binding("ctrl+t", "export('pdf')", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#corrections-table"
 
     def __init__(self) -> None:

@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.widgets import DataTable, Input
 
@@ -28,7 +28,8 @@ from kiosk.protocol import (
 )
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffModal, StaffScreen
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.qr import QRCodeView
 
 TITLE = Msg("机房终端：注册与停用", "Lab terminals: enrolment and retiring")
@@ -65,12 +66,16 @@ DIALOG_USES = Msg("电脑台数", "Number of PCs")
 DIALOG_INVALID = Msg(
     "请填写机房名称，台数为 1–500。", "Give the lab's name, and a number of PCs from 1 to 500."
 )
+_CANCEL = Key("Esc", "escape", "cancel", T.KEY_CANCEL)
 
 
 class EnrolmentCodeModal(StaffModal[EnrolmentCodeCreate | None]):
     """Lab and number of PCs; Enter moves on and, on the last field, asks for the code."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        enrol=(Key("Enter", "enter", "make", T.KEY_CONFIRM, by=Input), _CANCEL)
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#enrol-uses"
 
     def __init__(self, lab: str) -> None:
@@ -87,9 +92,7 @@ class EnrolmentCodeModal(StaffModal[EnrolmentCodeCreate | None]):
                 yield Tr(DIALOG_USES, classes="label")
                 yield Input("1", id="enrol-uses", type="integer")
             yield Tr(id="enrol-message", classes="-error")
-            yield KeyBar(
-                [("Enter", T.KEY_CONFIRM, "screen.make"), ("Esc", T.KEY_CANCEL, "screen.cancel")]
-            )
+            yield KeyBar(self.KEYS["enrol"])
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -115,7 +118,10 @@ class EnrolmentCodeModal(StaffModal[EnrolmentCodeCreate | None]):
 class MessageModal(StaffModal[str | None]):
     """One line of text; Enter sends it (empty clears the message), Escape cancels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        message=(Key("Enter", "enter", "send", T.KEY_CONFIRM, by=Input), _CANCEL)
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#message-text"
 
     def compose(self) -> ComposeResult:
@@ -123,9 +129,7 @@ class MessageModal(StaffModal[str | None]):
         with Vertical(id="message-dialog", classes="dialog"):
             yield Tr(MESSAGE_TITLE, classes="dialog-title")
             yield Input(id="message-text", max_length=200)
-            yield KeyBar(
-                [("Enter", T.KEY_CONFIRM, "screen.send"), ("Esc", T.KEY_CANCEL, "screen.cancel")]
-            )
+            yield KeyBar(self.KEYS["message"])
 
     @on(Input.Submitted)
     def action_send(self) -> None:
@@ -149,25 +153,19 @@ class EnrolmentScreen(StaffScreen):
     EnrolmentCodeModal #enrol-grid { grid-size: 2; grid-columns: 16 1fr; height: auto; }
     MessageModal #message-dialog { width: 64; height: auto; }
     """
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("N", KEY_NEW_CODE, "screen.new_code"),
-        ("R", KEY_RETIRE, "screen.retire"),
-        ("E", KEY_END, "screen.control('end_session')"),
-        ("K", KEY_LOCK, "screen.control('lock')"),
-        ("U", KEY_UNLOCK, "screen.control('unlock')"),
-        ("M", KEY_MESSAGE, "screen.message"),
-        ("L", T.KEY_NEXT_LAB, "screen.next_lab"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("N", "n", "new_code", KEY_NEW_CODE),
+            Key("R", "r", "retire", KEY_RETIRE),
+            Key("E", "e", "control('end_session')", KEY_END),
+            Key("K", "k", "control('lock')", KEY_LOCK),
+            Key("U", "u", "control('unlock')", KEY_UNLOCK),
+            Key("M", "m", "message", KEY_MESSAGE),
+            Key("L", "l", "next_lab", T.KEY_NEXT_LAB),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new_code", show=False),
-        Binding("r", "retire", show=False),
-        Binding("e", "control('end_session')", show=False),
-        Binding("k", "control('lock')", show=False),
-        Binding("u", "control('unlock')", show=False),
-        Binding("m", "message", show=False),
-        Binding("l", "next_lab", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#enrol-terminals"
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
@@ -27,7 +27,8 @@ from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 from server.exports import table_csv, table_xlsx
 
 CHANGES_SHOWN = 8
@@ -125,18 +126,16 @@ class ImportsScreen(StaffScreen):
     Page Up/Down), and F11/F12 save them as CSV or Excel to fix the file by.
     """
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("Enter", T.KEY_IMPORT, "screen.run"),
-        ("F6", T.KEY_CHECK_ONLY, "screen.check"),
-        ("F11", T.KEY_EXPORT_CSV, "screen.save_problems('csv')"),
-        ("F12", T.KEY_EXPORT_XLSX, "screen.save_problems('xlsx')"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("Enter", "enter", "run", T.KEY_IMPORT, by=Input),
+            Key("F6", "f6", "check", T.KEY_CHECK_ONLY),
+            Key("F11", "f11", "save_problems('csv')", T.KEY_EXPORT_CSV),
+            Key("F12", "f12", "save_problems('xlsx')", T.KEY_EXPORT_XLSX),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f6", "check", show=False),
-        Binding("f11", "save_problems('csv')", show=False),
-        Binding("f12", "save_problems('xlsx')", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#import-path"
 
     def __init__(self) -> None:

@@ -12,16 +12,16 @@ from textual.widgets import Input
 from kiosk.client import ApiError
 from kiosk.i18n import Msg
 from screens.staff import text as T
-from screens.staff.base import StaffScreen
-from screens.widgets.i18n import KeyHint, Tr
+from screens.staff.base import QUIT, StaffScreen
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 
 
 class LoginScreen(StaffScreen):
     """User name, password, Enter."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("Enter", T.KEY_LOGIN, "screen.submit"),
-        ("ctrl+q", T.KEY_QUIT, "app.quit"),
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(Key("Enter", "enter", "submit", T.KEY_LOGIN, by=Input), QUIT)
     )
     AUTO_FOCUS = "#username"
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 from pydantic import ValidationError
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Vertical
 from textual.widgets import Input
 
@@ -23,7 +23,8 @@ from kiosk.protocol import (
 )
 from screens.staff import text as T
 from screens.staff.base import StaffModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 _FIELDS = (
     ("title", T.PLAN_NAME),
@@ -48,10 +49,13 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
     reason, to be corrected rather than typed again.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", show=False),
-        Binding("ctrl+s", "plan", show=False),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        plan=(
+            Key("ctrl+s", "ctrl+s", "plan", T.KEY_CONFIRM),
+            Key("Esc", "escape", "cancel", T.KEY_CANCEL),
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#plan-title"
 
     def on_mount(self) -> None:
@@ -107,12 +111,7 @@ class PlanSessionModal(StaffModal[SupervisedSessionInfo | None]):
                         disabled=self._extending and key != "until",
                     )
             yield Tr(id="plan-message", classes="-error")
-            yield KeyBar(
-                [
-                    ("ctrl+s", T.KEY_CONFIRM, "screen.plan"),
-                    ("Esc", T.KEY_CANCEL, "screen.cancel"),
-                ]
-            )
+            yield KeyBar(self.KEYS["plan"])
 
     def _value(self, key: str) -> str:
         return self.query_one(f"#plan-{key}", Input).value.strip()

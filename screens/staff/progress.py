@@ -3,7 +3,7 @@ number; the 核对统计表; reminders to those who have not checked.
 
 Arrows move between the numbers, Enter lists the students behind the one highlighted, R
 reminds the highlighted college or class after a preview, C lists who there has no registered
-contact (to be called), F11/F12 save the 核对统计表.
+contact (to be called), F11/F12/Ctrl+T save the 核对统计表.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
@@ -31,11 +31,12 @@ from kiosk.progress_protocol import (
     ProgressStudents,
     ReminderSelection,
 )
-from kiosk.staff_client import ReportFormat
+from kiosk.staff_client import ExportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffModal, StaffScreen, confirmed
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 TITLE = Msg("核对进度", "Check progress")
 SUMMARY = Msg(
@@ -151,22 +152,19 @@ def _cell(counts: ProgressCounts, number: ProgressNumber) -> str:
 class ProgressScreen(StaffScreen):
     """The numbers per college and class; Enter lists the students behind one."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("Enter", KEY_LIST, "screen.open"),
-        ("R", KEY_REMIND, "screen.remind"),
-        ("C", KEY_CALL_LIST, "screen.call_list"),
-        ("Ctrl+L", T.KEY_COLLEGE_FILTER, "screen.next_college"),
-        ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
-        ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("Enter", "enter", "open", KEY_LIST, by=DataTable),
+            Key("R", "r", "remind", KEY_REMIND),
+            Key("C", "c", "call_list", KEY_CALL_LIST),
+            Key("Ctrl+L", "ctrl+l", "next_college", T.KEY_COLLEGE_FILTER),
+            Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
+            Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
+            Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "remind", show=False),
-        Binding("c", "call_list", show=False),
-        Binding("ctrl+l", "next_college", show=False),
-        Binding("f11", "export('csv')", show=False),
-        Binding("f12", "export('xlsx')", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#campaign-table"
 
     def __init__(self) -> None:
@@ -270,8 +268,8 @@ class ProgressScreen(StaffScreen):
         self.reload(REMINDED.fmt(n=done.to_remind))
 
     @work(exclusive=True, group="export")
-    async def action_export(self, fmt: ReportFormat) -> None:
-        """F11 / F12: the 核对统计表 of what the screen shows, saved where the staff member
+    async def action_export(self, fmt: ExportFormat) -> None:
+        """F11 / F12 / Ctrl+T (PDF, to sign): the 核对统计表 of what the screen shows, saved where the staff member
         says, under the name the server gives it (college and date)."""
         try:
             download = await self.client.export_progress(fmt, **self._scope())
@@ -329,11 +327,14 @@ class ProgressScreen(StaffScreen):
 class DrillDownModal(StaffModal[None]):
     """The students behind one number, a page at a time; Esc closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", show=False),
-        Binding("n", "next_page", show=False),
-        Binding("p", "previous_page", show=False),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        dialog=(
+            Key("N", "n", "next_page", KEY_NEXT_PAGE),
+            Key("P", "p", "previous_page", KEY_PREVIOUS_PAGE),
+            Key("Esc", "escape", "close", T.KEY_CLOSE),
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#drill-table"
 
     def __init__(self, line: Line, number: ProgressNumber) -> None:
@@ -349,13 +350,7 @@ class DrillDownModal(StaffModal[None]):
             yield Tr(T.LOADING, id="drill-title", classes="dialog-title")
             yield DataTable(id="drill-table", cursor_type="row")
             yield Tr(id="drill-message")
-            yield KeyBar(
-                [
-                    ("N", KEY_NEXT_PAGE, "screen.next_page"),
-                    ("P", KEY_PREVIOUS_PAGE, "screen.previous_page"),
-                    ("Esc", T.KEY_CLOSE, "screen.close"),
-                ]
-            )
+            yield KeyBar(self.KEYS["dialog"])
 
     def on_mount(self) -> None:
         """Load the first page."""

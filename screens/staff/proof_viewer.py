@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 
 from kiosk.client import ApiError
@@ -22,7 +22,8 @@ from kiosk.proof_protocol import PROOF_KINDS, ProofFileInfo
 from screens.staff import text as T
 from screens.staff.base import StaffModal
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.photo_image import can_show_images, photo_widget
 
 
@@ -34,12 +35,15 @@ def kilobytes(size: int) -> str:
 class ProofViewerModal(StaffModal[None]):
     """Left and Right step through the files; Ctrl+S saves the one shown; Esc closes."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", show=False),
-        Binding("left", "previous", show=False),
-        Binding("right", "next", show=False),
-        Binding("ctrl+s", "save", show=False, priority=True),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        dialog=(
+            Key("←", "left", "previous", T.KEY_PREVIOUS),
+            Key("→", "right", "next", T.KEY_NEXT),
+            Key("Ctrl+S", "ctrl+s", "save", T.KEY_SAVE_FILE, priority=True),
+            Key("Esc", "escape", "close", T.KEY_CLOSE),
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self, correction_id: int, files: list[ProofFileInfo]) -> None:
         super().__init__()
@@ -55,10 +59,7 @@ class ProofViewerModal(StaffModal[None]):
             yield Vertical(id="proof-image")
             yield Tr(None if can_show_images() else T.PROOF_NO_IMAGES, id="proof-note")
             yield Tr(id="proof-message", classes="-error")
-            yield KeyBar(
-                [("←", T.KEY_PREVIOUS, "screen.previous"), ("→", T.KEY_NEXT, "screen.next"),
-                 ("Ctrl+S", T.KEY_SAVE_FILE, "screen.save"), ("Esc", T.KEY_CLOSE, "screen.close")]
-            )  # fmt: skip
+            yield KeyBar(self.KEYS["dialog"])
 
     def on_mount(self) -> None:
         """Show the first file."""

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from textual.actions import parse
 
 from kiosk.protocol import RECORD_KEEPERS, REGISTRAR_ONLY, SUPERVISORS, StaffRole
-from screens.widgets.i18n import KeyHint
+from screens.widgets.keys import Key
 
 ACTIONS: dict[tuple[str, tuple[object, ...]], tuple[StaffRole, ...]] = {
     ("show", ("board",)): SUPERVISORS,
@@ -38,6 +38,6 @@ def may(role: StaffRole | None, action: str, parameters: tuple[object, ...] = ()
     return roles is None or role in roles
 
 
-def usable(role: StaffRole | None, keys: Sequence[KeyHint]) -> list[KeyHint]:
+def usable(role: StaffRole | None, keys: Sequence[Key]) -> list[Key]:
     """The keys of a key bar that ``role`` may use."""
-    return [hint for hint in keys if may(role, *parse(hint[2])[1:])]
+    return [key for key in keys if may(role, *parse(key.action)[1:])]

@@ -7,19 +7,26 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
 from screens.staff import text as T
 from screens.staff.base import StaffModal
-from screens.widgets.i18n import KeyBar, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 
 class SaveReportModal(StaffModal[Path | None]):
     """Enter saves to the path shown; an existing file needs a second Enter."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", show=False)]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        save=(
+            Key("Enter", "enter", "save", T.KEY_CONFIRM, by=Input),
+            Key("Esc", "escape", "cancel", T.KEY_CANCEL),
+        )
+    )
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#save-path"
 
     def __init__(self, suggested: Path) -> None:
@@ -34,9 +41,7 @@ class SaveReportModal(StaffModal[Path | None]):
             yield Tr(T.SAVE_PATH, classes="label")
             yield Input(str(self._suggested), id="save-path")
             yield Tr(id="save-message", classes="-error")
-            yield KeyBar(
-                [("Enter", T.KEY_CONFIRM, "screen.save"), ("Esc", T.KEY_CANCEL, "screen.cancel")]
-            )
+            yield KeyBar(self.KEYS["save"])
 
     @on(Input.Submitted)
     def action_save(self) -> None:

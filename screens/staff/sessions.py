@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from kiosk.client import ApiError
@@ -19,33 +19,27 @@ from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.board import BoardScreen
 from screens.staff.plan import PlanSessionModal
 from screens.staff.save_report import SaveReportModal
-from screens.widgets.i18n import KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 
 
 class SessionsScreen(StaffScreen):
     """The latest sessions; the keys act on the highlighted one."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("N", T.KEY_NEW, "screen.new"),
-        ("S", T.KEY_START, "screen.start"),
-        ("E", T.KEY_END, "screen.end"),
-        ("M", T.KEY_EDIT, "screen.edit"),
-        ("D", T.KEY_CANCEL_SESSION, "screen.cancel_session"),
-        ("B", T.KEY_SHOW_BOARD, "screen.board"),
-        ("C", T.KEY_REPORT_CSV, "screen.report('csv')"),
-        ("X", T.KEY_REPORT_XLSX, "screen.report('xlsx')"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("N", "n", "new", T.KEY_NEW),
+            Key("S", "s", "start", T.KEY_START),
+            Key("E", "e", "end", T.KEY_END),
+            Key("M", "m", "edit", T.KEY_EDIT),
+            Key("D", "d", "cancel_session", T.KEY_CANCEL_SESSION),
+            Key("B", "b", "board", T.KEY_SHOW_BOARD),
+            Key("C", "c", "report('csv')", T.KEY_REPORT_CSV),
+            Key("X", "x", "report('xlsx')", T.KEY_REPORT_XLSX),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "new", show=False),
-        Binding("s", "start", show=False),
-        Binding("e", "end", show=False),
-        Binding("m", "edit", show=False),
-        Binding("d", "cancel_session", show=False),
-        Binding("b", "board", show=False),
-        Binding("c", "report('csv')", show=False),
-        Binding("x", "report('xlsx')", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#sessions"
 
     def __init__(self) -> None:

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
@@ -14,7 +14,8 @@ from kiosk.i18n import Lang, Msg
 from kiosk.protocol import StudentDetail, StudentRow
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
-from screens.widgets.i18n import KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyMap
 
 HISTORY_SHOWN = 6
 """History lines shown under the results (the latest ones), to fit 24 rows."""
@@ -23,12 +24,14 @@ HISTORY_SHOWN = 6
 class StudentsScreen(StaffScreen):
     """A search line, the results, and the chosen student's detail."""
 
-    KEYS: ClassVar[tuple[KeyHint, ...]] = (
-        ("Enter", T.KEY_SEARCH, "screen.search"),
-        ("F6", T.KEY_REOPEN, "screen.reopen"),
-        *NAVIGATION,
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        screen=(
+            Key("Enter", "enter", "search", T.KEY_SEARCH, by=Input),
+            Key("F6", "f6", "reopen", T.KEY_REOPEN),
+            *NAVIGATION,
+        )
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f6", "reopen", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
     AUTO_FOCUS = "#search"
 
     def __init__(self) -> None:

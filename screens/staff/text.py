@@ -27,6 +27,7 @@ from kiosk.protocol import (
 APP_TITLE = Msg("学籍校对 · 工作台", "Record check · staff console")
 SIGNED_IN = Msg("{user}（{role}）", "{user} ({role})")
 ROLES = ROLE_LABELS
+KEY_PROGRESS = Msg("进度", "Progress")
 KEY_BOARD = Msg("看板", "Board")
 KEY_SESSIONS = Msg("场次", "Sessions")
 KEY_STUDENTS = Msg("学生", "Students")

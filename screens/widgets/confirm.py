@@ -10,14 +10,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
 from kiosk.i18n import Lang, Msg
 from screens import text as T
-from screens.widgets.i18n import KeyBar, Relabelling, Tr, current_lang
+from screens.widgets.i18n import Relabelling, Tr, current_lang
+from screens.widgets.keys import Key, KeyBar, KeyMap
 
 
 class ConfirmModal(Relabelling, ModalScreen[bool]):
@@ -39,10 +40,14 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
         margin-right: 2;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,Y,enter", "answer(True)", show=False),
-        Binding("n,N,escape", "answer(False)", show=False),
-    ]
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        answer=(
+            Key("Y", "y,Y,enter", "answer(True)", T.KEY_CONFIRM),
+            Key("N", "n,N,escape", "answer(False)", T.KEY_CANCEL),
+        )
+    )
+    """Y or Enter says yes, N or Esc no; the bar names the pair the caller asks for."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self, title: Msg, body: Msg, *, keys: tuple[str, str] = ("Y", "N")) -> None:
         super().__init__()
@@ -58,12 +63,8 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(T.KEY_CONFIRM.zh, id="yes", variant="primary")
                 yield Button(T.KEY_CANCEL.zh, id="no")
-            yield KeyBar(
-                [
-                    (self._keys[0], T.KEY_CONFIRM, "screen.answer(True)"),
-                    (self._keys[1], T.KEY_CANCEL, "screen.answer(False)"),
-                ]
-            )
+            yes, no = self.KEYS["answer"]
+            yield KeyBar([yes.showing(self._keys[0]), no.showing(self._keys[1])])
 
     def on_mount(self) -> None:
         """Buttons in the current language; keys, not focus, decide."""

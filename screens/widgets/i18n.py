@@ -12,13 +12,20 @@ from collections.abc import Sequence
 from typing import Protocol, cast
 
 from rich.cells import cell_len
-from rich.markup import escape
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import Static
 
-from kiosk.catalogue import KEY_LANGUAGE
 from kiosk.i18n import Lang, Msg
+
+
+class Speaking(Protocol):
+    """An app that shows its texts in one language at a time (both apps do)."""
+
+    @property
+    def lang(self) -> Lang:
+        """The language shown now."""
+
 
 MsgLines = Msg | Sequence[Msg] | None
 
@@ -62,7 +69,7 @@ class ShowsLanguage(Protocol):
 
 def current_lang(node: DOMNode) -> Lang:
     """The language the app shows now."""
-    return cast(ShowsLanguage, node.app).lang
+    return cast(Speaking, node.app).lang
 
 
 class Translatable(Static):
@@ -144,53 +151,3 @@ class Relabelling:
         """The widgets show the current language from their own mount on."""
         assert isinstance(self, Screen)
         self._shown_lang = current_lang(self)
-
-
-KeyHint = tuple[str, Msg, str]
-"""A key as the key bar shows it: the key's name, what it does, and the action it runs."""
-
-_LANGUAGE_HINT: KeyHint = ("F2", KEY_LANGUAGE, "app.toggle_language")
-
-
-class KeyBar(Translatable):
-    """The bottom line: the keys that work on this screen, each clickable with the mouse.
-
-    When the keys do not fit on one line they go on more, but a hint ("F7 勘误") is never
-    split: the bar breaks lines itself, between hints, for its width.
-    """
-
-    MARKUP = True
-
-    def __init__(self, keys: Sequence[KeyHint], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._keys = tuple(keys)
-
-    def text_in(self, lang: Lang) -> str:
-        """Each key in reverse video, then what it does in ``lang``; lines break between keys."""
-        width = self.content_size.width
-        lines: list[list[str]] = [[]]
-        used = 0
-        for key, msg, action in (*self._keys, _LANGUAGE_HINT):
-            label = msg.get(lang)
-            cells = cell_len(f" {key}  {label}")
-            if lines[-1] and width and used + _GAP + cells > width:
-                lines.append([])
-                used = 0
-            used += (_GAP if lines[-1] else 0) + cells
-            lines[-1].append(
-                f"[@click={action}][b reverse] {escape(key)} [/b reverse] {escape(label)}[/]"
-            )
-        return "\n".join((" " * _GAP).join(line) for line in lines)
-
-    def on_resize(self) -> None:
-        """Break the lines again for the new width."""
-        self.relabel(self._lang)
-
-    def set_keys(self, keys: Sequence[KeyHint]) -> None:
-        """Show another set of keys (e.g. while a correction is being typed)."""
-        self._keys = tuple(keys)
-        self.relabel(self._lang)
-
-
-_GAP = 2
-"""Spaces between two hints."""

@@ -11,8 +11,8 @@ import pytest
 from kiosk.client import ApiClient
 from screens.app import create_app
 from screens.record import RecordScreen
-from screens.register import DONE, RegisterScreen
-from screens.register_codes import DemoMailbox
+from screens.register.codes import DemoMailbox
+from screens.register.screen import DONE, RegisterScreen
 from server.demo_data import DEMO_SEED, generate_students
 from tests.e2e.serving import serving
 from tests.kiosk_fakes import screen_text, settings, settle

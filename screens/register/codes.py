@@ -10,27 +10,36 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input
 
+from kiosk.client import ApiError
+from kiosk.errors import field_message
+from kiosk.fields import normalise_code
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import Channel, MailboxMessage, RegistrationResponse, ResendResponse
-from screens import register_text as R
+from kiosk.protocol import (
+    Channel,
+    MailboxMessage,
+    RegistrationResponse,
+    ResendResponse,
+    VerifyCodesRequest,
+)
+from screens.ports import KioskHost
+from screens.register import text as R
 from screens.timefmt import local_clock
 from screens.widgets.form import FormRow
 from screens.widgets.i18n import Tr, Translatable
 
-if TYPE_CHECKING:
-    from screens.app import KioskApp
-
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 CODE_ENTRIES: dict[Channel, str] = {"email": "email_code", "sms": "sms_code"}
 """The input of each channel; also the ``field`` of the server's per-code errors."""
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
 RESEND_WAIT_CAP_S = 300.0
 """The longest wait derived from ``resend_after``. The server's interval is a minute; a
 longer wait only comes from a terminal clock that is behind, and the server's 429 then
@@ -89,9 +98,9 @@ class CodesStep(VerticalScroll):
         self._errors: dict[Channel, list[Msg]] = {}
 
     @property
-    def kiosk(self) -> KioskApp:
-        """The app, typed (its clocks)."""
-        return cast("KioskApp", self.app)
+    def kiosk(self) -> KioskHost:
+        """The app, as the port the screens may use (its clocks)."""
+        return cast(KioskHost, self.app)
 
     def compose(self) -> ComposeResult:
         """What happened, the two codes, Confirm and the message line; the demo mailbox."""
@@ -173,6 +182,63 @@ class CodesStep(VerticalScroll):
             mailbox.show_messages(messages)
 
     # --- what the student did ----------------------------------------------------------------
+
+    def request(self) -> VerifyCodesRequest | None:
+        """The codes typed, as the server is sent them; None, with the reason under the
+        codes, when they cannot be sent (none typed, or not six digits)."""
+        typed = {ch: normalise_code(self.code_input(ch).value) for ch in self.open_channels()}
+        errors: dict[Channel, list[Msg]] = {
+            ch: [R.CODE_FORMAT]
+            for ch, code in typed.items()
+            if code and not _SIX_DIGITS.fullmatch(code)
+        }
+        if not any(typed.values()):
+            errors = {ch: [field_message("code_missing")] for ch in typed}
+        if errors:
+            self.set_errors(errors)
+            self.code_input(next(ch for ch in CHANNELS if ch in errors)).focus()
+            return None
+        return VerifyCodesRequest(
+            email_code=typed.get("email") or None, sms_code=typed.get("sms") or None
+        )
+
+    def refused(self, error: ApiError, channel: Channel | None = None) -> bool:
+        """Show a refusal that concerns the codes where it belongs; False when it does not.
+
+        ``code_invalid`` goes under each code the server names (``errors[].field`` is the
+        code's input), with the tries that code has left; ``code_already_confirmed`` marks
+        the channel of a resend confirmed.
+        """
+        problem = error.problem
+        if error.code == "code_already_confirmed" and channel is not None:
+            self.set_confirmed({channel: True})
+            return True
+        if error.code != "code_invalid" or problem is None:
+            return False
+        extensions = problem.model_extra or {}
+        confirmed = extensions.get("confirmed")
+        if isinstance(confirmed, dict):
+            self.set_confirmed({ch: confirmed.get(ch) is True for ch in CHANNELS})
+        left = extensions.get("attempts_left")
+        attempts = left if isinstance(left, dict) else {}
+        errors: dict[Channel, list[Msg]] = {}
+        for item in problem.errors:
+            for ch in CHANNELS:
+                if item.field == CODE_ENTRIES[ch]:
+                    count = attempts.get(ch)
+                    tries = count if isinstance(count, int) else None
+                    errors.setdefault(ch, []).append(field_message(item.code, tries))
+        # A refused code is cleared, so the new digits can be typed (the box holds six)
+        # and Enter cannot send the same wrong code again and use up another try.
+        for ch in errors:
+            self.code_input(ch).value = ""
+        self.set_errors(errors)
+        wrong = [ch for ch in CHANNELS if ch in errors]
+        if wrong:
+            self.code_input(wrong[0]).focus()
+        else:
+            self.show_message(error.message, error=True)
+        return True
 
     def code_input(self, channel: Channel) -> Input:
         """The input of ``channel``'s code."""

@@ -13,19 +13,18 @@ student's mode, and leaving the wizard empties the inputs first.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import BindingType
+from textual.containers import Horizontal
 from textual.widgets import Button, ContentSwitcher, Input, Select
 
 from kiosk.client import ApiError
 from kiosk.errors import field_message, retry_after_s
-from kiosk.fields import check_id_number, normalise_code
+from kiosk.fields import check_id_number
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import (
     Channel,
@@ -34,39 +33,32 @@ from kiosk.protocol import (
     RegistrationResponse,
     VerifyCodesRequest,
 )
-from screens import register_text as R
 from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import describe
-from screens.register_codes import CHANNELS, CODE_ENTRIES, CodesStep
-from screens.register_form import (
+from screens.register import text as R
+from screens.register.account import AccountStep
+from screens.register.codes import CODE_ENTRIES, CodesStep
+from screens.register.done import DoneStep
+from screens.register.form import (
     ACCOUNT_ENTRIES,
     IDENTITY_ENTRIES,
     LIVE_ENTRIES,
-    AccountStep,
-    IdentityStep,
     check_entry,
     id_number_note,
 )
+from screens.register.identity import IdentityStep
 from screens.timefmt import local, remaining
 from screens.widgets.form import FormRow
-from screens.widgets.i18n import KeyBar, KeyHint, Tr
+from screens.widgets.i18n import Tr
+from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.topbar import TopBar
 
 ACCOUNT, IDENTITY, CODES, DONE = range(4)
 _STEP_IDS = ("step-account", "step-identity", "step-codes", "step-done")
 _TITLES = (R.TITLE_ACCOUNT, R.TITLE_IDENTITY, R.TITLE_CODES, R.TITLE_DONE)
-_TO_LOGIN: KeyHint = ("F3", R.KEY_TO_LOGIN, "screen.to_login")
-_KEYS: tuple[list[KeyHint], ...] = (
-    [("Enter", R.KEY_NEXT, "screen.next"), ("Esc", R.KEY_LEAVE, "screen.back")],
-    [("Enter", T.SUBMIT, "screen.next"), ("Esc", R.KEY_PREVIOUS, "screen.back"), _TO_LOGIN],
-    [
-        ("Enter", R.KEY_CONFIRM_CODES, "screen.next"),
-        ("Esc", R.KEY_PREVIOUS, "screen.back"),
-        _TO_LOGIN,
-    ],
-    [("Enter", R.KEY_LOG_IN_NOW, "screen.next"), _TO_LOGIN],
-)
+_TO_LOGIN = Key("F3", "f3", "to_login", R.KEY_TO_LOGIN)
+_PREVIOUS = Key("Esc", "escape", "back", R.KEY_PREVIOUS)
 _BUTTONS = {
     "account-next": R.KEY_NEXT,
     "identity-next": T.SUBMIT,
@@ -75,15 +67,8 @@ _BUTTONS = {
 }
 ENTRIES = ACCOUNT_ENTRIES + IDENTITY_ENTRIES
 
-# Refusals of POST /registrations that concern particular entries: the entry the message
-# goes under, and the entries it asks to check as well. A change to any of them clears all.
-_CONCERNS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "record_not_found": ("id_number", ("name",)),
-    "already_registered": ("id_number", ("name",)),
-    "identity_mismatch": ("birth_date", ("gender",)),
-    "email_taken": ("email", ()),
-}
-_SIX_DIGITS = re.compile(r"[0-9]{6}")
+# Refusals of POST /registrations that concern particular entries, as each step maps them.
+_CONCERNS = {**AccountStep.REFUSALS, **IdentityStep.REFUSALS}
 
 
 @dataclass(frozen=True)
@@ -95,19 +80,6 @@ class Registered:
     """To log straight in; None when the student chose to log in by hand."""
 
 
-class DoneStep(VerticalScroll):
-    """Step 4: the account is active; the window's deadline; on to the login."""
-
-    def compose(self) -> ComposeResult:
-        """The good news, the user name, the deadline, and how to go on."""
-        yield Tr(R.DONE_TITLE, id="done-title")
-        yield Tr(id="done-username")
-        yield Tr(id="done-deadline")
-        yield Tr(R.DONE_NEXT, id="done-hint")
-        with Horizontal(classes="register-buttons"):
-            yield Button(R.KEY_LOG_IN_NOW.zh, id="done-next", variant="primary", compact=True)
-
-
 class RegisterScreen(KioskScreen[Registered | None]):
     """The registration wizard; dismissed with :class:`Registered`, or None if left."""
 
@@ -115,12 +87,18 @@ class RegisterScreen(KioskScreen[Registered | None]):
     STEP = "register"
     FORM = True
     AUTO_FOCUS = "#email"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", show=False),
-        Binding("f3", "to_login", show=False),
-        # Inputs and buttons take Enter themselves; this is for when nothing has focus.
-        Binding("enter", "next", show=False),
-    ]
+    # Inputs and buttons take Enter themselves; the binding is for when nothing has focus.
+    KEYS: ClassVar[KeyMap] = KeyMap(
+        account=(
+            Key("Enter", "enter", "next", R.KEY_NEXT),
+            Key("Esc", "escape", "back", R.KEY_LEAVE),
+        ),
+        identity=(Key("Enter", "enter", "next", T.SUBMIT), _PREVIOUS, _TO_LOGIN),
+        codes=(Key("Enter", "enter", "next", R.KEY_CONFIRM_CODES), _PREVIOUS, _TO_LOGIN),
+        done=(Key("Enter", "enter", "next", R.KEY_LOG_IN_NOW), _TO_LOGIN),
+    )
+    """The key bar of each step, in order."""
+    BINDINGS: ClassVar[list[BindingType]] = KEYS.bindings()
 
     def __init__(self) -> None:
         super().__init__()
@@ -147,7 +125,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
             yield IdentityStep(id=_STEP_IDS[IDENTITY])
             yield CodesStep(demo=bool(self.kiosk.demo_accounts), id=_STEP_IDS[CODES])
             yield DoneStep(id=_STEP_IDS[DONE])
-        yield KeyBar(_KEYS[ACCOUNT], id="register-keys")
+        yield KeyBar(self.KEYS["account"], id="register-keys")
 
     def on_mount(self) -> None:
         """Labels in the current language; the countdowns; the demo mailbox's rhythm."""
@@ -178,7 +156,7 @@ class RegisterScreen(KioskScreen[Registered | None]):
         number = str(self.step + 1)
         heading = T.fill(R.STEP_OF, n=Msg(number, number), title=_TITLES[self.step])
         self.query_one("#register-step", Tr).show(heading)
-        self.query_one("#register-keys", KeyBar).set_keys(_KEYS[self.step])
+        self.query_one("#register-keys", KeyBar).set_keys(list(self.KEYS.values())[self.step])
 
     def _go(self, step: int, focus: str | None = None) -> None:
         """Show ``step`` and put the cursor where the student goes on (or at ``focus``)."""
@@ -475,24 +453,9 @@ class RegisterScreen(KioskScreen[Registered | None]):
     # --- step 3: the codes ---------------------------------------------------------------------
 
     def _next_from_codes(self) -> None:
-        codes = self._codes
-        typed = {ch: normalise_code(codes.code_input(ch).value) for ch in codes.open_channels()}
-        errors: dict[Channel, list[Msg]] = {
-            ch: [R.CODE_FORMAT]
-            for ch, code in typed.items()
-            if code and not _SIX_DIGITS.fullmatch(code)
-        }
-        if not any(typed.values()):
-            errors = {ch: [field_message("code_missing")] for ch in typed}
-        if errors:
-            codes.set_errors(errors)
-            codes.code_input(next(ch for ch in CHANNELS if ch in errors)).focus()
-            return
-        self._verify(
-            VerifyCodesRequest(
-                email_code=typed.get("email") or None, sms_code=typed.get("sms") or None
-            )
-        )
+        request = self._codes.request()
+        if request is not None:
+            self._verify(request)
 
     @work(exclusive=True, group="registration")
     async def _verify(self, codes_given: VerifyCodesRequest) -> None:
@@ -541,34 +504,12 @@ class RegisterScreen(KioskScreen[Registered | None]):
         self._poll_mailbox()
 
     def _codes_refused(self, error: ApiError, channel: Channel | None = None) -> None:
-        """Explain a refused verify or resend, under the code it concerns where there is one."""
+        """Explain a refused verify or resend: under the code it concerns where there is one
+        (the codes step's own mapping), else for the wizard as a whole."""
         codes = self._codes
-        extensions = (error.problem.model_extra or {}) if error.problem is not None else {}
-        wait = retry_after_s(error.problem)
-        if error.code == "code_invalid" and error.problem is not None:
-            confirmed = extensions.get("confirmed")
-            if isinstance(confirmed, dict):
-                codes.set_confirmed({ch: confirmed.get(ch) is True for ch in CHANNELS})
-            left = extensions.get("attempts_left")
-            attempts = left if isinstance(left, dict) else {}
-            errors: dict[Channel, list[Msg]] = {}
-            for item in error.problem.errors:
-                for ch in CHANNELS:
-                    if item.field == CODE_ENTRIES[ch]:
-                        count = attempts.get(ch)
-                        tries = count if isinstance(count, int) else None
-                        errors.setdefault(ch, []).append(field_message(item.code, tries))
-            # A refused code is cleared, so the new digits can be typed (the box holds six)
-            # and Enter cannot send the same wrong code again and use up another try.
-            for ch in errors:
-                codes.code_input(ch).value = ""
-            codes.set_errors(errors)
-            wrong = [ch for ch in CHANNELS if ch in errors]
-            if wrong:
-                codes.code_input(wrong[0]).focus()
-            else:
-                codes.show_message(error.message, error=True)
-        elif error.code == "registration_closed" and self._submitted is not None:
+        if codes.refused(error, channel):
+            return
+        if error.code == "registration_closed" and self._submitted is not None:
             # Complete already: an earlier answer was lost on the way. The account is there.
             self._done(self._submitted.email, None)
         elif error.code in ("registration_expired", "not_found"):
@@ -584,13 +525,9 @@ class RegisterScreen(KioskScreen[Registered | None]):
             self._set_server_error("email", [error.message], frozenset({"email"}))
             self._refresh()
             self._go(ACCOUNT, focus="email")
-        elif error.code == "code_already_confirmed" and channel is not None:
-            codes.set_confirmed({channel: True})
         else:
-            if channel is not None and wait is not None:
-                codes.wait(channel, wait)
-            elif channel is not None:
-                codes.wait(channel, 0)
+            if channel is not None:
+                codes.wait(channel, retry_after_s(error.problem) or 0)
             codes.show_message(describe(error), error=True)
 
     def _poll_mailbox(self) -> None:

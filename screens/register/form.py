@@ -1,4 +1,5 @@
-"""Registration steps 1 and 2: the form, and the checks the kiosk runs on it as it is typed.
+"""Registration steps 1 and 2: the entries of the form, and the checks the kiosk runs on them
+as they are typed (the steps themselves: screens/register/account.py and identity.py).
 
 The checks are the server's (:mod:`kiosk.fields`: ``check_email``, ``check_password``,
 ``check_id_number``, ``check_mobile``, the name and text validators) with the same codes, so
@@ -11,20 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Input, Select
-
 from kiosk.errors import FIELD_MESSAGES
 from kiosk.fields import (
-    BY_KEY,
     GENDERS,
     M_BIRTH_ID_MISMATCH,
     M_DATE_FORMAT,
     M_GENDER_ID_MISMATCH,
     M_NOT_IN_LIST,
-    PASSWORD_MAX,
-    PASSWORD_RULE,
     Check,
     Problem,
     check_email,
@@ -35,10 +29,8 @@ from kiosk.fields import (
     validate_field,
 )
 from kiosk.i18n import Msg
-from screens import register_text as R
 from screens import text as T
-from screens.widgets.form import FormRow
-from screens.widgets.i18n import Tr
+from screens.register import text as R
 
 ACCOUNT_ENTRIES: tuple[str, ...] = ("email", "password", "password_repeat")
 """Step 1, in the order Tab and Enter go through them."""
@@ -56,7 +48,6 @@ LIVE_ENTRIES = frozenset({"password", "gender", "id_number", "birth_date"})
 e-mail address is not called wrong before the student has finished it."""
 
 _REQUIRED = Problem("required", FIELD_MESSAGES["required"])
-_DATE_CHARS = r"[0-9０-９\-－]*"
 
 
 def check_entry(entry: str, values: Mapping[str, str], today: dt.date) -> Check:
@@ -125,76 +116,3 @@ def id_number_note(id_number: str, today: dt.date) -> Msg | None:
         return None
     birth = found.birth_date.isoformat()
     return T.fill(R.ID_DECODED, birth=Msg(birth, birth), gender=R.GENDER_NAMES[found.gender])
-
-
-class AccountStep(VerticalScroll):
-    """Step 1: the e-mail address (the future user name) and the password, twice."""
-
-    def compose(self) -> ComposeResult:
-        """The password rule above the three entries, then Next and the message line."""
-        yield Tr(PASSWORD_RULE, id="password-rule")
-        yield FormRow(
-            R.EMAIL,
-            Input(id="email", max_length=254, compact=True),
-            hint=R.EMAIL_HINT,
-            id="row-email",
-        )
-        yield FormRow(
-            R.PASSWORD,
-            Input(id="password", password=True, max_length=PASSWORD_MAX, compact=True),
-            id="row-password",
-        )
-        yield FormRow(
-            R.PASSWORD_REPEAT,
-            Input(id="password_repeat", password=True, max_length=PASSWORD_MAX, compact=True),
-            id="row-password_repeat",
-        )
-        with Horizontal(classes="register-buttons"):
-            yield Button(R.KEY_NEXT.zh, id="account-next", variant="primary", compact=True)
-        yield Tr(id="account-message", classes="register-message")
-
-
-class IdentityStep(VerticalScroll):
-    """Step 2: 证件类型 (fixed), name, gender, ID number, birth date, region, mobile."""
-
-    def compose(self) -> ComposeResult:
-        """The entries in the order of the ID card, then Submit and the message line."""
-        yield Tr(R.INTRO_IDENTITY, id="identity-intro")
-        yield FormRow(R.ID_TYPE, Tr(R.ID_TYPE_VALUE, id="id-type"), id="row-id_type")
-        yield FormRow(
-            BY_KEY["name"].label, Input(id="name", max_length=50, compact=True), id="row-name"
-        )
-        genders = [(f"{g} / {R.GENDER_NAMES[g].en}", g) for g in GENDERS]
-        yield FormRow(
-            BY_KEY["gender"].label,
-            Select[str](genders, id="gender", prompt=T.CHOICE_PROMPT.zh, compact=True),
-            id="row-gender",
-        )
-        yield FormRow(
-            BY_KEY["id_number"].label,
-            # Spaces are allowed (and dropped): numbers are often copied in groups.
-            Input(id="id_number", max_length=24, restrict=r"[0-9０-９xXｘＸ ]*", compact=True),
-            hint=R.ID_NUMBER_HINT,
-            id="row-id_number",
-        )
-        yield FormRow(
-            BY_KEY["birth_date"].label,
-            Input(id="birth_date", max_length=10, restrict=_DATE_CHARS, compact=True),
-            hint=R.BIRTH_HINT,
-            id="row-birth_date",
-        )
-        yield FormRow(
-            R.REGION,
-            Input(id="region", max_length=100, compact=True),
-            hint=R.REGION_HINT,
-            id="row-region",
-        )
-        yield FormRow(
-            R.MOBILE,
-            Input(id="mobile", max_length=20, restrict=r"[0-9０-９+＋\- ]*", compact=True),
-            hint=R.MOBILE_HINT,
-            id="row-mobile",
-        )
-        with Horizontal(classes="register-buttons"):
-            yield Button(T.SUBMIT.zh, id="identity-next", variant="primary", compact=True)
-        yield Tr(id="identity-message", classes="register-message")
