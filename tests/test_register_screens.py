@@ -572,11 +572,12 @@ async def test_demo_mailbox_shows_the_codes_only_in_demo_mode(client: FakeClient
         assert R.MAILBOX_TITLE.zh in shown
         assert SENT_CODES["email"] in shown and SENT_CODES["sms"] in shown
     quiet = FakeClient()
-    app = build_app(quiet, timing=QUICK_MAILBOX)
+    # The heartbeat timer has the poll's period: after three beats, a poll would have come.
+    app = build_app(quiet, timing=KioskTiming(mailbox_poll_s=0.05, heartbeat_s=0.05))
     async with app.run_test(size=SIZE) as pilot:
         await to_codes(pilot)
-        # Ten polls' worth: a poll of the demo's would have asked the mailbox by now.
-        await pilot.pause(10 * QUICK_MAILBOX.mailbox_poll_s)
+        beats = len(quiet.heartbeats)
+        await wait_for(pilot, lambda: len(quiet.heartbeats) >= beats + 3)
         assert "demo_mailbox" not in quiet.calls
         assert not wizard(app).query("#demo-mailbox")
 

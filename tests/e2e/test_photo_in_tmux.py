@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from server.demo_data import DEMO_PASSWORD, generate_students
 from tests.e2e.serving import ROOT, kiosk_command
-from tests.terminal.tmux import Terminal
+from tests.terminal.tmux import POLL_S, Terminal
 
 pytestmark = [
     pytest.mark.slow,
@@ -54,14 +55,24 @@ def test_p_shows_the_photo_in_half_cells_with_its_colours() -> None:
         before = _capture(terminal)
         assert not _photo_colours(before)  # only the QR code's black and white so far
         terminal.keys("p")
-        terminal.wait_for("二维码")  # the key now brings the code back
-        shown = _capture(terminal)
-        colours = _photo_colours(shown)
-        assert len(colours) > 20, shown[-2000:]
+        # "二维码" is in the instructions before P too: wait for the photo itself.
+        shown = _wait_for_photo(terminal)
+        assert len(_photo_colours(shown)) > 20, shown[-2000:]
+        assert "看照片" not in shown  # the key now brings the code back
         terminal.keys("p")
         terminal.wait_for("看照片")
     finally:
         terminal.close()
+
+
+def _wait_for_photo(terminal: Terminal, timeout_s: float = 30) -> str:
+    """The screen once the photo's colours are on it (or when ``timeout_s`` is up)."""
+    deadline = time.monotonic() + timeout_s
+    shown = _capture(terminal)
+    while len(_photo_colours(shown)) <= 20 and time.monotonic() < deadline:
+        time.sleep(POLL_S)
+        shown = _capture(terminal)
+    return shown
 
 
 def _capture(terminal: Terminal) -> str:
