@@ -9,6 +9,7 @@ raises :class:`ConfigError`, whose message names the key and the problem.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import os
@@ -19,6 +20,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kiosk.fields import KEY_FIELDS, unknown_field_keys
+from kiosk.policy import RULE_NAMES
 
 ENV_FILE = "KIOSK_CONFIG"
 ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
@@ -247,6 +251,43 @@ class ServerSettings(Section):
     ``false`` is for an office with a single registrar. Confirming what one accepted for the
     college is refused either way."""
 
+    # --- the last mile: key fields, policy rules, the province (issue 14) ---
+
+    key_fields: list[str] = Field(default_factory=lambda: list(KEY_FIELDS))
+    """The fields whose change the provincial education department approves (关键信息); all
+    others are school fields the registrar applies directly. Provinces differ."""
+
+    policy_rules_off: list[str] = Field(default_factory=list)
+    """Policy rules (:data:`kiosk.policy.RULES`) this province does not apply, by name."""
+
+    school_code: Annotated[str, Field(pattern=r"^[0-9]{0,5}$")] = ""
+    """The school's 5-digit code on the national platform (院校代码, the DBF's YXDM)."""
+
+    register_freeze_date: dt.date | None = None
+    """After this day (the register's publication, usually 7月1日) nothing changes."""
+
+    @field_validator("register_freeze_date", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # TOML has no null: the example file says "no freeze" with an empty string.
+        return None if value == "" else value
+
+    @field_validator("key_fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        if unknown := unknown_field_keys(value):
+            raise ValueError(f"unknown field(s) {', '.join(unknown)}; use keys such as id_number")
+        return list(dict.fromkeys(value))
+
+    @field_validator("policy_rules_off")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        if unknown := [name for name in value if name not in RULE_NAMES]:
+            raise ValueError(
+                f"unknown rule(s) {', '.join(unknown)}; the rules are {', '.join(RULE_NAMES)}"
+            )
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -333,7 +374,7 @@ class ServerSettings(Section):
         """Where phones reach this server: ``public_base_url``, else the listening address."""
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "key_fields", "policy_rules_off", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -29,6 +29,7 @@ from kiosk.fields import (
     M_PASSWORD_STUDENT_NO,
 )
 from kiosk.i18n import Msg
+from kiosk.policy import RULES as POLICY_RULES
 from kiosk.protocol import ProblemDetails
 
 # What a student can do when the server or the network fails.
@@ -189,6 +190,14 @@ ERROR_MESSAGES: dict[str, Msg] = {
         "批量操作中有条目无法处理，因此全部未执行。请查看各条的原因后重试。",
         "Some entries of the bulk action could not be processed, so none was changed. "
         "See the reason for each and try again.",
+    ),
+    # --- policy rules (kiosk.policy: one message for the kiosk and the server) ----------
+    **{rule.code: rule.message for rule in POLICY_RULES},
+    # --- province batches ----------------------------------------------------------------
+    "platform_file_problems": Msg(
+        "有数据放不进省平台的上报文件（如字段过长），批次未提交。请查看各条原因。",
+        "Some values do not fit the platform's submission file (e.g. too long), so the batch "
+        "was not submitted. See the reason for each.",
     ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(

@@ -228,6 +228,11 @@ class RecordResponse(Reply):
         "the window is open; a new one comes with every `GET /me/record`.",
     )
     ticket_expires_at: dt.datetime | None = None
+    key_fields: list[str] | None = Field(
+        default=None,
+        description="The fields whose change the province approves (`[server] key_fields`); "
+        "None from an older server: the built-in split.",
+    )
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""
@@ -701,11 +706,13 @@ def mask_mobile(number: str) -> str:
 
 CorrectionState = Literal[
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
-    "registrar_rejected", "sent_to_vendor", "applied",
+    "registrar_rejected", "sent_to_vendor", "submitted_to_province", "province_approved",
+    "province_rejected", "applied",
 ]  # fmt: skip
 CORRECTION_STATES: tuple[CorrectionState, ...] = (
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
-    "registrar_rejected", "sent_to_vendor", "applied",
+    "registrar_rejected", "sent_to_vendor", "submitted_to_province", "province_approved",
+    "province_rejected", "applied",
 )  # fmt: skip
 Comment = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TextRule
@@ -890,6 +897,9 @@ CORRECTION_STATE_LABELS: dict[str, Msg] = {
     "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
     "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
     "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
+    "submitted_to_province": Msg("已报省教育厅", "submitted to province"),
+    "province_approved": Msg("省教育厅已批准", "province approved"),
+    "province_rejected": Msg("省教育厅未批准", "province rejected"),
     "applied": Msg("已更正", "applied"),
 }
 """A correction's state in words."""

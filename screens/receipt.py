@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 
-from kiosk.fields import BY_KEY, IDENTITY_PROOF
+from kiosk.fields import BY_KEY, IDENTITY_PROOF, KEY_FIELD_PROOF
 from kiosk.i18n import Msg
 from screens import text as T
 from screens.base import KioskScreen
@@ -37,6 +37,13 @@ def office(session: StudentSession, places: Mapping[str, str]) -> Msg:
     return T.OFFICE_AT.fmt(college=college, place=place) if place else T.OFFICE.fmt(college=college)
 
 
+def _labels(keys: Sequence[str]) -> Msg:
+    return Msg(
+        "、".join(BY_KEY[key].label.zh for key in keys),
+        ", ".join(BY_KEY[key].label.en for key in keys),
+    )
+
+
 def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
     """What the student must do now: which office handles it, which proof to bring."""
     count = reported_count(session)
@@ -45,10 +52,18 @@ def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
     where = office(session, places)
     n = Msg(str(count), str(count))
     steps: list[Msg] = [T.fill(T.NEXT_FIELDS, n=n, office=where)]
-    for decision in session.decisions.values():
-        proof = IDENTITY_PROOF.get(decision.key)
-        if decision.verdict == "incorrect" and proof is not None:
-            label = BY_KEY[decision.key].label
+    wrong = [d.key for d in session.decisions.values() if d.verdict == "incorrect"]
+    key_fields = session.key_fields()
+    for template, keys in (
+        (T.NEXT_KEY, [key for key in wrong if key in key_fields]),
+        (T.NEXT_SCHOOL, [key for key in wrong if key not in key_fields]),
+    ):
+        if keys:
+            steps.append(T.fill(template, fields=_labels(keys)))
+    for key in wrong:
+        proof = IDENTITY_PROOF.get(key, KEY_FIELD_PROOF if key in key_fields else None)
+        if proof is not None:
+            label = BY_KEY[key].label
             steps.append(T.fill(T.NEXT_PROOF, field=label, proof=proof, office=where))
     if session.photo is not None and session.photo.verdict == "incorrect":
         steps.append(T.NEXT_PHOTO)

@@ -8,9 +8,10 @@ screens (DESIGN.md §6, privacy on a shared terminal).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from kiosk.fields import FIELDS
+from kiosk.fields import FIELDS, KEY_FIELDS
 from kiosk.protocol import (
     FieldDecision,
     LoginResponse,
@@ -42,6 +43,12 @@ class StudentSession:
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}`` (empty before it is loaded)."""
         return self.record.values() if self.record is not None else {}
+
+    def key_fields(self) -> Collection[str]:
+        """The fields whose change the province approves, as the server configures them."""
+        if self.record is not None and self.record.key_fields is not None:
+            return self.record.key_fields
+        return KEY_FIELDS
 
     def start_check(self, record: RecordResponse, now: dt.datetime) -> None:
         """Begin (or begin again) the check of ``record``: every earlier answer is dropped.

@@ -235,6 +235,14 @@ NEXT_FIELDS = Msg(
 OFFICE = Msg("{college}教学办", "{college} teaching office")
 OFFICE_AT = Msg("{college}教学办（{place}）", "{college} teaching office ({place})")
 OFFICE_UNKNOWN = Msg("学院教学办", "college teaching office")
+NEXT_KEY = Msg(
+    "{fields}是关键信息：须报省教育厅审核，需数周。",
+    "{fields}: key fields; the province approves the change, which takes weeks.",
+)
+NEXT_SCHOOL = Msg(
+    "{fields}是学校信息：学籍科核实后直接更正。",
+    "{fields}: school fields; the registrar corrects them after checking.",
+)
 NEXT_PROOF = Msg("{field}：请带{proof}到{office}。", "{field}: bring {proof} to the {office}.")
 NEXT_PHOTO = Msg(
     "照片有误：学院会安排重新拍摄，请留意通知。",

@@ -18,6 +18,7 @@ from server import (
     imports,
     notify,
     openapi,
+    province_batches,
     records,
     registration,
     remote_control,
@@ -77,7 +78,7 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
-        enrolment, remote_control,
+        enrolment, remote_control, province_batches,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)
