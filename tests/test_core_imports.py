@@ -37,7 +37,8 @@ OPTIONAL_CORE_MODULES = (
     "kiosk.outbox_cli",
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
-SERVER_MAY_USE = frozenset({"protocol", "fields", "i18n", "config"})
+# policy: the rules the kiosk explains and the server enforces; province_protocol: contract.
+SERVER_MAY_USE = frozenset({"protocol", "fields", "i18n", "config", "policy", "province_protocol"})
 
 
 def core_modules() -> list[str]:

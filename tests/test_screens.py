@@ -295,6 +295,7 @@ async def test_review_and_receipt_agree_name_the_office_and_the_proof(
         shown = shown_text(app)
         assert "报告有误的2项已交信息工程学院教学办（行政楼 305）" in shown
         assert "民族：请带户口本到信息工程学院教学办（行政楼 305）。" in shown
+        assert "民族是关键信息：须报省教育厅审核，需数周。" in shown
         assert T.NEXT_PHOTO.zh in shown
 
 
@@ -968,3 +969,32 @@ def test_marks_are_single_width_and_not_emoji() -> None:
     for mark in (MARK_CORRECT, MARK_WRONG, MARK_OPEN):
         assert cell_len(mark) == 1
         assert ord(mark) < 0x2600
+
+
+@pytest.mark.parametrize(
+    ("key_fields", "key_line", "school_line"),
+    [
+        (None, "民族、专业名称是关键信息", "班级是学校信息"),
+        # A province whose split the server sends: 专业名称 is the school's there.
+        (["ethnicity"], "民族是关键信息", "专业名称、班级是学校信息"),
+    ],
+)
+def test_the_receipt_says_what_each_kind_of_field_means(
+    key_fields: list[str] | None, key_line: str, school_line: str
+) -> None:
+    from kiosk.protocol import FieldDecision, LoginResponse, StudentSummary
+    from screens.receipt import next_steps
+    from screens.session import StudentSession
+    from tests.kiosk_fakes import NOW, make_record
+
+    student = StudentSummary(student_no="2022001", name="张伟", college="信息工程学院")
+    session = StudentSession(
+        LoginResponse(token="t", expires_at=NOW, student=student),
+        record=make_record(key_fields=key_fields),
+    )
+    for key, value in (("ethnicity", "回族"), ("major", "数学"), ("class_name", "计科2202")):
+        session.decisions[key] = FieldDecision(key=key, verdict="incorrect", proposed=value)  # type: ignore[arg-type]
+    shown = "\n".join(step.zh for step in next_steps(session, {}))
+    assert key_line in shown and school_line in shown
+    # The proof for a key field that is not an identity field: the admission file.
+    assert ("专业名称：请带录取材料" in shown) == (key_fields is None)

@@ -3,6 +3,7 @@ and the policy rules at submission and at each decision (issue 14)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import uuid
@@ -280,3 +281,48 @@ async def test_a_province_switches_a_rule_off_and_moves_the_split(lenient: World
         headers=world.headers((await world.login("s2@test")).json()["token"]),
     )
     assert "major" not in mine.json()["key_fields"] and "name" in mine.json()["key_fields"]
+
+
+# --- the command line -----------------------------------------------------------------------
+
+
+async def test_the_command_line_does_the_same(
+    world: World, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.cli import main
+
+    await add_staff(world)
+    one = (await _confirmed(world, 1, {"major": "数学"}))["major"]
+    config = Path(__file__).resolve().parents[2] / "config.toml"
+    base = ["--config", str(config), "admin", "--database-url", database_url, "province-batch"]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*base, *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert await asyncio.to_thread(run, "create") == (
+        2, "", "Nothing to submit: give IDs or --all. / 没有可提交的勘误。\n"
+    )  # fmt: skip
+    code, out, _err = await asyncio.to_thread(run, "create", "--all", "--comment", "六月")
+    assert code == 0 and "1 corrections submitted" in out
+    number = out.split()[1].rstrip(":")
+    code, out, _err = await asyncio.to_thread(run, "list")
+    assert code == 0 and f"{number}" in out and "1 corrections, 1 waiting" in out
+    code, out, _err = await asyncio.to_thread(run, "files", number, "--out", str(tmp_path))
+    assert code == 0
+    rows = list(DBF(str(tmp_path / f"学籍变更上报-{number}.dbf"), encoding="gbk"))
+    assert [row["ZYMC"] for row in rows] == ["数学"]
+    assert (tmp_path / f"学籍变更上报-{number}.xlsx").stat().st_size > 0
+    # A wrong move is refused and named; nothing changes.
+    code, _out, err = await asyncio.to_thread(
+        run, "answer", number, "--approve", "--reference", "R1", "--ids", "999"
+    )
+    assert code == 1 and "bulk_failed" in err and "999: not in batch" in err
+    code, out, _err = await asyncio.to_thread(
+        run, "answer", number, "--approve", "--reference", "浙教函〔2026〕9号"
+    )
+    assert code == 0
+    assert [(cid, state) for cid, state, _b in await _states(world)] == [(one, "province_approved")]
+    code, _out, err = await asyncio.to_thread(run, "files", "1999-001")
+    assert code == 1 and "No batch 1999-001" in err
