@@ -50,7 +50,8 @@ def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[KeyHint]:
                 ("Ctrl+A", T.KEY_CONFIRM_CORRECTION, "screen.accept"),
                 ("Ctrl+R", T.KEY_REJECT, "screen.reject"),
             ]
-        if row.state == "registrar_confirmed" and not photo:
+        # A key field is applied once the province approved it (the server knows the split).
+        if row.state in ("registrar_confirmed", "province_approved") and not photo:
             keys.append(("Ctrl+P", T.KEY_APPLY, "screen.apply"))
         if row.state in ("college_accepted", "registrar_confirmed") and photo:
             keys.append(("Ctrl+P", T.KEY_VENDOR, "screen.apply"))

@@ -46,6 +46,7 @@ class CorrectionsScreen(StaffScreen):
         ("Ctrl+P", T.KEY_BULK_APPLY, "screen.bulk('apply')"),
         ("F11", T.KEY_EXPORT_CSV, "screen.export('csv')"),
         ("F12", T.KEY_EXPORT_XLSX, "screen.export('xlsx')"),
+        ("Ctrl+B", T.KEY_BATCHES, "app.show('batches')"),
         *NAVIGATION,
     )
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -56,6 +57,7 @@ class CorrectionsScreen(StaffScreen):
         Binding("ctrl+p", "bulk('apply')", show=False),
         Binding("f11", "export('csv')", show=False),
         Binding("f12", "export('xlsx')", show=False),
+        Binding("ctrl+b", "app.show('batches')", show=False),
     ]
     AUTO_FOCUS = "#corrections-table"
 
