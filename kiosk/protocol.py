@@ -233,6 +233,11 @@ class RecordResponse(Reply):
         description="The fields whose change the province approves (`[server] key_fields`); "
         "None from an older server: the built-in split.",
     )
+    policy_rules_off: list[str] = Field(
+        default_factory=list,
+        description="Policy rules (`kiosk/policy.py`) this server does not apply, so the "
+        "kiosk explains only those it will enforce before the student submits.",
+    )
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""

@@ -204,6 +204,10 @@ NOT_SAVED = Msg(
     "The result could not be saved on this terminal (storage fault). Press R to try again; "
     "if it still fails, ask the proctor.",
 )
+FIX_BEFORE_SUBMIT = Msg(
+    "请按 Esc 返回修改相应字段后再提交。",
+    "Press Esc to go back and change those fields, then submit.",
+)
 SUBMIT_REFUSED = Msg(
     "服务器拒收了这份结果，已留存在本终端供工作人员处理。请联系监考老师。",
     "The server refused this result; it is kept on this terminal for staff. Please ask the "

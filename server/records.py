@@ -192,6 +192,7 @@ async def my_record(
             ticket=ticket,
             ticket_expires_at=ticket_expires,
             key_fields=ctx.settings.key_fields,
+            policy_rules_off=ctx.settings.policy_rules_off,
         )
 
 

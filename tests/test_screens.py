@@ -998,3 +998,29 @@ def test_the_receipt_says_what_each_kind_of_field_means(
     assert key_line in shown and school_line in shown
     # The proof for a key field that is not an identity field: the admission file.
     assert ("专业名称：请带录取材料" in shown) == (key_fields is None)
+
+
+async def test_a_policy_rule_is_explained_before_anything_is_sent(client: FakeClient) -> None:
+    from stdnum.cn import ric
+
+    from kiosk.policy import RULES
+
+    body = ID_NUMBER[:14] + "135"  # the same birth date and gender, another sequence
+    other_id = body + ric.calc_check_digit(body + "0")
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("n", *"张三", "enter")
+        await settle(pilot)
+        await pilot.press("y", "y", "y", "n", *other_id, "enter")
+        await settle(pilot)
+        await pilot.press(*["y"] * 12)
+        await settle(pilot)
+        await pilot.press("y")  # the photo
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("space", "s")
+        await settle(pilot)
+        [rule] = [rule for rule in RULES if rule.name == "name_with_id_number"]
+        assert rule.message.zh in shown_text(app) and T.FIX_BEFORE_SUBMIT.zh in shown_text(app)
+        assert not isinstance(app.screen, ConfirmModal) and client.submissions == []
