@@ -107,6 +107,9 @@ CORRECTION_STATES: dict[str, Msg] = {
     "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
     "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
     "sent_to_vendor": Msg("已送照相公司", "sent to the photo studio"),
+    "submitted_to_province": Msg("已报省教育厅，等待审核", "sent to the province for approval"),
+    "province_approved": Msg("省教育厅已批准，等待更正", "approved by the province"),
+    "province_rejected": Msg("省教育厅未批准", "rejected by the province"),
     "applied": Msg("已更正", "corrected"),
 }
 """A correction's state as the student reads it on the record overview."""

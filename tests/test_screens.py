@@ -1024,3 +1024,9 @@ async def test_a_policy_rule_is_explained_before_anything_is_sent(client: FakeCl
         [rule] = [rule for rule in RULES if rule.name == "name_with_id_number"]
         assert rule.message.zh in shown_text(app) and T.FIX_BEFORE_SUBMIT.zh in shown_text(app)
         assert not isinstance(app.screen, ConfirmModal) and client.submissions == []
+
+
+def test_the_student_reads_every_correction_state_in_words() -> None:
+    from kiosk.protocol import CORRECTION_STATES
+
+    assert set(T.CORRECTION_STATES) == set(CORRECTION_STATES)
