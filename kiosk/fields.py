@@ -434,11 +434,11 @@ def unknown_field_keys(keys: Sequence[str]) -> list[str]:
 HINT_KEY_FIELD = Msg(
     # One line at 80 columns, as the field-check screen shows it.
     "关键信息：须报省教育厅审核，需数周；须提供证明材料",
-    "Key field: the province must approve a change (weeks); proof needed.",
+    "Key field: needs province approval (weeks) and proof.",
 )
 HINT_SCHOOL_FIELD = Msg(
     "学校信息：学籍科核实后直接更正，无需报省",
-    "School field: the registrar corrects it directly after checking.",
+    "School field: the registrar corrects it directly.",
 )
 
 
