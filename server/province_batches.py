@@ -21,7 +21,7 @@ from kiosk.province_protocol import (
     ProvinceBatchDetail,
     ProvinceBatchList,
 )
-from server import province
+from server import exports, province
 from server.audit import audit
 from server.context import Ctx, RowId
 from server.corrections import Actor, _row
@@ -30,10 +30,7 @@ from server.staff import Registrar
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff/province-batches", tags=["province"])
 
-MEDIA_TYPES = {
-    "dbf": "application/dbase",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+MEDIA_TYPES = {"dbf": "application/dbase", "xlsx": exports.MEDIA_TYPES["xlsx"]}
 _BULK: dict[int | str, dict[str, Any]] = {
     409: {"description": "`bulk_failed`: `errors` names each id that cannot go, and why"},
     422: {"description": "`platform_file_problems`: values the platform's file cannot hold; "
