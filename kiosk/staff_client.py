@@ -364,6 +364,13 @@ class StaffClient(BaseClient):
         response = await self._request("GET", BATCHES, what="batches", authorized=True)
         return self._parse(response, ProvinceBatchList, "batches")
 
+    async def province_batch(self, batch_id: int) -> ProvinceBatchDetail:
+        """One batch and its corrections."""
+        response = await self._request(
+            "GET", f"{BATCHES}/{batch_id}", what="batch", authorized=True
+        )
+        return self._parse(response, ProvinceBatchDetail, "batch")
+
     async def create_province_batch(self, body: ProvinceBatchCreate) -> ProvinceBatchDetail:
         """Submit corrections to the province as a new batch, all or none."""
         return await self._post(BATCHES, body, ProvinceBatchDetail, "create batch")

@@ -438,3 +438,59 @@ async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path:
         await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
         rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
         assert [row[0] for row in rows[1:]] == [wanted]
+
+
+async def test_the_province_answers_some_corrections_of_a_batch(server: LiveServer) -> None:
+    from kiosk.protocol import CollegeDecision, RegistrarDecision
+    from kiosk.staff_client import StaffClient
+    from screens.staff.batch_detail import BatchModal
+    from tests.server.staff_world import STAFF
+
+    office = StaffClient(server.url)
+    await office.login(STAFF["office"][0], PASSWORD)
+    for n in (1, 2):
+        kiosk = server.kiosk(0)
+        await kiosk.login(email(n), PASSWORD)
+        await kiosk.submit(result_for(await kiosk.record(), "major"), str(uuid.uuid4()))
+        await kiosk.aclose()
+    rows = (await office.corrections()).corrections
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        for row in rows:
+            await office.decide(
+                row.id, CollegeDecision(decision="accept", comment="属实"), "college"
+            )
+            confirm = RegistrarDecision(decision="confirm", comment="同意")
+            await app.client.decide(row.id, confirm, "registrar")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        candidates = app.screen.query_one("#batch-candidates", DataTable)
+        await wait_for(pilot, lambda: candidates.row_count == 2)
+        await pilot.press("space", "down", "space", "f9")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "已报送（2 条）" in text(app, "#message"))
+
+        await pilot.press("tab", "enter")  # the batch list, then the batch itself
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchModal))
+        items = app.screen.query_one("#batch-items", DataTable)
+        await wait_for(pilot, lambda: items.row_count == 2)
+        await pilot.press("ctrl+o")  # nothing marked
+        await wait_for(pilot, lambda: "请先用空格键" in text(app, "#batch-message"))
+        await pilot.press("space", "ctrl+o")  # marked, but no reference yet
+        await wait_for(pilot, lambda: "批复文号" in text(app, "#batch-message"))
+        app.screen.query_one("#batch-item-reference", Input).value = "浙教学函〔2026〕5号"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        await wait_for(pilot, lambda: "批复已登记" in text(app, "#message"))
+        batches = app.screen.query_one("#batch-list", DataTable)
+        await wait_for(pilot, lambda: str(batches.get_row_at(0)[3]) == "1")
+    states = {row.id: row.state for row in (await office.corrections()).corrections}
+    assert sorted(states.values()) == ["province_approved", "submitted_to_province"]
+    await office.logout()
+    await office.aclose()

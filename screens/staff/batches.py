@@ -3,7 +3,8 @@
 Above, what waits for a batch (Space marks, F9 submits the marked as a new batch); below, the
 batches (F11 / F12 save the highlighted one's DBF / Excel file; Ctrl+O / Ctrl+R record the
 province's answer for every correction of it still waiting, with the reply reference typed
-in the line at the bottom). Registrar only; opened from the corrections queue (Ctrl+B).
+in the line at the bottom; Enter opens it to answer for some of its corrections). Registrar
+only; opened from the corrections queue (Ctrl+B).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Input
@@ -27,6 +28,7 @@ from kiosk.province_protocol import (
 )
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
+from screens.staff.batch_detail import BatchModal
 from screens.staff.save_report import SaveReportModal
 from screens.widgets.i18n import KeyHint, Tr
 
@@ -39,6 +41,7 @@ class BatchesScreen(StaffScreen):
     KEYS: ClassVar[tuple[KeyHint, ...]] = (
         ("Space", T.KEY_MARK, "screen.mark"),
         ("F9", T.KEY_SUBMIT_BATCH, "screen.submit_batch"),
+        ("Enter", T.KEY_OPEN_BATCH, "screen.open_batch"),
         ("F11", T.KEY_SAVE_DBF, "screen.save('dbf')"),
         ("F12", T.KEY_SAVE_XLSX, "screen.save('xlsx')"),
         ("Ctrl+O", T.KEY_APPROVE, "screen.answer('approve')"),
@@ -89,6 +92,17 @@ class BatchesScreen(StaffScreen):
         self._marked &= {row.id for row in self._candidates}
         self.say(notice)
         self.relabel(self.console.lang)
+
+    @on(DataTable.RowSelected, "#batch-list")
+    def action_open_batch(self) -> None:
+        """Enter on a batch: its corrections, to record the answer for some of them."""
+        table = self.query_one("#batch-list", DataTable)
+        if self.focused is table and 0 <= table.cursor_row < len(self._batches):
+            self.app.push_screen(BatchModal(self._batches[table.cursor_row].id), self._answered)
+
+    def _answered(self, notice: Msg | None) -> None:
+        if notice is not None:
+            self.reload(notice)
 
     def action_mark(self) -> None:
         """Space: mark or unmark the highlighted correction for the next batch."""

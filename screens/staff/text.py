@@ -546,3 +546,20 @@ NEED_REFERENCE = Msg("请先填写省厅批复文号。", "Type the province's r
 NO_BATCH = Msg("请先在批次列表中选中一个批次。", "Highlight a batch in the list first.")
 BATCH_SAVED = Msg("上报文件已保存：{path}", "Submission file saved: {path}")
 NOTHING_MARKED = Msg("请先用空格键选择要报送的勘误。", "Mark corrections with Space first.")
+BATCH_TITLE = Msg(
+    "批次 {number}（{day}）· 待批复 {waiting} 条 · 已选 {marked} 条",
+    "Batch {number} ({day}) · waiting {waiting} · marked {marked}",
+)
+BATCH_ITEM_COLUMNS = (
+    Msg("选", "✓"),
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("字段", "Field"),
+    Msg("更正为", "Proposed"),
+    Msg("状态", "State"),
+    Msg("批复文号", "Reply"),
+)
+NOTHING_MARKED_ANSWER = Msg(
+    "请先用空格键选择待批复的勘误。", "Mark corrections still waiting with Space first."
+)
+KEY_OPEN_BATCH = Msg("查看批次", "Open batch")
