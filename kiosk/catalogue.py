@@ -53,6 +53,9 @@ CORRECTION_STATE_LABELS: dict[str, Msg] = {
     "registrar_confirmed": Msg("学籍科已确认", "registrar confirmed"),
     "registrar_rejected": Msg("学籍科未通过", "registrar rejected"),
     "sent_to_vendor": Msg("已送照相公司", "sent to vendor"),
+    "submitted_to_province": Msg("已报省教育厅", "submitted to province"),
+    "province_approved": Msg("省教育厅已批准", "province approved"),
+    "province_rejected": Msg("省教育厅未批准", "province rejected"),
     "applied": Msg("已更正", "applied"),
 }
 """A correction's state in words."""
@@ -107,6 +110,16 @@ NOTICE_TEXTS: dict[str, Msg] = {
     "registrar_rejected": Msg(
         "你报告的“{field}”更正未获学籍管理科通过。",
         "The registrar did not accept your correction of “{field}”.",
+    ),
+    "province_approved": Msg(
+        "你报告的“{field}”更正已获省教育厅批准，学籍管理科将在学籍档案中更正。",
+        "The provincial education department approved your correction of “{field}”; the "
+        "registrar will now change your record.",
+    ),
+    "province_rejected": Msg(
+        "你报告的“{field}”更正未获省教育厅批准。省厅意见：{comment}",
+        "The provincial education department did not approve your correction of “{field}”. "
+        "Its comment: {comment}",
     ),
     "applied": Msg(
         "你报告的“{field}”已在学籍档案中更正。请到学籍校对终端登录，再次核对。",

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from kiosk.config import Settings
@@ -121,7 +121,32 @@ def _parser() -> argparse.ArgumentParser:
         "import-photos", help="import photos (named by 学号 or ID number) from a folder or zip"
     )
     photos.add_argument("source", type=Path, metavar="DIR|ZIP")
+    _province_batch_parser(admin_commands)
     return parser
+
+
+def _province_batch_parser(commands: Any) -> None:
+    """``kiosk admin province-batch …`` (run by :mod:`server.province_cli`)."""
+    batch = commands.add_parser(
+        "province-batch", help="batches of key-field corrections for the provincial department"
+    )
+    actions = batch.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
+    create = actions.add_parser("create", help="submit confirmed key-field corrections")
+    create.add_argument("ids", nargs="*", type=int, metavar="ID", help="correction ids")
+    create.add_argument("--all", action="store_true", help="every one waiting for a batch")
+    create.add_argument("--comment", help="a note kept with the batch")
+    actions.add_parser("list", help="the batches, newest first")
+    files = actions.add_parser("files", help="write the batch's DBF and .xlsx")
+    files.add_argument("number", help="the batch number, e.g. 2027-001")
+    files.add_argument("--out", type=Path, default=Path(), help="folder (default: here)")
+    answer = actions.add_parser("answer", help="record the province's reply")
+    answer.add_argument("number", help="the batch number, e.g. 2027-001")
+    decision = answer.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", action="store_true")
+    decision.add_argument("--reject", action="store_true")
+    answer.add_argument("--reference", required=True, help="the reply's reference")
+    answer.add_argument("--comment")
+    answer.add_argument("--ids", nargs="+", type=int, help="only these corrections")
 
 
 def _apply_server_options(settings: Settings, args: argparse.Namespace) -> Settings:

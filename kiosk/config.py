@@ -43,6 +43,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from kiosk.fields import KEY_FIELDS, unknown_field_keys
+from kiosk.policy import RULE_NAMES
+
 ENV_FILE = "KIOSK_CONFIG"
 ENV_TERMINAL_FILE = "KIOSK_TERMINAL_FILE"
 ENV_PREFIX = "KIOSK_"
@@ -322,6 +325,37 @@ class ServerSettings(Section):
     )
     """Reminder SMS (keep it short); ``{deadline}`` as in ``reminder_text``."""
 
+    # --- the last mile: key fields, policy rules, the province (issue 14) ---
+
+    key_fields: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(KEY_FIELDS))
+    """The fields whose change the provincial education department approves (关键信息); all
+    others are school fields the registrar applies directly. Provinces differ."""
+
+    policy_rules_off: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Policy rules (:data:`kiosk.policy.RULES`) this province does not apply, by name."""
+
+    school_code: Annotated[str, Field(pattern=r"^[0-9]{0,5}$")] = ""
+    """The school's 5-digit code on the national platform (院校代码, the DBF's YXDM)."""
+
+    register_freeze_date: dt.date | None = None
+    """After this day (the register's publication, usually 7月1日) nothing changes."""
+
+    @field_validator("key_fields")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        if unknown := unknown_field_keys(value):
+            raise ValueError(f"unknown field(s) {', '.join(unknown)}; use keys such as id_number")
+        return list(dict.fromkeys(value))
+
+    @field_validator("policy_rules_off")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        if unknown := [name for name in value if name not in RULE_NAMES]:
+            raise ValueError(
+                f"unknown rule(s) {', '.join(unknown)}; the rules are {', '.join(RULE_NAMES)}"
+            )
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -408,7 +442,9 @@ class ServerSettings(Section):
         """Where phones reach this server: ``public_base_url``, else the listening address."""
         return self.public_base_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator(
+        "trusted_proxies", "key_fields", "policy_rules_off", "reminder_schedule", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -434,18 +470,11 @@ class ServerSettings(Section):
             raise ValueError("reminder_schedule counts days before campaign_deadline: set it")
         return self
 
-    @field_validator("campaign_deadline", mode="before")
+    @field_validator("campaign_deadline", "register_freeze_date", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
-        # TOML has no null: the example file says "no deadline" with an empty string.
+        # TOML has no null: the example file says "no deadline" or "no freeze" with "".
         return None if value == "" else value
-
-    @field_validator("reminder_schedule", mode="before")
-    @classmethod
-    def _days_from_environment(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
 
 
 class Settings(BaseSettings):

@@ -30,6 +30,7 @@ from kiosk.fields import (
     M_PASSWORD_STUDENT_NO,
 )
 from kiosk.i18n import Msg, Plural
+from kiosk.policy import RULES as POLICY_RULES
 from kiosk.problem_codes import ProblemCode, is_problem_code
 from kiosk.protocol import ProblemDetails
 
@@ -225,6 +226,14 @@ ERROR_MESSAGES: dict[ProblemCode, Msg] = {
     "reminder_conflict": Msg(
         "刚才有人也给这些学生发送了提醒，请重新预览后再发送。",
         "Someone reminded these students just now; preview again, then send.",
+    ),
+    # --- policy rules (kiosk.policy: one message for the kiosk and the server) ----------
+    **{rule.code: rule.message for rule in POLICY_RULES},
+    # --- province batches ----------------------------------------------------------------
+    "platform_file_problems": Msg(
+        "有数据放不进省平台的上报文件（如字段过长），批次未提交。请查看各条原因。",
+        "Some values do not fit the platform's submission file (e.g. too long), so the batch "
+        "was not submitted. See the reason for each.",
     ),
     # --- registration ------------------------------------------------------------------
     "record_not_found": Msg(

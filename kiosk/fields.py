@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -162,12 +162,6 @@ M_ID_FUTURE = Msg(
 M_UNCHANGED = Msg(
     "与现有的值相同；如果现有的值是对的，请选择“正确”。",
     "Same as the value on record; if that value is right, mark it correct.",
-)
-
-HINT_IDENTITY = Msg(
-    # Short enough for one line at 80 columns: a longer one left "。" alone on the next.
-    "身份信息：更正需要证明材料（身份证、户口本）",
-    "This is an identity field: a correction needs proof documents (ID card, household register).",
 )
 
 # ---------------------------------------------------------------------------------------
@@ -428,6 +422,35 @@ KEY_FIELD_KEYS: frozenset[str] = frozenset(
 )
 """The fields whose correction one registrar confirms and another applies (four eyes)."""
 
+KEY_FIELDS: tuple[str, ...] = tuple(spec.key for spec in FIELDS if spec.key in KEY_FIELD_KEYS)
+"""The key fields (关键信息) by default: a change needs the provincial education department's
+approval before the registrar applies it; ``[server] key_fields`` replaces the list, as
+provinces differ. Every other field is a school field (学校信息), applied by the registrar."""
+SCHOOL_FIELDS: tuple[str, ...] = tuple(spec.key for spec in FIELDS if spec.key not in KEY_FIELDS)
+"""The school fields by default: 分院 系 班级 学号 学籍状态, and the institution's own name."""
+
+
+def unknown_field_keys(keys: Sequence[str]) -> list[str]:
+    """The entries of ``keys`` that are not one of the 17 field keys (for config checks)."""
+    return [key for key in keys if key not in BY_KEY]
+
+
+HINT_KEY_FIELD = Msg(
+    # One line at 80 columns, as the field-check screen shows it.
+    "关键信息：须报省教育厅审核，需数周；须提供证明材料",
+    "Key field: needs province approval (weeks) and proof.",
+)
+HINT_SCHOOL_FIELD = Msg(
+    "学校信息：学籍科核实后直接更正，无需报省",
+    "School field: the registrar corrects it directly.",
+)
+
+
+def field_kind_hint(key: str, key_fields: Collection[str] = KEY_FIELDS) -> Msg:
+    """What the kind of field ``key`` means for a student who reports it wrong."""
+    return HINT_KEY_FIELD if key in key_fields else HINT_SCHOOL_FIELD
+
+
 _ID_CARD_AND_HUKOU = Msg("身份证和户口本", "your ID card and household register")
 IDENTITY_PROOF: dict[str, Msg] = {
     "name": _ID_CARD_AND_HUKOU,
@@ -439,6 +462,8 @@ IDENTITY_PROOF: dict[str, Msg] = {
     "id_number": _ID_CARD_AND_HUKOU,
 }
 """The proof a correction of each identity field needs, brought to the college office."""
+KEY_FIELD_PROOF = Msg("录取材料等证明（如录取通知书）", "proof such as your admission letter")
+"""The proof for the other key fields: the school checks them against the admission file."""
 
 
 def validate_field(

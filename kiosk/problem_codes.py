@@ -49,6 +49,11 @@ ServerProblemCode = Literal[
     "bulk_failed",
     # staff: reminders
     "reminder_conflict",
+    # policy rules (kiosk.policy) and province batches
+    "policy_name_with_id_number",
+    "policy_birth_certificate_required",
+    "register_frozen",
+    "platform_file_problems",
     # registration
     "record_not_found",
     "identity_mismatch",

@@ -241,6 +241,16 @@ class RecordResponse(Reply):
         description="The latest messages about decisions on the student's corrections, newest "
         "first (kiosk: the record overview shows them).",
     )
+    key_fields: list[str] | None = Field(
+        default=None,
+        description="The fields whose change the province approves (`[server] key_fields`); "
+        "None from an older server: the built-in split.",
+    )
+    policy_rules_off: list[str] = Field(
+        default_factory=list,
+        description="Policy rules (`kiosk/policy.py`) this server does not apply, so the "
+        "kiosk explains only those it will enforce before the student submits.",
+    )
 
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}``."""
@@ -714,11 +724,13 @@ def mask_mobile(number: str) -> str:
 
 CorrectionState = Literal[
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
-    "registrar_rejected", "sent_to_vendor", "applied",
+    "registrar_rejected", "sent_to_vendor", "submitted_to_province", "province_approved",
+    "province_rejected", "applied",
 ]  # fmt: skip
 CORRECTION_STATES: tuple[CorrectionState, ...] = (
     "reported", "college_accepted", "college_rejected", "registrar_confirmed",
-    "registrar_rejected", "sent_to_vendor", "applied",
+    "registrar_rejected", "sent_to_vendor", "submitted_to_province", "province_approved",
+    "province_rejected", "applied",
 )  # fmt: skip
 Comment = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), TextRule

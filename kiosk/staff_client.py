@@ -54,11 +54,19 @@ from kiosk.protocol import (
     SupervisedSessionUpdate,
     TerminalControl,
 )
+from kiosk.province_protocol import (
+    PlatformFormat,
+    ProvinceAnswer,
+    ProvinceBatchCreate,
+    ProvinceBatchDetail,
+    ProvinceBatchList,
+)
 
 log = logging.getLogger(__name__)
 ItemT = TypeVar("ItemT")
 
 STAFF = f"{API_PREFIX}/staff"
+BATCHES = f"{STAFF}/province-batches"
 ReportFormat = Literal["csv", "xlsx"]
 ExportFormat = Literal["csv", "xlsx", "pdf"]
 """The 勘误汇总表 also comes as PDF, with the offices' signature lines."""
@@ -414,6 +422,48 @@ class StaffClient(BaseClient):
             authorized=True,
             content=control.model_dump_json().encode(),
         )
+
+    # --- the province route (issue 14) ---
+
+    async def province_candidates(self) -> CorrectionList:
+        """Confirmed key-field corrections not yet in a batch."""
+        response = await self._request(
+            "GET", f"{BATCHES}/candidates", what="batch candidates", authorized=True
+        )
+        return self._parse(response, CorrectionList, "batch candidates")
+
+    async def province_batches(self) -> ProvinceBatchList:
+        """The batches, newest first."""
+        response = await self._request("GET", BATCHES, what="batches", authorized=True)
+        return self._parse(response, ProvinceBatchList, "batches")
+
+    async def province_batch(self, batch_id: int) -> ProvinceBatchDetail:
+        """One batch and its corrections."""
+        response = await self._request(
+            "GET", f"{BATCHES}/{batch_id}", what="batch", authorized=True
+        )
+        return self._parse(response, ProvinceBatchDetail, "batch")
+
+    async def create_province_batch(self, body: ProvinceBatchCreate) -> ProvinceBatchDetail:
+        """Submit corrections to the province as a new batch, all or none."""
+        return await self._post(BATCHES, body, ProvinceBatchDetail, "create batch")
+
+    async def province_answer(self, batch_id: int, body: ProvinceAnswer) -> ProvinceBatchDetail:
+        """Record the province's reply for a batch (or some of its corrections)."""
+        return await self._post(
+            f"{BATCHES}/{batch_id}/answer", body, ProvinceBatchDetail, "province answer"
+        )
+
+    async def province_file(self, batch_id: int, fmt: PlatformFormat) -> Download:
+        """The batch's submission file in the platform's layout, with the server's name."""
+        response = await self._request(
+            "GET",
+            f"{BATCHES}/{batch_id}/file",
+            what="batch file",
+            authorized=True,
+            params={"format": fmt},
+        )
+        return Download(attachment_filename(response, f"batch-{batch_id}.{fmt}"), response.content)
 
     async def _post(self, url: str, body: Model, reply: type[ModelT], what: str) -> ModelT:
         response = await self._request(

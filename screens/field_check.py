@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, ProgressBar, Select, Static
 
-from kiosk.fields import BY_KEY, FIELDS, HINT_IDENTITY, Check, FieldSpec, Kind, text_rule
+from kiosk.fields import BY_KEY, FIELDS, Check, FieldSpec, Kind, field_kind_hint, text_rule
 from kiosk.i18n import Lang, Msg
 from kiosk.protocol import FieldDecision, FieldKey
 from screens import text as T
@@ -165,7 +165,8 @@ class FieldCheckScreen(KioskScreen[None]):
         else:
             mark = T.MARKED_WRONG.fmt(value=decision.proposed)
         self.query_one("#field-mark", Tr).show(mark)
-        self.query_one("#field-hint", Tr).show(HINT_IDENTITY if spec.identity else None)
+        hint = field_kind_hint(spec.key, session.key_fields())
+        self.query_one("#field-hint", Tr).show(hint)
         self.query_one(FieldMarks).highlighted = self.index
 
     # --- deciding -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual import work
@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 
 from kiosk.client import ApiError
-from kiosk.fields import BY_KEY, IDENTITY_PROOF
+from kiosk.fields import BY_KEY, IDENTITY_PROOF, KEY_FIELD_PROOF
 from kiosk.i18n import Msg
 from kiosk.proof_protocol import PROOF_MAX_FILES, ProofLinkResponse
 from screens import text as T
@@ -41,6 +41,13 @@ def office(session: StudentSession, places: Mapping[str, str]) -> Msg:
     return T.OFFICE_AT.fmt(college=college, place=place) if place else T.OFFICE.fmt(college=college)
 
 
+def _labels(keys: Sequence[str]) -> Msg:
+    return Msg(
+        "、".join(BY_KEY[key].label.zh for key in keys),
+        ", ".join(BY_KEY[key].label.en for key in keys),
+    )
+
+
 def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
     """What the student must do now: which office handles it, which proof to bring."""
     count = reported_count(session)
@@ -48,10 +55,18 @@ def next_steps(session: StudentSession, places: Mapping[str, str]) -> list[Msg]:
         return [T.NEXT_ALL_CORRECT]
     where = office(session, places)
     steps: list[Msg] = [T.NEXT_FIELDS.n(count, office=where)]
-    for decision in session.decisions.values():
-        proof = IDENTITY_PROOF.get(decision.key)
-        if decision.verdict == "incorrect" and proof is not None:
-            label = BY_KEY[decision.key].label
+    wrong = [d.key for d in session.decisions.values() if d.verdict == "incorrect"]
+    key_fields = session.key_fields()
+    for template, keys in (
+        (T.NEXT_KEY, [key for key in wrong if key in key_fields]),
+        (T.NEXT_SCHOOL, [key for key in wrong if key not in key_fields]),
+    ):
+        if keys:
+            steps.append(T.fill(template, fields=_labels(keys)))
+    for key in wrong:
+        proof = IDENTITY_PROOF.get(key, KEY_FIELD_PROOF if key in key_fields else None)
+        if proof is not None:
+            label = BY_KEY[key].label
             steps.append(T.fill(T.NEXT_PROOF, field=label, proof=proof, office=where))
     if session.photo is not None and session.photo.verdict == "incorrect":
         steps.append(T.NEXT_PHOTO)

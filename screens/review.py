@@ -168,6 +168,10 @@ class ReviewScreen(KioskScreen[None]):
         if not self.query_one("#declare", Checkbox).value:
             status.show(T.DECLARE_FIRST)
             return
+        rule = session.broken_rule(self.kiosk.clock().date())
+        if rule is not None:
+            status.show([rule.message, T.FIX_BEFORE_SUBMIT])
+            return
         reported = reported_count(session)
         body = T.CONFIRM_SUBMIT_BODY.fmt(n=reported) if reported else T.CONFIRM_SUBMIT_ALL_CORRECT
         modal = ConfirmModal(T.CONFIRM_SUBMIT_TITLE, body)

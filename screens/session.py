@@ -8,10 +8,12 @@ screens (DESIGN.md §6, privacy on a shared terminal).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from kiosk.fields import FIELDS
+from kiosk.fields import FIELDS, KEY_FIELDS
 from kiosk.outbox import PendingResult
+from kiosk.policy import Request, Rule, broken_rule
 from kiosk.protocol import (
     FieldDecision,
     LoginResponse,
@@ -42,6 +44,26 @@ class StudentSession:
     def values(self) -> dict[str, str]:
         """The record as ``{key: value}`` (empty before it is loaded)."""
         return self.record.values() if self.record is not None else {}
+
+    def key_fields(self) -> Collection[str]:
+        """The fields whose change the province approves, as the server configures them."""
+        if self.record is not None and self.record.key_fields is not None:
+            return self.record.key_fields
+        return KEY_FIELDS
+
+    def broken_rule(self, today: dt.date) -> Rule | None:
+        """The policy rule the corrections reported so far break together, if any: the
+        same check the server makes on submission (the register's freeze date is the
+        server's alone), so the student can fix it here instead of being refused."""
+        wrong = [d for d in self.decisions.values() if d.verdict == "incorrect"]
+        request = Request(
+            changes={d.key: d.proposed or "" for d in wrong},
+            record=self.values(),
+            proof=" ".join(d.note for d in wrong if d.note),
+            today=today,
+        )
+        off = self.record.policy_rules_off if self.record is not None else []
+        return broken_rule(request, off)
 
     def start_check(self, record: RecordResponse, now: dt.datetime) -> None:
         """Begin (or begin again) the check of ``record``: every earlier answer is dropped.

@@ -107,6 +107,9 @@ CORRECTION_STATES: dict[str, Msg] = {
     "registrar_confirmed": Msg("学籍科已确认", "confirmed by the registrar"),
     "registrar_rejected": Msg("学籍科未通过", "rejected by the registrar"),
     "sent_to_vendor": Msg("已送照相公司", "sent to the photo studio"),
+    "submitted_to_province": Msg("已报省教育厅，等待审核", "sent to the province for approval"),
+    "province_approved": Msg("省教育厅已批准，等待更正", "approved by the province"),
+    "province_rejected": Msg("省教育厅未批准", "rejected by the province"),
     "applied": Msg("已更正", "corrected"),
 }
 """A correction's state as the student reads it on the record overview."""
@@ -205,6 +208,10 @@ NOT_SAVED = Msg(
     "The result could not be saved on this terminal (storage fault). Press R to try again; "
     "if it still fails, ask the proctor.",
 )
+FIX_BEFORE_SUBMIT = Msg(
+    "请按 Esc 返回修改相应字段后再提交。",
+    "Press Esc to go back and change those fields, then submit.",
+)
 SUBMIT_REFUSED = Msg(
     "服务器拒收了这份结果，已留存在本终端供工作人员处理。请联系监考老师。",
     "The server refused this result; it is kept on this terminal for staff. Please ask the "
@@ -238,6 +245,14 @@ NEXT_FIELDS = Plural(
 OFFICE = Msg("{college}教学办", "{college} teaching office")
 OFFICE_AT = Msg("{college}教学办（{place}）", "{college} teaching office ({place})")
 OFFICE_UNKNOWN = Msg("学院教学办", "college teaching office")
+NEXT_KEY = Msg(
+    "{fields}是关键信息：须报省教育厅审核，需数周。",
+    "{fields}: key fields; the province approves the change, which takes weeks.",
+)
+NEXT_SCHOOL = Msg(
+    "{fields}是学校信息：学籍科核实后直接更正。",
+    "{fields}: school fields; the registrar corrects them after checking.",
+)
 NEXT_PROOF = Msg("{field}：请带{proof}到{office}。", "{field}: bring {proof} to the {office}.")
 NEXT_PHOTO = Msg(
     "照片有误：学院会安排重新拍摄，请留意通知。",

@@ -22,6 +22,7 @@ from server import (
     progress,
     proof_files,
     proof_uploads,
+    province_batches,
     records,
     registration,
     reminders,
@@ -91,6 +92,7 @@ def create_app(
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
         enrolment, remote_control, proof_uploads, proof_files, progress, reminders,
+        province_batches,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)

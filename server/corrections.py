@@ -13,7 +13,7 @@ errors go to the photo vendor instead; the new photo's import closes them
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kiosk.catalogue import CORRECTION_STATE_LABELS, correction_field_label, correction_value_text
-from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, validate_record
+from kiosk.config import ServerSettings
+from kiosk.fields import IDENTITY_KEYS, KEY_FIELD_KEYS, KEY_FIELDS, validate_record
 from kiosk.i18n import Msg
 from kiosk.protocol import (
     API_PREFIX,
@@ -55,6 +56,7 @@ from server.exports import (
     table_xlsx,
 )
 from server.models import Account, Correction, CorrectionEvent, Student, Verification
+from server.policy import check_decision
 from server.problems import ApiProblem, validation_problem
 from server.records import record_values
 from server.staff import Forbidden, RecordKeeper, Registrar, StaffContext
@@ -74,13 +76,21 @@ class Step:
     action: str
     sources: tuple[CorrectionState, ...]
     target: CorrectionState
-    kind: Literal["any", "field", "photo"] = "any"
+    kind: Literal["any", "field", "photo", "key"] = "any"
+    key_sources: tuple[CorrectionState, ...] | None = None
+    """For a key field, these states instead of ``sources`` (the province's route)."""
 
-    def allows(self, correction: Correction) -> bool:
-        """True when ``correction`` may take this step now."""
+    def allows(self, correction: Correction, key_fields: Collection[str] = KEY_FIELDS) -> bool:
+        """True when ``correction`` may take this step now; ``key_fields`` is the configured
+        split (``[server] key_fields``)."""
         is_photo = correction.field == PHOTO
-        kind_ok = self.kind == "any" or (self.kind == "photo") == is_photo
-        return kind_ok and correction.state in self.sources
+        is_key = correction.field in key_fields
+        if self.kind == "key":
+            kind_ok = is_key
+        else:
+            kind_ok = self.kind == "any" or (self.kind == "photo") == is_photo
+        sources = self.key_sources if is_key and self.key_sources is not None else self.sources
+        return kind_ok and correction.state in sources
 
 
 STEPS: dict[str, Step] = {
@@ -90,7 +100,11 @@ STEPS: dict[str, Step] = {
         Step("college_reject", ("reported",), "college_rejected"),
         Step("registrar_confirm", ("college_accepted",), "registrar_confirmed"),
         Step("registrar_reject", ("college_accepted",), "registrar_rejected"),
-        Step("apply", ("registrar_confirmed",), "applied", "field"),
+        # A key field goes to the province first (server.province); a school field does not.
+        Step("apply", ("registrar_confirmed",), "applied", "field", ("province_approved",)),
+        Step("submit_to_province", ("registrar_confirmed",), "submitted_to_province", "key"),
+        Step("province_approve", ("submitted_to_province",), "province_approved", "key"),
+        Step("province_reject", ("submitted_to_province",), "province_rejected", "key"),
         # The registrar may send a photo on as soon as the college accepted it.
         Step("send_to_vendor", ("college_accepted", "registrar_confirmed"), "sent_to_vendor",
              "photo"),
@@ -177,10 +191,11 @@ def advance(
     *,
     comment: str | None = None,
     proof: str | None = None,
+    key_fields: Collection[str] = KEY_FIELDS,
 ) -> None:
     """Move ``correction`` by the step ``action``, record the decision, and audit it."""
     step = STEPS[action]
-    if not step.allows(correction):
+    if not step.allows(correction, key_fields):
         raise _invalid(correction, step)
     session.add(
         CorrectionEvent(
@@ -588,6 +603,8 @@ async def college_decision(
                 [FieldError(field="proof", code="proof_required", message=message.both())]
             )
         action = "college_accept" if accept else "college_reject"
+        if accept:
+            await check_decision(session, ctx.settings, correction, student, ctx.now(), body.proof)
         advance(
             session, correction, action, Actor.of(staff), ctx.now(), comment=body.comment,
             proof=body.proof or None,
@@ -610,21 +627,26 @@ async def registrar_decision(
         action = "registrar_confirm" if body.decision == "confirm" else "registrar_reject"
         actor = Actor.of(staff)
         await separate_duties(session, correction, action, actor, ctx.settings.four_eyes)
+        if action == "registrar_confirm":
+            await check_decision(session, ctx.settings, correction, student, ctx.now())
         advance(session, correction, action, actor, ctx.now(), comment=body.comment)
         return await _detail(session, correction, student)
 
 
 async def _apply(
     session: AsyncSession, correction: Correction, student: Student, actor: Actor,
-    now: dt.datetime, comment: str | None, *, four_eyes: bool,
+    now: dt.datetime, comment: str | None, *, settings: ServerSettings,
     pending: Mapping[str, str] | None = None,
 ) -> None:  # fmt: skip
     step = STEPS["apply"]
-    if not step.allows(correction):
+    if not step.allows(correction, settings.key_fields):
         raise _invalid(correction, step)
-    await separate_duties(session, correction, "apply", actor, four_eyes)
+    await separate_duties(session, correction, "apply", actor, settings.four_eyes)
+    await check_decision(session, settings, correction, student, now)
     await _apply_value(session, student, correction, now, pending or {})
-    advance(session, correction, "apply", actor, now, comment=comment)
+    advance(
+        session, correction, "apply", actor, now, comment=comment, key_fields=settings.key_fields
+    )
 
 
 @router.post(
@@ -643,7 +665,7 @@ async def apply_correction(
         correction, student = await _correction_for(session, staff, correction_id)
         await _apply(
             session, correction, student, Actor.of(staff), ctx.now(), body.comment,
-            four_eyes=ctx.settings.four_eyes,
+            settings=ctx.settings,
         )  # fmt: skip
         return await _detail(session, correction, student)
 
@@ -701,6 +723,7 @@ async def bulk_corrections(body: BulkCorrections, ctx: Ctx, staff: Registrar) ->
                     await separate_duties(
                         session, correction, "registrar_confirm", actor, ctx.settings.four_eyes
                     )
+                    await check_decision(session, ctx.settings, correction, student, now)
                     advance(
                         session, correction, "registrar_confirm", actor, now, comment=body.comment
                     )
@@ -712,7 +735,7 @@ async def bulk_corrections(body: BulkCorrections, ctx: Ctx, staff: Registrar) ->
                     }
                     await _apply(
                         session, correction, student, actor, now, body.comment,
-                        four_eyes=ctx.settings.four_eyes, pending=others,
+                        settings=ctx.settings, pending=others,
                     )  # fmt: skip
             except ApiProblem as problem:
                 detail = problem.errors[0].message if problem.errors else problem.detail or ""

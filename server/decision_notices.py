@@ -29,7 +29,7 @@ from server.notify import Delivery, OutgoingMessage, queue_message
 
 BATCH = 50
 """Notices one round dispatches; the round runs again at once while it finds a full batch."""
-WITH_COMMENT = frozenset({"college_rejected"})
+WITH_COMMENT = frozenset({"college_rejected", "province_rejected"})
 """States whose message carries the reviewer's comment."""
 
 

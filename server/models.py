@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -267,6 +268,22 @@ class Correction(Base):
     proof: Mapped[str | None] = mapped_column(String(500))
     # Who made the latest decision, and its comment, for the 勘误汇总表.
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    comment: Mapped[str | None] = mapped_column(String(500))
+    # A key field's way through the province: the batch it went in, the reply's reference.
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("province_batches.id"), index=True)
+    province_reference: Mapped[str | None] = mapped_column(String(100))
+
+
+class ProvinceBatch(Base):
+    """Key-field corrections the registrar submitted to the province together, in one file."""
+
+    __tablename__ = "province_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    submitted_on: Mapped[dt.date] = mapped_column(Date())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     comment: Mapped[str | None] = mapped_column(String(500))
 
 

@@ -68,7 +68,10 @@ PAGE_HEADERS = PRIVATE_HEADERS | {
 }
 # The students and the staff are in China; a phone may be set to any zone, the page is not.
 BEIJING = dt.timezone(dt.timedelta(hours=8), "北京时间")
-OPEN_CORRECTION_STATES = ("reported", "college_accepted", "registrar_confirmed", "sent_to_vendor")
+OPEN_CORRECTION_STATES = (
+    "reported", "college_accepted", "registrar_confirmed", "sent_to_vendor",
+    "submitted_to_province", "province_approved",
+)  # fmt: skip
 
 
 def record_values(student: Student) -> dict[str, str]:
@@ -192,6 +195,8 @@ async def my_record(
             ticket=ticket,
             ticket_expires_at=ticket_expires,
             notices=await notices_for(session, student.id),
+            key_fields=ctx.settings.key_fields,
+            policy_rules_off=ctx.settings.policy_rules_off,
         )
 
 

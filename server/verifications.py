@@ -30,6 +30,7 @@ from kiosk.protocol import (
     VerificationReceipt,
     VerificationRequest,
 )
+from server import policy
 from server.audit import audit
 from server.auth import TerminalKey, check_terminal, parse_terminal_key
 from server.context import Ctx, ServerContext
@@ -225,6 +226,7 @@ class _KeyTaken(Exception):
 
 
 def _refusal(
+    ctx: ServerContext,
     ticket: Ticket | None,
     body: VerificationRequest,
     student: Student | None,
@@ -242,6 +244,12 @@ def _refusal(
         )
     if errors := _semantic_errors(body, current):
         return validation_problem(errors)
+    changes: dict[str, str] = {d.key: d.proposed or "" for d in body.incorrect()}
+    notes = " ".join(d.note for d in body.incorrect() if d.note)
+    try:
+        policy.check(ctx.settings, changes, current, notes, ctx.now())
+    except ApiProblem as problem:
+        return problem
     return None
 
 
@@ -298,7 +306,7 @@ async def submit_verification(
             key = parse_idempotency_key(idempotency_key)
             # The record's values, read once for the checks and the stored decisions.
             current = record_values(student) if student is not None else {}
-            if refusal := _refusal(ticket, body, student, current):
+            if refusal := _refusal(ctx, ticket, body, student, current):
                 raise refusal
             assert student is not None and ticket is not None  # _refusal saw to both
             # A spent ticket fails on the unique ticket_digest below: no extra read here.

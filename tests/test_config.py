@@ -99,6 +99,9 @@ def test_environment_overrides_without_a_file(
         ('[kiosk]\nserver_url = ""\n', "kiosk.server_url"),
         ('[server]\npublic_base_url = "ftp://x"\n', "server.public_base_url"),
         ('[server]\nsms_gateway_url = "http://"\n', "server.sms_gateway_url"),
+        ('[server]\nkey_fields = ["name", "nmae"]\n', "server.key_fields"),
+        ('[server]\npolicy_rules_off = ["no_such_rule"]\n', "server.policy_rules_off"),
+        ('[server]\nregister_freeze_date = "07-01"\n', "server.register_freeze_date"),
     ],
 )
 def test_bad_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
@@ -233,3 +236,22 @@ def test_settings_built_in_code_ignore_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("KIOSK_SERVER__PORT", "9999")
     assert Settings().server.port == 8000
     assert load_settings(EXAMPLE).server.port == 9999
+
+
+def test_the_key_fields_and_the_policy_are_configurable(tmp_path: Path) -> None:
+    defaults = load_settings(EXAMPLE, environ={}).server
+    assert "id_number" in defaults.key_fields and "class_name" not in defaults.key_fields
+    assert defaults.register_freeze_date is None and defaults.policy_rules_off == []
+    path = write(
+        tmp_path,
+        '[server]\nkey_fields = ["name", "id_number"]\nregister_freeze_date = 2027-07-01\n'
+        'policy_rules_off = ["name_with_id_number"]\n',
+    )
+    server = load_settings(path, environ={}).server
+    assert server.key_fields == ["name", "id_number"]
+    assert str(server.register_freeze_date) == "2027-07-01"
+    assert server.policy_rules_off == ["name_with_id_number"]
+    env = {"KIOSK_SERVER__KEY_FIELDS": "major, level"}
+    assert load_settings(path, environ=env).server.key_fields == ["major", "level"]
+    with pytest.raises(ConfigError, match=r"server\.key_fields.*unknown field\(s\) nmae"):
+        load_settings(path, environ={"KIOSK_SERVER__KEY_FIELDS": "major,nmae"})

@@ -51,6 +51,8 @@ SERVER_MAY_USE = frozenset(
         "fields",
         "i18n",
         "config",
+        "policy",
+        "province_protocol",
     }
 )
 

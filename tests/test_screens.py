@@ -297,6 +297,7 @@ async def test_review_and_receipt_agree_name_the_office_and_the_proof(
         shown = shown_text(app)
         assert "报告有误的2项已交信息工程学院教学办（行政楼 305）" in shown
         assert "民族：请带户口本到信息工程学院教学办（行政楼 305）。" in shown
+        assert "民族是关键信息：须报省教育厅审核，需数周。" in shown
         assert T.NEXT_PHOTO.zh in shown
 
 
@@ -975,3 +976,64 @@ def test_marks_are_single_width_and_not_emoji() -> None:
     for mark in (MARK_CORRECT, MARK_WRONG, MARK_OPEN):
         assert cell_len(mark) == 1
         assert ord(mark) < 0x2600
+
+
+@pytest.mark.parametrize(
+    ("key_fields", "key_line", "school_line"),
+    [
+        (None, "民族、专业名称是关键信息", "班级是学校信息"),
+        # A province whose split the server sends: 专业名称 is the school's there.
+        (["ethnicity"], "民族是关键信息", "专业名称、班级是学校信息"),
+    ],
+)
+def test_the_receipt_says_what_each_kind_of_field_means(
+    key_fields: list[str] | None, key_line: str, school_line: str
+) -> None:
+    from kiosk.protocol import FieldDecision, LoginResponse, StudentSummary
+    from screens.receipt import next_steps
+    from screens.session import StudentSession
+    from tests.kiosk_fakes import NOW, make_record
+
+    student = StudentSummary(student_no="2022001", name="张伟", college="信息工程学院")
+    session = StudentSession(
+        LoginResponse(token="t", expires_at=NOW, student=student),
+        record=make_record(key_fields=key_fields),
+    )
+    for key, value in (("ethnicity", "回族"), ("major", "数学"), ("class_name", "计科2202")):
+        session.decisions[key] = FieldDecision(key=key, verdict="incorrect", proposed=value)  # type: ignore[arg-type]
+    shown = "\n".join(step.zh for step in next_steps(session, {}))
+    assert key_line in shown and school_line in shown
+    # The proof for a key field that is not an identity field: the admission file.
+    assert ("专业名称：请带录取材料" in shown) == (key_fields is None)
+
+
+async def test_a_policy_rule_is_explained_before_anything_is_sent(client: FakeClient) -> None:
+    from stdnum.cn import ric
+
+    from kiosk.policy import RULES
+
+    body = ID_NUMBER[:14] + "135"  # the same birth date and gender, another sequence
+    other_id = body + ric.calc_check_digit(body + "0")
+    app = build_app(client)
+    async with app.run_test(size=SIZE) as pilot:
+        await to_fields(pilot)
+        await pilot.press("n", *"张三", "enter")
+        await settle(pilot)
+        await pilot.press("y", "y", "y", "n", *other_id, "enter")
+        await settle(pilot)
+        await pilot.press(*["y"] * 12)
+        await settle(pilot)
+        await pilot.press("y")  # the photo
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("space", "s")
+        await settle(pilot)
+        [rule] = [rule for rule in RULES if rule.name == "name_with_id_number"]
+        assert rule.message.zh in shown_text(app) and T.FIX_BEFORE_SUBMIT.zh in shown_text(app)
+        assert not isinstance(app.screen, ConfirmModal) and client.submissions == []
+
+
+def test_the_student_reads_every_correction_state_in_words() -> None:
+    from kiosk.protocol import CORRECTION_STATES
+
+    assert set(T.CORRECTION_STATES) == set(CORRECTION_STATES)

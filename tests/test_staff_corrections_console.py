@@ -10,11 +10,13 @@ import uuid
 from pathlib import Path
 
 import openpyxl
+from dbfread import DBF
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kiosk.protocol import PhotoDecision
 from screens.staff.app import StaffApp
+from screens.staff.batches import BatchesScreen
 from screens.staff.correction_detail import CorrectionModal
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.imports import ImportsScreen
@@ -72,6 +74,45 @@ async def _log_out_and_in(pilot: Pilot[None], app: StaffApp, who: str) -> None:
     await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
 
 
+async def _through_province(pilot: Pilot[None], app: StaffApp, folder: Path) -> None:
+    """From the queue (Ctrl+B) to the batches: mark, submit (F9), save the DBF (F11), record
+    the province's approval (Ctrl+O), back to the queue (F7)."""
+    await pilot.press("ctrl+b")
+    await wait_for(pilot, lambda: isinstance(app.screen, BatchesScreen))
+    candidates = app.screen.query_one("#batch-candidates", DataTable)
+    await wait_for(pilot, lambda: candidates.row_count == 1)
+    await pilot.press("f9")  # nothing marked yet: said, nothing sent
+    await wait_for(pilot, lambda: "请先用空格键" in text(app, "#message"))
+    await pilot.press("space", "f9")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: "已报送（1 条）" in text(app, "#message"))
+    batches = app.screen.query_one("#batch-list", DataTable)
+    assert candidates.row_count == 0 and batches.row_count == 1
+    number = str(batches.get_row_at(0)[0])
+
+    target = folder / "batch.dbf"
+    await pilot.press("f11")
+    await wait_for(pilot, lambda: isinstance(app.screen, SaveReportModal))
+    assert Path(app.screen.query_one(Input).value).name == f"学籍变更上报-{number}.dbf"
+    app.screen.query_one(Input).value = str(target)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
+    [row] = list(DBF(str(target), encoding="gbk"))
+    assert (row["XH"], row["ZYMC"], row["BZ"]) == ("202210010001", "李四", "更正专业名称")
+
+    await pilot.press("ctrl+o")  # no reference typed yet
+    await wait_for(pilot, lambda: "批复文号" in text(app, "#message"))
+    app.screen.query_one("#batch-reference", Input).value = "浙教学函〔2026〕3号"
+    await pilot.press("ctrl+o")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: "批复已登记" in text(app, "#message"))
+    assert str(app.screen.query_one("#batch-list", DataTable).get_row_at(0)[3]) == "0"
+    await pilot.press("f7")
+    await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+
+
 async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Path) -> None:
     await _report_major(server)
     app = server.console()
@@ -90,6 +131,9 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await wait_for(pilot, lambda: _states(app) == ["学院已通过"])
         await _decide(pilot, app, "同意", "ctrl+a")
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
+        # 专业名称 is a key field: it goes to the province in a batch first.
+        await _through_province(pilot, app, tmp_path)
+        await wait_for(pilot, lambda: _states(app) == ["省教育厅已批准"])
         # Four eyes: who confirmed a key field does not apply it; the dialog says why.
         await pilot.press("enter")
         await wait_for(pilot, lambda: "李四" in text(app, "#correction-body"))
@@ -99,7 +143,7 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
         await wait_for(pilot, lambda: "另一位" in text(app, "#correction-message"))
         await pilot.press("escape")
         await _log_out_and_in(pilot, app, "registrar2")
-        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认"])
+        await wait_for(pilot, lambda: _states(app) == ["省教育厅已批准"])
         await _decide(pilot, app, "已更正", "ctrl+p", asks=True)
         await wait_for(pilot, lambda: _states(app) == ["已更正"])
 
@@ -132,7 +176,9 @@ async def test_a_correction_through_the_console(server: LiveServer, tmp_path: Pa
     assert mine.state == "check_again" and mine.recheck_fields == ["major"]
 
 
-async def test_the_registrar_confirms_and_applies_marked_corrections(server: LiveServer) -> None:
+async def test_the_registrar_confirms_and_applies_marked_corrections(
+    server: LiveServer, tmp_path: Path
+) -> None:
     kiosk = server.kiosk(0)
     await kiosk.login(email(1), PASSWORD)
     current = await kiosk.record()
@@ -155,6 +201,9 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "学籍科已确认"])
         assert "已确认 2 条" in text(app, "#message")
         assert "已选 0 条" in text(app, "#corrections-filter")
+        # 专业名称 (the second) goes to the province; 系 (a school field) does not.
+        await _through_province(pilot, app, tmp_path)
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "省教育厅已批准"])
 
         # All or none: one marked correction that cannot be confirmed again stops the action.
         await pilot.press("space", "f9")
@@ -162,7 +211,7 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         assert "该勘误当前状态下不能进行此操作" in text(app, "#message")
         assert "invalid_transition" not in text(app, "#message")
 
-        await pilot.press("up", "space")
+        await pilot.press("down", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         # Four eyes: the 专业名称 this registrar confirmed stops the bulk, by name.
         await pilot.press("ctrl+p")
@@ -171,7 +220,7 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         await wait_for(pilot, lambda: "批量操作未执行" in text(app, "#message"))
         assert "专业名称" in text(app, "#message") and "另一位" in text(app, "#message")
         await _log_out_and_in(pilot, app, "registrar2")
-        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "学籍科已确认"])
+        await wait_for(pilot, lambda: _states(app) == ["学籍科已确认", "省教育厅已批准"])
         await pilot.press("space", "down", "space")
         await wait_for(pilot, lambda: "已选 2 条" in text(app, "#corrections-filter"))
         await pilot.press("ctrl+p")
@@ -179,7 +228,7 @@ async def test_the_registrar_confirms_and_applies_marked_corrections(server: Liv
         assert "已选的 2 条勘误将写入学籍档案" in text(app, "#confirm-body")
         await pilot.press("escape")  # cancelled: nothing is applied
         await settle(pilot)
-        assert _states(app) == ["学籍科已确认", "学籍科已确认"]
+        assert _states(app) == ["学籍科已确认", "省教育厅已批准"]
         assert "已选 2 条" in text(app, "#corrections-filter")
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
@@ -390,3 +439,59 @@ async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path:
         await wait_for(pilot, lambda: target.exists() and "已保存" in text(app, "#message"))
         rows = list(csv.reader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
         assert [row[0] for row in rows[1:]] == [wanted]
+
+
+async def test_the_province_answers_some_corrections_of_a_batch(server: LiveServer) -> None:
+    from kiosk.protocol import CollegeDecision, RegistrarDecision
+    from kiosk.staff_client import StaffClient
+    from screens.staff.batch_detail import BatchModal
+    from tests.server.staff_world import STAFF
+
+    office = StaffClient(server.url)
+    await office.login(STAFF["office"][0], PASSWORD)
+    for n in (1, 2):
+        kiosk = server.kiosk(0)
+        await kiosk.login(email(n), PASSWORD)
+        await kiosk.submit(result_for(await kiosk.record(), "major"), str(uuid.uuid4()))
+        await kiosk.aclose()
+    rows = (await office.corrections()).corrections
+    app = server.console()
+    async with app.run_test(size=SIZE) as pilot:
+        await log_in(pilot, "registrar")
+        for row in rows:
+            await office.decide(
+                row.id, CollegeDecision(decision="accept", comment="属实"), "college"
+            )
+            confirm = RegistrarDecision(decision="confirm", comment="同意")
+            await app.client.decide(row.id, confirm, "registrar")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CorrectionsScreen))
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        candidates = app.screen.query_one("#batch-candidates", DataTable)
+        await wait_for(pilot, lambda: candidates.row_count == 2)
+        await pilot.press("space", "down", "space", "f9")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "已报送（2 条）" in text(app, "#message"))
+
+        await pilot.press("tab", "enter")  # the batch list, then the batch itself
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchModal))
+        items = app.screen.query_one("#batch-items", DataTable)
+        await wait_for(pilot, lambda: items.row_count == 2)
+        await pilot.press("ctrl+o")  # nothing marked
+        await wait_for(pilot, lambda: "请先用空格键" in text(app, "#batch-message"))
+        await pilot.press("space", "ctrl+o")  # marked, but no reference yet
+        await wait_for(pilot, lambda: "批复文号" in text(app, "#batch-message"))
+        app.screen.query_one("#batch-item-reference", Input).value = "浙教学函〔2026〕5号"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchesScreen))
+        await wait_for(pilot, lambda: "批复已登记" in text(app, "#message"))
+        batches = app.screen.query_one("#batch-list", DataTable)
+        await wait_for(pilot, lambda: str(batches.get_row_at(0)[3]) == "1")
+    states = {row.id: row.state for row in (await office.corrections()).corrections}
+    assert sorted(states.values()) == ["province_approved", "submitted_to_province"]
+    await office.logout()
+    await office.aclose()

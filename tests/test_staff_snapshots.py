@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
 from kiosk.protocol import CollegeDecision, HeartbeatRequest, PhotoDecision, RegistrarDecision
+from kiosk.province_protocol import ProvinceBatchCreate
 from kiosk.staff_client import StaffClient
 from screens.staff.app import StaffApp
 from screens.staff.terminal_table import TerminalTable
@@ -135,7 +136,28 @@ async def _rejected_by_the_registrar(server: LiveServer, app: StaffApp) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["corrections", "import_problems"])
+async def _confirmed_and_one_batch(server: LiveServer, app: StaffApp) -> None:
+    """Students 1 and 2 report 专业名称; both are accepted and confirmed; the first goes to
+    the province in a batch, the second waits for one."""
+    office = StaffClient(server.url)
+    await office.login(STAFF["office"][0], PASSWORD)
+    for n in (1, 2):
+        kiosk = server.kiosk(0)
+        await kiosk.login(email(n), PASSWORD)
+        await kiosk.submit(result_for(await kiosk.record(), "major"), str(uuid.uuid4()))
+        await kiosk.aclose()
+    rows = (await office.corrections()).corrections
+    for row in rows:
+        await office.decide(row.id, CollegeDecision(decision="accept", comment="属实"), "college")
+        await app.client.decide(
+            row.id, RegistrarDecision(decision="confirm", comment="同意"), "registrar"
+        )
+    await office.logout()
+    await office.aclose()
+    await app.client.create_province_batch(ProvinceBatchCreate(ids=[rows[0].id]))
+
+
+@pytest.mark.parametrize("name", ["corrections", "import_problems", "batches"])
 def test_registrar_screens_at_80x24(
     snap_compare: Any, server: LiveServer, tmp_path: Path, name: str
 ) -> None:
@@ -151,6 +173,15 @@ def test_registrar_screens_at_80x24(
             await wait_for(pilot, lambda: bool(app.screen.query("#corrections-table")))
             table = app.screen.query_one("#corrections-table", DataTable)
             await wait_for(pilot, lambda: table.row_count == 2)
+        elif name == "batches":
+            await _confirmed_and_one_batch(server, app)
+            await pilot.press("f7")
+            await wait_for(pilot, lambda: bool(app.screen.query("#corrections-table")))
+            await pilot.press("ctrl+b")
+            await wait_for(pilot, lambda: bool(app.screen.query("#batch-list")))
+            await wait_for(pilot, lambda: app.screen.query_one("#batch-list", DataTable).row_count)
+            await pilot.press("space")
+            await pilot.pause()
         else:
             await pilot.press("f8")
             await wait_for(pilot, lambda: bool(app.screen.query("#import-path")))

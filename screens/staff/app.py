@@ -22,6 +22,7 @@ from kiosk.protocol import StaffRole, StaffSummary
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, QUIT, StaffScreen
+from screens.staff.batches import BatchesScreen
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
 from screens.staff.enrolment import EnrolmentScreen
@@ -43,6 +44,7 @@ _SCREENS: dict[str, Callable[[], StaffScreen]] = {
     "students": StudentsScreen,
     "corrections": CorrectionsScreen,
     "imports": ImportsScreen,
+    "batches": BatchesScreen,
     "terminals": EnrolmentScreen,
     "progress": ProgressScreen,
 }

@@ -60,7 +60,8 @@ def offered(detail: CorrectionDetail, role: StaffRole | None) -> list[Key]:
     if role == "registrar":
         if row.state == "college_accepted":
             keys += [_CONFIRM, _REJECT]
-        if row.state == "registrar_confirmed" and not photo:
+        # A key field is applied once the province approved it (the server knows the split).
+        if row.state in ("registrar_confirmed", "province_approved") and not photo:
             keys.append(_APPLY)
         if row.state in ("college_accepted", "registrar_confirmed") and photo:
             keys.append(_VENDOR)

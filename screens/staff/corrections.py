@@ -48,6 +48,7 @@ class CorrectionsScreen(StaffScreen):
             Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
             Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
             Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+            Key("Ctrl+B", "ctrl+b", "app.show('batches')", T.KEY_BATCHES),
             *NAVIGATION,
         )
     )

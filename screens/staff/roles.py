@@ -21,6 +21,7 @@ ACTIONS: dict[tuple[str, tuple[object, ...]], tuple[StaffRole, ...]] = {
     ("show", ("corrections",)): RECORD_KEEPERS,
     ("show", ("progress",)): RECORD_KEEPERS,
     ("show", ("imports",)): REGISTRAR_ONLY,
+    ("show", ("batches",)): REGISTRAR_ONLY,
     ("show", ("terminals",)): SUPERVISORS,
     ("edit", ()): SUPERVISORS,
     ("cancel_session", ()): SUPERVISORS,

@@ -531,3 +531,75 @@ def error_text(error: ApiError, role: StaffRole | None) -> Msg:
             if item.code in VALIDATION:
                 return VALIDATION[item.code]
     return STAFF_ERRORS.get(error.code) or error.message
+
+
+# --- province batches (issue 14) ----------------------------------------------------------
+
+KEY_BATCHES = Msg("报省批次", "Batches")
+BATCHES_TITLE = Msg("报省批次：关键信息的更正须经省教育厅审核", "Province batches: key fields")
+BATCH_CANDIDATES = Msg(
+    "待报省（学籍科已确认）：{n} 条 · 已选 {marked} 条",
+    "Waiting for a batch: {n} · marked {marked}",
+)
+BATCH_LIST = Msg("已报批次：{n} 个", "Batches submitted: {n}")
+BATCH_REFERENCE = Msg("省厅批复文号（登记批复时填写）", "The province's reply reference")
+CANDIDATE_COLUMNS = (
+    Msg("选", "✓"),
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("字段", "Field"),
+    Msg("更正为", "Proposed"),
+    Msg("学院", "College"),
+)
+BATCH_COLUMNS = (
+    Msg("批次号", "Batch"),
+    Msg("报送日期", "Submitted"),
+    Msg("条数", "Items"),
+    Msg("待批复", "Waiting"),
+    Msg("报送人", "By"),
+)
+KEY_SUBMIT_BATCH = Msg("报省", "Submit")
+KEY_APPROVE = Msg("省厅批准", "Approved")
+KEY_REJECT_BATCH = Msg("省厅不批准", "Rejected")
+KEY_SAVE_DBF = Msg("保存DBF", "DBF")
+KEY_SAVE_XLSX = Msg("保存Excel", "Excel")
+CONFIRM_SUBMIT_BATCH_TITLE = Msg("报送省教育厅", "Submit to the province")
+CONFIRM_SUBMIT_BATCH = Msg(
+    "将所选 {n} 条勘误作为新批次报送省教育厅？报送后生成上报文件。",
+    "Submit the {n} marked corrections to the province as a new batch? The files follow.",
+)
+CONFIRM_ANSWER_TITLE = Msg("登记省厅批复", "Record the province's answer")
+CONFIRM_ANSWER = Msg(
+    "批次 {number} 中待批复的 {n} 条：{decision}（批复文号 {reference}）？",
+    "Batch {number}, its {n} waiting corrections: {decision} (reply {reference})?",
+)
+ANSWER_WORDS = {
+    "approve": Msg("批准", "approved"),
+    "reject": Msg("不批准", "rejected"),
+}
+BATCH_MADE = Msg(
+    "批次 {number} 已报送（{n} 条）。按 F11/F12 保存上报文件。",
+    "Batch {number} submitted ({n}). F11/F12 save its files.",
+)
+BATCH_ANSWERED = Msg("批次 {number} 的批复已登记。", "The answer to batch {number} is recorded.")
+NEED_REFERENCE = Msg("请先填写省厅批复文号。", "Type the province's reply reference first.")
+NO_BATCH = Msg("请先在批次列表中选中一个批次。", "Highlight a batch in the list first.")
+BATCH_SAVED = Msg("上报文件已保存：{path}", "Submission file saved: {path}")
+NOTHING_MARKED = Msg("请先用空格键选择要报送的勘误。", "Mark corrections with Space first.")
+BATCH_TITLE = Msg(
+    "批次 {number}（{day}）· 待批复 {waiting} 条 · 已选 {marked} 条",
+    "Batch {number} ({day}) · waiting {waiting} · marked {marked}",
+)
+BATCH_ITEM_COLUMNS = (
+    Msg("选", "✓"),
+    Msg("学号", "Student no."),
+    Msg("姓名", "Name"),
+    Msg("字段", "Field"),
+    Msg("更正为", "Proposed"),
+    Msg("状态", "State"),
+    Msg("批复文号", "Reply"),
+)
+NOTHING_MARKED_ANSWER = Msg(
+    "请先用空格键选择待批复的勘误。", "Mark corrections still waiting with Space first."
+)
+KEY_OPEN_BATCH = Msg("查看批次", "Open batch")

@@ -83,3 +83,19 @@ async def check_and_submit(
     )
     assert response.status_code == 201, response.text
     return str(response.json()["receipt_no"])
+
+
+BATCHES = "/api/v1/staff/province-batches"
+
+
+async def through_province(world: World, *ids: int, who: str = "registrar") -> int:
+    """The province route of confirmed key-field corrections ``ids``: one batch submitted,
+    the province's approval recorded; the batch's id. Then a registrar may apply them."""
+    headers = await staff_headers(world, who)
+    made = await world.client.post(BATCHES, json={"ids": list(ids)}, headers=headers)
+    assert made.status_code == 201, made.text
+    batch_id = int(made.json()["batch"]["id"])
+    answer = {"decision": "approve", "reference": "浙教学函〔2027〕1号"}
+    approved = await world.client.post(f"{BATCHES}/{batch_id}/answer", json=answer, headers=headers)
+    assert approved.status_code == 200, approved.text
+    return batch_id

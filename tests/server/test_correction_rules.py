@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from server.models import AuditEvent, Correction, Student
 from tests.server.conftest import World, id_number, make_world, record
-from tests.server.staff_world import add_staff, check_and_submit, staff_headers
+from tests.server.staff_world import add_staff, check_and_submit, staff_headers, through_province
 
 BASE = "/api/v1/staff/corrections"
 
@@ -49,7 +49,7 @@ async def _propose(world: World, cid: int, value: str) -> None:
 
 async def _confirmed(world: World, cid: int, confirmer: str = "registrar") -> None:
     """The college office accepts (with proof) and ``confirmer`` confirms ``cid``."""
-    accept = {"decision": "accept", "comment": "属实", "proof": "身份证"}
+    accept = {"decision": "accept", "comment": "属实", "proof": "身份证、出生医学证明"}
     assert (await _post(world, "office", f"{cid}/college", accept)).status_code == 200
     confirm = {"decision": "confirm", "comment": "同意"}
     assert (await _post(world, confirmer, f"{cid}/registrar", confirm)).status_code == 200
@@ -91,6 +91,7 @@ async def test_an_inconsistent_record_is_never_written(
     cid = (await _reported(world, 1, field))[field]
     await _propose(world, cid, value)
     await _confirmed(world, cid)
+    await through_province(world, cid)
     before = await _snapshot(world)
     if bulk:
         body = {"action": "apply", "ids": [cid], "comment": "批量"}
@@ -113,6 +114,7 @@ async def test_an_id_number_and_birth_date_pair_goes_in_together(world: World) -
     await _propose(world, ids["birth_date"], "2004-01-01")
     for cid in ids.values():
         await _confirmed(world, cid)
+    await through_province(world, *ids.values())
     # One at a time, each contradicts the record as it stands.
     alone = await _post(world, "registrar2", f"{ids['birth_date']}/apply", {})
     assert alone.status_code == 422
@@ -155,6 +157,7 @@ async def test_who_confirmed_a_key_field_may_not_apply_it(world: World, field: s
     ids = await _reported(world, 1, field, "department")
     for cid in ids.values():
         await _confirmed(world, cid)
+    await through_province(world, ids[field])
     before = await _snapshot(world)
     refused = await _post(world, "registrar", f"{ids[field]}/apply", {})
     assert refused.status_code == 409 and refused.json()["code"] == "four_eyes"
@@ -183,6 +186,7 @@ async def test_four_eyes_off_lets_one_registrar_apply(one_registrar: World) -> N
     await add_staff(world)
     cid = (await _reported(world, 1, "major"))["major"]
     await _confirmed(world, cid)
+    await through_province(world, cid)
     applied = await _post(world, "registrar", f"{cid}/apply", {})
     assert applied.status_code == 200, applied.text
     # Confirming one's own college acceptance stays refused.

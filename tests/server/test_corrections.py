@@ -22,6 +22,7 @@ from tests.server.staff_world import (
     add_staff,
     check_and_submit,
     staff_headers,
+    through_province,
 )
 
 BASE = "/api/v1/staff/corrections"
@@ -72,12 +73,20 @@ async def test_a_field_correction_from_report_to_applied(world: World) -> None:
     # The student sees where it stands and the reviewer's latest comment.
     [summary] = (await _my_record(world, 1))["corrections"]
     assert (summary["state"], summary["comment"]) == ("registrar_confirmed", "同意")
+    # A key field goes to the province first: applying it now is a wrong move.
+    early = await _post(world, "registrar2", f"{cid}/apply", {})
+    assert early.status_code == 409 and early.json()["code"] == "invalid_transition"
+    await through_province(world, cid)
+    [summary] = (await _my_record(world, 1))["corrections"]
+    assert summary["state"] == "province_approved"
     applied = await _post(world, "registrar2", f"{cid}/apply", {})
     assert applied.status_code == 200, applied.text
     history = applied.json()["history"]
     assert [step["to_state"] for step in history] == [
-        "reported", "college_accepted", "registrar_confirmed", "applied",
+        "reported", "college_accepted", "registrar_confirmed", "submitted_to_province",
+        "province_approved", "applied",
     ]  # fmt: skip
+    assert history[3]["comment"].startswith("批次 ") and "浙教学函" in history[4]["comment"]
     assert history[1]["by"] == "office@test" and history[1]["comment"] == "属实"
 
     mine = await _my_record(world, 1)
@@ -87,9 +96,10 @@ async def test_a_field_correction_from_report_to_applied(world: World) -> None:
     assert [c["state"] for c in mine["corrections"]] == ["applied"]
     async with world.ctx.db.sessions() as session:
         actions = (await session.execute(select(AuditEvent.action))).scalars().all()
-    assert {"correction.college_accept", "correction.registrar_confirm", "correction.apply"} <= set(
-        actions
-    )
+    assert {
+        "correction.college_accept", "correction.registrar_confirm",
+        "correction.submit_to_province", "correction.province_approve", "correction.apply",
+    } <= set(actions)  # fmt: skip
     # Checking again clears the list.
     await check_and_submit(world, "s1@test")
     again = await _my_record(world, 1)
@@ -126,6 +136,7 @@ async def test_a_proposal_that_no_longer_fits_is_not_applied(world: World) -> No
         world, "office", f"{cid}/college", {"decision": "accept", "comment": "c", "proof": "p"}
     )
     await _post(world, "registrar", f"{cid}/registrar", {"decision": "confirm", "comment": "c"})
+    await through_province(world, cid)
     refused = await _post(world, "registrar2", f"{cid}/apply", {})
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "name_characters"
@@ -161,7 +172,8 @@ async def test_invalid_transitions_are_409(
     world: World, steps: list[str], action: str, body: dict[str, Any]
 ) -> None:
     await add_staff(world)
-    cid = (await _reported(world, 1, "major"))["major"]
+    # A school field: applied straight after the registrar confirmed it.
+    cid = (await _reported(world, 1, "department"))["department"]
     moves = {
         "college_accept": ("office", "college", {"decision": "accept", "comment": "c"}),
         "college_reject": ("office", "college", {"decision": "reject", "comment": "c"}),
@@ -276,6 +288,7 @@ async def test_bulk_is_all_or_nothing(world: World) -> None:
         world, "registrar", "bulk", {"action": "confirm", "ids": everything, "comment": "批量"}
     )
     assert confirmed.status_code == 200, confirmed.text
+    await through_province(world, ids["major"])
     applied = await _post(
         world, "registrar2", "bulk", {"action": "apply", "ids": everything, "comment": "批量"}
     )

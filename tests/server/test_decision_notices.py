@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from server.models import DecisionNotice, OutgoingMessage
 from tests.server.conftest import World, make_world
 from tests.server.receivers import SmsGateway, SmtpReceiver, sms_gateway, smtp_server
-from tests.server.staff_world import add_staff, check_and_submit, staff_headers
+from tests.server.staff_world import BATCHES, add_staff, check_and_submit, staff_headers
 from tests.server.test_reminders import add_mobile, wiring
 
 __all__ = ["sms_gateway", "smtp_server"]  # fixtures
@@ -102,3 +102,31 @@ async def test_each_decision_reaches_the_student_once_by_mail_and_sms(
     ]
     assert record["notices"][2]["comment"] == "请附证明"
     assert record["notices"][1]["comment"] is None
+
+
+async def test_the_provinces_answer_reaches_the_student_with_its_comment(
+    wired: World, smtp_server: SmtpReceiver
+) -> None:
+    world = wired
+    ids = await _ids(world)
+    await _step(world, "office", ids["major"], "college", decision="accept", comment="属实",
+                proof="学籍卡")  # fmt: skip
+    await _step(world, "registrar", ids["major"], "registrar", decision="confirm", comment="同意")
+    headers = await staff_headers(world, "registrar")
+    made = await world.client.post(BATCHES, json={"ids": [ids["major"]]}, headers=headers)
+    assert made.status_code == 201, made.text
+    answer = {
+        "decision": "reject",
+        "reference": "浙教学函〔2027〕2号",
+        "comment": "专业名称以招生计划为准",
+    }
+    batch = made.json()["batch"]["id"]
+    refused = await world.client.post(f"{BATCHES}/{batch}/answer", json=answer, headers=headers)
+    assert refused.status_code == 200, refused.text
+    mail = await smtp_server.wait_for(1)
+    text = mail.get_content()
+    assert "省教育厅" in text and "专业名称以招生计划为准" in text and "provincial" in text
+    assert PROPOSED not in text and "计算机科学与技术" not in text
+    token = await world.token_for("s1@test")
+    record = (await world.client.get("/api/v1/me/record", headers=world.headers(token))).json()
+    assert [(n["field"], n["state"]) for n in record["notices"]] == [("major", "province_rejected")]

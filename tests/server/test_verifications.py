@@ -341,6 +341,13 @@ async def test_a_new_id_number_is_accepted_with_a_matching_new_birth_date(world:
     result = result_for(
         {"ticket": body["ticket"], "record_version": 1}, id_number=new_id, birth_date="2003-05-18"
     )
+    # The new number moves the birth date: the birth certificate must be listed as proof.
+    refused = await submit(world, result, str(uuid.uuid4()))
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "policy_birth_certificate_required"
+    for decision in result["fields"]:
+        if decision["key"] == "id_number":
+            decision["note"] = "身份证、出生医学证明"
     response = await submit(world, result, str(uuid.uuid4()))
     assert response.status_code == 201, response.text
 

@@ -1,7 +1,7 @@
 """proof files: documents students photograph for their corrections (issue 14)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 18:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import server.models
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
