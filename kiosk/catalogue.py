@@ -11,7 +11,8 @@ import re
 
 from kiosk.fields import BY_KEY
 from kiosk.i18n import Lang, Msg, Plural
-from kiosk.protocol import CorrectionNotice, StaffRole
+from kiosk.protocol.base import StaffRole
+from kiosk.protocol.student import CorrectionNotice
 
 PHOTO_LABEL = Msg("照片", "Photo")
 """The photo as one of the things a record holds (next to the 17 fields' labels)."""

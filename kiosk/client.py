@@ -19,32 +19,35 @@ from pydantic import BaseModel, ValidationError
 
 from kiosk.errors import message_for
 from kiosk.i18n import Msg
-from kiosk.proof_protocol import ProofLinkResponse
-from kiosk.protocol import (
+from kiosk.protocol.base import (
     API_PREFIX,
     IDEMPOTENCY_KEY_HEADER,
     REPLAYED_HEADER,
     TERMINAL_KEY_HEADER,
-    Channel,
     Health,
-    HeartbeatRequest,
-    HeartbeatResponse,
-    LoginRequest,
-    LoginResponse,
+    ProblemDetails,
+)
+from kiosk.protocol.proof import ProofLinkResponse
+from kiosk.protocol.registration import (
+    Channel,
     MailboxMessage,
     MailboxResponse,
-    PhotoLinkResponse,
-    ProblemDetails,
-    RecordResponse,
     RegistrationRequest,
     RegistrationResponse,
     ResendRequest,
     ResendResponse,
-    VerificationReceipt,
-    VerificationRequest,
     VerifyCodesRequest,
     VerifyCodesResponse,
 )
+from kiosk.protocol.student import (
+    LoginRequest,
+    LoginResponse,
+    PhotoLinkResponse,
+    RecordResponse,
+    VerificationReceipt,
+    VerificationRequest,
+)
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse
 
 if TYPE_CHECKING:
     # Imported where it is used instead: see BaseClient._http.

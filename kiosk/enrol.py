@@ -15,7 +15,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from kiosk.client import ApiError, BaseClient
-from kiosk.protocol import API_PREFIX, EnrolRequest, EnrolResponse
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.terminal import EnrolRequest, EnrolResponse
 
 FILE_MODE = 0o600
 

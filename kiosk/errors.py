@@ -32,7 +32,7 @@ from kiosk.fields import (
 from kiosk.i18n import Msg, Plural
 from kiosk.policy import RULES as POLICY_RULES
 from kiosk.problem_codes import ProblemCode, is_problem_code
-from kiosk.protocol import ProblemDetails
+from kiosk.protocol.base import ProblemDetails
 
 # What a student can do when the server or the network fails.
 # Said at login as well as at submission, so it speaks of what was typed, not of answers.

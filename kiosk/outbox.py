@@ -40,7 +40,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 from pydantic import ValidationError
 
 from kiosk.client import ApiError
-from kiosk.protocol import VerificationReceipt, VerificationRequest
+from kiosk.protocol.student import VerificationReceipt, VerificationRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,18 +18,8 @@ import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from kiosk.client import ApiError, BaseClient, ModelT
-from kiosk.progress_protocol import (
-    ProgressNumber,
-    ProgressReport,
-    ProgressStudents,
-    ReminderPreview,
-    ReminderResult,
-    ReminderSelection,
-)
-from kiosk.proof_protocol import ProofFileList
-from kiosk.protocol import (
-    API_PREFIX,
-    BoardResponse,
+from kiosk.protocol.base import API_PREFIX, Model
+from kiosk.protocol.corrections import (
     BulkCorrections,
     BulkResult,
     CollegeDecision,
@@ -37,13 +27,28 @@ from kiosk.protocol import (
     CorrectionDetail,
     CorrectionList,
     CorrectionStep,
-    EnrolmentCodeCreate,
-    EnrolmentCodeInfo,
-    LabInfo,
-    Model,
-    PhotoImportReport,
-    RecordImportReport,
     RegistrarDecision,
+)
+from kiosk.protocol.imports import PhotoImportReport, RecordImportReport
+from kiosk.protocol.progress import (
+    ProgressNumber,
+    ProgressReport,
+    ProgressStudents,
+    ReminderPreview,
+    ReminderResult,
+    ReminderSelection,
+)
+from kiosk.protocol.proof import ProofFileList
+from kiosk.protocol.province import (
+    PlatformFormat,
+    ProvinceAnswer,
+    ProvinceBatchCreate,
+    ProvinceBatchDetail,
+    ProvinceBatchList,
+)
+from kiosk.protocol.staff import (
+    BoardResponse,
+    LabInfo,
     SessionReport,
     StaffLoginResponse,
     StaffSummary,
@@ -52,15 +57,8 @@ from kiosk.protocol import (
     SupervisedSessionCreate,
     SupervisedSessionInfo,
     SupervisedSessionUpdate,
-    TerminalControl,
 )
-from kiosk.province_protocol import (
-    PlatformFormat,
-    ProvinceAnswer,
-    ProvinceBatchCreate,
-    ProvinceBatchDetail,
-    ProvinceBatchList,
-)
+from kiosk.protocol.terminal import EnrolmentCodeCreate, EnrolmentCodeInfo, TerminalControl
 
 log = logging.getLogger(__name__)
 ItemT = TypeVar("ItemT")

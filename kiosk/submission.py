@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 
 from kiosk.outbox import Delivery, Outbox, OutboxSender, PendingResult
-from kiosk.protocol import (
+from kiosk.protocol.student import (
     FieldDecision,
     PhotoDecision,
     RecordResponse,

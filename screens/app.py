@@ -32,14 +32,9 @@ from kiosk.lockdown import keep_locked
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.pin_throttle import FILE_NAME as PIN_THROTTLE_FILE
 from kiosk.pin_throttle import PinThrottle
-from kiosk.protocol import (
-    HeartbeatRequest,
-    HeartbeatResponse,
-    LoginResponse,
-    SessionBanner,
-    Step,
-    mask_name,
-)
+from kiosk.privacy import mask_name
+from kiosk.protocol.student import LoginResponse, Step
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse, SessionBanner
 from screens import text as T
 from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal

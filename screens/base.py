@@ -8,7 +8,8 @@ from textual.screen import ModalScreen, Screen
 
 from kiosk.client import ApiError
 from kiosk.i18n import Msg
-from kiosk.protocol import RecordResponse, Step, mask_name
+from kiosk.privacy import mask_name
+from kiosk.protocol.student import RecordResponse, Step
 from screens import text as T
 from screens.ports import KioskHost
 from screens.problems import SESSION_DEAD, describe

@@ -13,7 +13,8 @@ from textual.widgets import Input, ProgressBar, Select, Static
 
 from kiosk.fields import BY_KEY, FIELDS, Check, FieldSpec, Kind, field_kind_hint, text_rule
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import FieldDecision, FieldKey
+from kiosk.protocol.base import FieldKey
+from kiosk.protocol.student import FieldDecision
 from screens import text as T
 from screens.base import KioskScreen
 from screens.photo import PhotoScreen

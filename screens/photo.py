@@ -19,7 +19,7 @@ from textual.widgets import Input, RadioButton, RadioSet, Static
 from kiosk.client import ApiError
 from kiosk.fields import text_rule
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import PhotoDecision, PhotoLinkResponse, PhotoReason
+from kiosk.protocol.student import PhotoDecision, PhotoLinkResponse, PhotoReason
 from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import SESSION_DEAD, describe

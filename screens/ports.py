@@ -16,24 +16,25 @@ from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender
 from kiosk.pin_throttle import PinThrottle
-from kiosk.proof_protocol import ProofLinkResponse
-from kiosk.protocol import (
+from kiosk.protocol.base import Health
+from kiosk.protocol.proof import ProofLinkResponse
+from kiosk.protocol.registration import (
     Channel,
-    Health,
-    HeartbeatRequest,
-    HeartbeatResponse,
-    LoginResponse,
     MailboxMessage,
-    PhotoLinkResponse,
-    RecordResponse,
     RegistrationRequest,
     RegistrationResponse,
     ResendResponse,
-    VerificationReceipt,
-    VerificationRequest,
     VerifyCodesRequest,
     VerifyCodesResponse,
 )
+from kiosk.protocol.student import (
+    LoginResponse,
+    PhotoLinkResponse,
+    RecordResponse,
+    VerificationReceipt,
+    VerificationRequest,
+)
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse
 from screens.session import StudentSession
 from screens.timing import KioskTiming
 

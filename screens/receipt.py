@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from kiosk.client import ApiError
 from kiosk.fields import BY_KEY, IDENTITY_PROOF, KEY_FIELD_PROOF
 from kiosk.i18n import Msg
-from kiosk.proof_protocol import PROOF_MAX_FILES, ProofLinkResponse
+from kiosk.protocol.proof import PROOF_MAX_FILES, ProofLinkResponse
 from screens import text as T
 from screens.base import KioskScreen
 from screens.session import StudentSession

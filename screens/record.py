@@ -14,7 +14,8 @@ from textual.widgets import Button, DataTable
 from kiosk.catalogue import PHOTO_LABEL, notice_text
 from kiosk.fields import BY_KEY, FIELDS
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import CorrectionNotice, CorrectionSummary, RecordResponse, mask_id_number
+from kiosk.privacy import mask_id_number
+from kiosk.protocol.student import CorrectionNotice, CorrectionSummary, RecordResponse
 from screens import text as T
 from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from kiosk.catalogue import PHOTO_LABEL
 from kiosk.fields import FIELDS
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import mask_id_number
+from kiosk.privacy import mask_id_number
 from kiosk.submission import prepare_result, save_and_send
 from screens import text as T
 from screens.base import KioskScreen

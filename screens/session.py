@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from kiosk.fields import FIELDS, KEY_FIELDS
 from kiosk.outbox import PendingResult
 from kiosk.policy import Request, Rule, broken_rule
-from kiosk.protocol import (
+from kiosk.protocol.student import (
     FieldDecision,
     LoginResponse,
     PhotoDecision,

@@ -10,7 +10,7 @@ from textual.containers import Center, Vertical
 from textual.widgets import DataTable, Static
 
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import SessionBanner
+from kiosk.protocol.terminal import SessionBanner
 from screens import text as T
 from screens.base import KioskScreen
 from screens.timefmt import local_clock

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import Settings
 from kiosk.i18n import Msg, Plural
-from kiosk.protocol import ImportProblem
+from kiosk.protocol.imports import ImportProblem
 from server.db import Database
 from server.migrate import migrate
 from server.models import Account, utcnow
@@ -295,7 +295,7 @@ def _photo_import(settings: Settings, source: Path) -> int:
 
 
 async def _import_photos(settings: Settings, files: Iterator[PhotoFile]) -> int:
-    from server.corrections import Actor  # see _import_records
+    from server.corrections.workflow import Actor  # see _import_records
     from server.imports import import_photos
 
     db = Database(settings.server.database_url)

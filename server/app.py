@@ -12,7 +12,6 @@ from kiosk.config import ServerSettings, load_settings
 from server import (
     __version__,
     auth,
-    corrections,
     decision_notices,
     enrolment,
     health,
@@ -33,6 +32,7 @@ from server import (
     verifications,
 )
 from server.context import ServerContext
+from server.corrections import router as correction_routes
 from server.db import Database
 from server.housekeeping import housekeeping
 from server.models import utcnow
@@ -90,7 +90,7 @@ def create_app(
     install_handlers(app)
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
-        health, auth, records, verifications, terminals, staff, supervision, corrections, imports,
+        health, auth, records, verifications, terminals, staff, supervision, correction_routes, imports,
         enrolment, remote_control, proof_uploads, proof_files, progress, reminders,
         province_batches,
     ):  # fmt: skip

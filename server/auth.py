@@ -14,13 +14,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.protocol import (
-    API_PREFIX,
-    TERMINAL_KEY_HEADER,
-    LoginRequest,
-    LoginResponse,
-    StudentSummary,
-)
+from kiosk.protocol.base import API_PREFIX, TERMINAL_KEY_HEADER
+from kiosk.protocol.student import LoginRequest, LoginResponse, StudentSummary
 from server.audit import audit
 from server.context import Ctx, ServerContext
 from server.db import insert_ignoring_conflict, locked_row

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from kiosk.config import ServerSettings
-from kiosk.protocol import DB_INT_MAX
+from kiosk.protocol.base import DB_INT_MAX
 from server.db import Database
 from server.models import utcnow
 from server.security import PHOTO_SALT, PROOF_SALT, TICKET_SALT, Passwords, Signer

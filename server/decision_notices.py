@@ -1,6 +1,6 @@
 """Messages to students about decisions on their corrections.
 
-:func:`notice_decision` is the hook :func:`server.corrections.advance` calls with every
+:func:`notice_decision` is the hook :func:`server.corrections.workflow.advance` calls with every
 correction that changes state: for the states a student hears about
 (:data:`~kiosk.catalogue.NOTICE_TEXTS`; another state is ignored), it writes a
 :class:`~server.models.DecisionNotice` in the decision's own transaction, so a decision and
@@ -20,8 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.catalogue import NOTICE_SUBJECT, NOTICE_TEXTS, notice_text
-from kiosk.progress_protocol import NOTICES_SHOWN
-from kiosk.protocol import CorrectionNotice
+from kiosk.protocol.progress import NOTICES_SHOWN
+from kiosk.protocol.student import CorrectionNotice
 from server.background import Periodic
 from server.context import ServerContext
 from server.models import Account, Correction, DecisionNotice, Registration

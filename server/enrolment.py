@@ -20,8 +20,8 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.protocol import (
-    API_PREFIX,
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.terminal import (
     EnrolmentCodeCreate,
     EnrolmentCodeInfo,
     EnrolRequest,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from kiosk.protocol import Health
+from kiosk.protocol.base import Health
 from server import __version__
 from server.context import Ctx
 

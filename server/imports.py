@@ -35,8 +35,8 @@ from kiosk.catalogue import correction_value_text
 from kiosk.config import ServerSettings
 from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
 from kiosk.i18n import Msg, Plural
-from kiosk.protocol import (
-    API_PREFIX,
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.imports import (
     PHOTO_SUFFIXES,
     FieldChange,
     ImportProblem,
@@ -47,7 +47,7 @@ from kiosk.protocol import (
 )
 from server.audit import audit
 from server.context import Ctx
-from server.corrections import PHOTO, Actor, advance, record_changed
+from server.corrections.workflow import PHOTO, Actor, advance, record_changed
 from server.db import Database
 from server.images import MAX_PIXELS
 from server.models import Correction, Student

@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
 from kiosk.fields import check_email, check_mobile
-from kiosk.protocol import API_PREFIX, Channel, MailboxMessage, MailboxResponse
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.registration import Channel, MailboxMessage, MailboxResponse
 from server.background import Periodic, safe_error
 from server.context import Ctx, ServerContext
 from server.db import Database

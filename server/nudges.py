@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
-from kiosk.progress_protocol import REMINDER_KINDS
+from kiosk.protocol.progress import REMINDER_KINDS
 from server.audit import audit
 from server.background import Periodic
 from server.context import ServerContext

@@ -24,7 +24,7 @@ from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from kiosk.protocol import PROBLEM_MEDIA_TYPE, TERMINAL_KEY_HEADER, ProblemDetails, StaffRole
+from kiosk.protocol.base import PROBLEM_MEDIA_TYPE, TERMINAL_KEY_HEADER, ProblemDetails, StaffRole
 
 PROBLEM_REF = "#/components/schemas/ProblemDetails"
 BEARER_SCHEME = "HTTPBearer"

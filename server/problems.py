@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk.problem_codes import ServerProblemCode
-from kiosk.protocol import PROBLEM_MEDIA_TYPE, FieldError, ProblemDetails
+from kiosk.protocol.base import PROBLEM_MEDIA_TYPE, FieldError, ProblemDetails
 from server.audit import AUDITED_REFUSALS, audit_refusal
 from server.logs import exception_summary
 

@@ -20,7 +20,8 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.progress_protocol import (
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.progress import (
     PAGE_LIMIT,
     ProgressCounts,
     ProgressNumber,
@@ -30,7 +31,6 @@ from kiosk.progress_protocol import (
     ProgressStudents,
     StudentProgress,
 )
-from kiosk.protocol import API_PREFIX
 from server.audit import audit
 from server.context import Ctx, ServerContext
 from server.documents.table import headed_table_pdf

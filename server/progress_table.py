@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk.catalogue import CORRECTION_STATE_LABELS, PROGRESS_LABELS
-from kiosk.progress_protocol import ProgressCounts, ProgressNumber, ProgressReport
+from kiosk.protocol.progress import ProgressCounts, ProgressNumber, ProgressReport
 from server.exports import Cell, local_time
 from server.records import OPEN_CORRECTION_STATES
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.catalogue import correction_field_label, correction_value_text
-from kiosk.proof_protocol import PROOF_KINDS, ProofFileInfo, ProofFileList
-from kiosk.protocol import API_PREFIX
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.proof import PROOF_KINDS, ProofFileInfo, ProofFileList
 from server.audit import audit
 from server.context import Ctx, RowId
-from server.corrections import _correction_for, needs_proof
+from server.corrections.queries import correction_for
+from server.corrections.workflow import needs_proof
 from server.documents.application_form import ApplicationForm, Change, application_form_pdf
 from server.exports import attachment_name
 from server.models import Correction, ProofFile, Student
@@ -54,7 +55,7 @@ def _info(file: ProofFile) -> ProofFileInfo:
 async def _seen(
     session: AsyncSession, staff: StaffContext, correction_id: int, action: str, at: object
 ) -> tuple[Correction, Student]:
-    correction, student = await _correction_for(session, staff, correction_id)
+    correction, student = await correction_for(session, staff, correction_id)
     audit(session, action, actor=staff.actor, at=at, target=f"correction:{correction_id}")  # type: ignore[arg-type]
     return correction, student
 

@@ -1,6 +1,6 @@
 """Proof documents photographed on the phone: the receipt's link, the page, the upload.
 
-A student who reported a field that needs proof (:func:`server.corrections.needs_proof`) gets
+A student who reported a field that needs proof (:func:`server.corrections.workflow.needs_proof`) gets
 a signed link with the receipt. It names the submission, not the login, so it outlives the
 kiosk session: the student may fetch the 户口簿 first. The page is plain HTML (no script), one
 photograph per form post, and every post checks the link again. The link is closed by its
@@ -24,12 +24,12 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from kiosk.i18n import Msg
-from kiosk.proof_protocol import PROOF_KINDS, PROOF_MAX_FILES, ProofLinkResponse
-from kiosk.protocol import API_PREFIX
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.proof import PROOF_KINDS, PROOF_MAX_FILES, ProofLinkResponse
 from server.audit import audit
 from server.auth import Bearer, TerminalKey, authenticate_student, authenticate_terminal
 from server.context import Ctx, ServerContext
-from server.corrections import needs_proof
+from server.corrections.workflow import needs_proof
 from server.models import Correction, ProofFile, Verification
 from server.problems import ApiProblem
 from server.proof_images import clean_image

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.catalogue import correction_field_label
 from kiosk.config import ServerSettings
 from kiosk.i18n import Msg
-from kiosk.protocol import FieldError
-from kiosk.province_protocol import (
+from kiosk.protocol.base import FieldError
+from kiosk.protocol.province import (
     BatchCorrection,
     ProvinceAnswer,
     ProvinceBatchDetail,
@@ -29,7 +29,8 @@ from kiosk.province_protocol import (
 )
 from server import platform_files
 from server.audit import audit
-from server.corrections import STEPS, Actor, _correction_for, _invalid, _row, advance
+from server.corrections.queries import correction_for, correction_row
+from server.corrections.workflow import STEPS, Actor, advance, invalid_step
 from server.models import Account, Correction, ProvinceBatch, Student
 from server.platform_files import PlatformRow
 from server.policy import check_decision
@@ -133,9 +134,9 @@ async def create_batch(
     items: list[tuple[Correction, Student]] = []
     for index, correction_id in enumerate(dict.fromkeys(ids)):
         try:
-            correction, student = await _correction_for(session, None, correction_id)
+            correction, student = await correction_for(session, None, correction_id)
             if not step.allows(correction, settings.key_fields) or correction.batch_id:
-                raise _invalid(correction, step)
+                raise invalid_step(correction, step)
             await check_decision(session, settings, correction, student, now)
         except ApiProblem as problem:
             errors.append(
@@ -218,7 +219,7 @@ async def record_answer(
             message = f"{correction_id}: not in batch {batch.number}"
             errors.append(FieldError(field=f"ids.{index}", code="not_found", message=message))
         elif not step.allows(correction, settings.key_fields):
-            detail = _invalid(correction, step).detail or ""
+            detail = invalid_step(correction, step).detail or ""
             errors.append(
                 FieldError(field=f"ids.{index}", code="invalid_transition", message=detail)
             )
@@ -268,7 +269,9 @@ async def batch_detail(session: AsyncSession, batch: ProvinceBatch) -> ProvinceB
     return ProvinceBatchDetail(
         batch=await batch_row(session, batch),
         corrections=[
-            BatchCorrection(correction=_row(c, s), province_reference=c.province_reference)
+            BatchCorrection(
+                correction=correction_row(c, s), province_reference=c.province_reference
+            )
             for c, s in await batch_items(session, batch)
         ],
     )

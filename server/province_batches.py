@@ -12,8 +12,9 @@ from typing import Annotated, Any
 import anyio.to_thread
 from fastapi import APIRouter, Query, Response
 
-from kiosk.protocol import API_PREFIX, CorrectionList
-from kiosk.province_protocol import (
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.corrections import CorrectionList
+from kiosk.protocol.province import (
     BATCH_LIMIT,
     PlatformFormat,
     ProvinceAnswer,
@@ -24,7 +25,8 @@ from kiosk.province_protocol import (
 from server import exports, province
 from server.audit import audit
 from server.context import Ctx, RowId
-from server.corrections import Actor, _row
+from server.corrections.queries import correction_row
+from server.corrections.workflow import Actor
 from server.exports import PRIVATE_HEADERS, attachment_name
 from server.staff import Registrar
 
@@ -58,7 +60,9 @@ async def candidates(
     """What a new batch may take, oldest first."""
     async with ctx.db.sessions.begin() as session:
         found = await province.candidates(session, ctx.settings, limit)
-    return CorrectionList(corrections=[_row(c, s) for c, s in found], total=len(found), limit=limit)
+    return CorrectionList(
+        corrections=[correction_row(c, s) for c, s in found], total=len(found), limit=limit
+    )
 
 
 @router.post(

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import Settings
-from kiosk.province_protocol import ProvinceAnswer
+from kiosk.protocol.province import ProvinceAnswer
 from server import province
-from server.corrections import Actor
+from server.corrections.workflow import Actor
 from server.db import Database
 from server.models import ProvinceBatch, utcnow
 from server.problems import ApiProblem

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.catalogue import PHOTO_LABEL
 from kiosk.fields import FIELD_KEYS
 from kiosk.i18n import Msg
-from kiosk.protocol import (
-    API_PREFIX,
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.student import (
     CorrectionSummary,
     FieldValue,
     PhotoInfo,

@@ -67,18 +67,16 @@ from kiosk.fields import (
     validate_field,
 )
 from kiosk.i18n import Msg, Plural
-from kiosk.protocol import (
-    API_PREFIX,
+from kiosk.privacy import mask_email, mask_mobile
+from kiosk.protocol.base import API_PREFIX, FieldError
+from kiosk.protocol.registration import (
     Channel,
-    FieldError,
     RegistrationRequest,
     RegistrationResponse,
     ResendRequest,
     ResendResponse,
     VerifyCodesRequest,
     VerifyCodesResponse,
-    mask_email,
-    mask_mobile,
 )
 from server.audit import audit
 from server.auth import TerminalKey, authenticate_terminal

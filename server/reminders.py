@@ -25,13 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import ServerSettings
 from kiosk.i18n import Msg
-from kiosk.progress_protocol import (
-    ReminderKind,
-    ReminderPreview,
-    ReminderResult,
-    ReminderSelection,
-)
-from kiosk.protocol import API_PREFIX
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.progress import ReminderKind, ReminderPreview, ReminderResult, ReminderSelection
 from server.audit import audit
 from server.context import Ctx, ServerContext
 from server.models import Account, Registration, Reminder, Student

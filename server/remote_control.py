@@ -11,7 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
-from kiosk.protocol import API_PREFIX, TerminalControl
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.terminal import TerminalControl
 from server.audit import audit
 from server.context import Ctx, RowId
 from server.models import SupervisedSession, Terminal

@@ -19,25 +19,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.i18n import Msg
-from kiosk.protocol import (
+from kiosk.privacy import mask_id_number
+from kiosk.protocol.base import (
     API_PREFIX,
     RECORD_KEEPERS,
     REGISTRAR_ONLY,
     STAFF_ROLES,
     SUPERVISORS,
+    StaffRole,
+)
+from kiosk.protocol.staff import (
     AccountUnderAttack,
     HistoryEvent,
-    LoginRequest,
-    RecordState,
     StaffLoginResponse,
-    StaffRole,
     StaffSummary,
     StudentDetail,
     StudentRow,
     StudentSearchResponse,
-    VerificationWindow,
-    mask_id_number,
 )
+from kiosk.protocol.student import LoginRequest, RecordState, VerificationWindow
 from server.audit import audit
 from server.auth import (
     Bearer,

@@ -24,23 +24,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.catalogue import NO, YES, correction_field_label
 from kiosk.i18n import Msg
-from kiosk.protocol import (
-    API_PREFIX,
-    DB_INT_MAX,
+from kiosk.protocol.base import API_PREFIX, DB_INT_MAX, FieldError
+from kiosk.protocol.staff import (
     BoardResponse,
     BoardTerminal,
-    FieldError,
     LabInfo,
     ReportRow,
     RosterProgress,
     RosterStatus,
-    SessionBanner,
     SessionReport,
     SupervisedSessionCreate,
     SupervisedSessionInfo,
     SupervisedSessionUpdate,
     SupervisedState,
 )
+from kiosk.protocol.terminal import SessionBanner
 from server.audit import audit
 from server.context import Ctx, RowId, ServerContext
 from server.exports import (

@@ -7,7 +7,8 @@ import secrets
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kiosk.protocol import API_PREFIX, HeartbeatRequest, HeartbeatResponse
+from kiosk.protocol.base import API_PREFIX
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse
 from server.auth import TerminalKey, authenticate_terminal
 from server.context import Ctx
 from server.models import Terminal, utcnow

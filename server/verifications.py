@@ -21,15 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.fields import M_UNCHANGED, validate_field
-from kiosk.protocol import (
-    API_PREFIX,
-    IDEMPOTENCY_KEY_HEADER,
-    REPLAYED_HEADER,
-    CorrectionRef,
-    FieldError,
-    VerificationReceipt,
-    VerificationRequest,
-)
+from kiosk.protocol.base import API_PREFIX, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, FieldError
+from kiosk.protocol.student import CorrectionRef, VerificationReceipt, VerificationRequest
 from server import policy
 from server.audit import audit
 from server.auth import TerminalKey, check_terminal, parse_terminal_key

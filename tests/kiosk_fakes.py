@@ -24,33 +24,31 @@ from textual.widgets import Static
 
 from kiosk.client import ApiError
 from kiosk.config import KioskSettings
-from kiosk.proof_protocol import ProofLinkResponse
-from kiosk.protocol import (
+from kiosk.privacy import mask_email, mask_mobile
+from kiosk.protocol.base import Health, ProblemDetails
+from kiosk.protocol.proof import ProofLinkResponse
+from kiosk.protocol.registration import (
     Channel,
-    CorrectionRef,
-    FieldValue,
-    Health,
-    HeartbeatRequest,
-    HeartbeatResponse,
-    LoginResponse,
     MailboxMessage,
-    PhotoInfo,
-    PhotoLinkResponse,
-    ProblemDetails,
-    RecordResponse,
     RegistrationRequest,
     RegistrationResponse,
     ResendResponse,
-    SessionBanner,
+    VerifyCodesRequest,
+    VerifyCodesResponse,
+)
+from kiosk.protocol.student import (
+    CorrectionRef,
+    FieldValue,
+    LoginResponse,
+    PhotoInfo,
+    PhotoLinkResponse,
+    RecordResponse,
     StudentSummary,
     VerificationReceipt,
     VerificationRequest,
     VerificationWindow,
-    VerifyCodesRequest,
-    VerifyCodesResponse,
-    mask_email,
-    mask_mobile,
 )
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse, SessionBanner
 from screens.app import KioskApp, create_app
 from screens.timing import KioskTiming
 from tests.waiting import settle

@@ -21,7 +21,7 @@ from textual.pilot import Pilot
 
 from kiosk.client import ApiClient
 from kiosk.config import KioskSettings
-from kiosk.protocol import (
+from kiosk.protocol.student import (
     FieldDecision,
     PhotoDecision,
     RecordResponse,

@@ -14,13 +14,9 @@ import pytest
 
 from kiosk.client import ApiClient, ApiError
 from kiosk.fields import FIELD_KEYS
-from kiosk.protocol import (
-    FieldDecision,
-    HeartbeatRequest,
-    PhotoDecision,
-    ProblemDetails,
-    VerificationRequest,
-)
+from kiosk.protocol.base import ProblemDetails
+from kiosk.protocol.student import FieldDecision, PhotoDecision, VerificationRequest
+from kiosk.protocol.terminal import HeartbeatRequest
 
 BASE = "http://server.test"
 TERMINAL_KEY = "lab1-07.s3cr3t-terminal"

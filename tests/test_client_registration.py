@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kiosk.client import ApiClient, ApiError
-from kiosk.protocol import RegistrationRequest, VerifyCodesRequest
+from kiosk.protocol.registration import RegistrationRequest, VerifyCodesRequest
 from tests.test_client import BASE, NOW, TERMINAL_KEY, Server, problem
 
 REGISTRATION = {

@@ -26,6 +26,12 @@ CORE_MODULES = (
     "kiosk",
     "kiosk.fields",
     "kiosk.protocol",
+    "kiosk.protocol.base",
+    "kiosk.protocol.student",
+    "kiosk.protocol.terminal",
+    "kiosk.protocol.registration",
+    "kiosk.protocol.proof",
+    "kiosk.privacy",
     "kiosk.config",
     "kiosk.cli",
     "kiosk.i18n",
@@ -42,19 +48,10 @@ OPTIONAL_CORE_MODULES = (
 )
 HEAVY_PACKAGES = ("textual", "fastapi", "sqlalchemy", "starlette")
 SERVER_MAY_USE = frozenset(
-    {
-        "protocol",
-        "proof_protocol",
-        "progress_protocol",
-        "problem_codes",
-        "catalogue",
-        "fields",
-        "i18n",
-        "config",
-        "policy",
-        "province_protocol",
-    }
+    {"protocol", "privacy", "problem_codes", "catalogue", "fields", "i18n", "config", "policy"}
 )
+STAFF_CONTRACT = ("staff", "corrections", "imports", "progress", "province")
+"""The contract's areas only the console and the server speak."""
 
 
 def core_modules() -> list[str]:
@@ -82,6 +79,23 @@ def test_core_imports_no_heavy_packages() -> None:
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert loaded == [], f"importing {modules} loaded {loaded}"
+
+
+def test_the_kiosk_app_does_not_load_the_consoles_contract() -> None:
+    """The kiosk builds only the models of the areas it speaks (issue 18: the contract split
+    by area), so a lab terminal's start does not pay for the staff console's."""
+    script = (
+        "import json, sys, screens.app, screens.launch\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('kiosk.protocol.'))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "kiosk.protocol.student" in loaded
+    assert [m for m in loaded if m.rpartition(".")[2] in STAFF_CONTRACT] == []
 
 
 def test_the_probe_would_notice_a_heavy_import() -> None:

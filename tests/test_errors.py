@@ -12,7 +12,7 @@ import pytest
 
 from kiosk.errors import ERROR_MESSAGES, GENERIC_MESSAGE, known_message, message_for
 from kiosk.problem_codes import KioskProblemCode, ProblemCode, ServerProblemCode
-from kiosk.protocol import ProblemDetails
+from kiosk.protocol.base import ProblemDetails
 
 NOTES = Path(__file__).resolve().parent.parent / "docs" / "contract-notes.md"
 KIOSK_ONLY = ("server_unreachable", "timeout", "bad_response")

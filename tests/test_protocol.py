@@ -11,20 +11,17 @@ import pytest
 from pydantic import ValidationError
 
 from kiosk.fields import FIELD_KEYS
-from kiosk.protocol import (
+from kiosk.privacy import mask_id_number, mask_name
+from kiosk.protocol.base import FieldKey, ProblemDetails
+from kiosk.protocol.student import (
     FieldDecision,
-    FieldKey,
-    HeartbeatRequest,
-    HeartbeatResponse,
     LoginRequest,
     PhotoDecision,
-    ProblemDetails,
     RecordResponse,
     VerificationRequest,
-    mask_id_number,
-    mask_name,
     new_result_id,
 )
+from kiosk.protocol.terminal import HeartbeatRequest, HeartbeatResponse
 
 
 def valid_body() -> dict[str, Any]:

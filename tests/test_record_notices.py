@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.protocol import CorrectionNotice, CorrectionSummary
+from kiosk.protocol.student import CorrectionNotice, CorrectionSummary
 from screens.record import RecordScreen
 from screens.widgets.i18n import Tr
 from tests.kiosk_fakes import NOW, FakeClient, FakeMonotonic, build_app, make_record, to_record

@@ -23,7 +23,7 @@ from kiosk.fields import (
     PASSWORD_RULE,
 )
 from kiosk.i18n import Msg
-from kiosk.protocol import mask_email
+from kiosk.privacy import mask_email
 from screens import text as T
 from screens.login import LoginScreen
 from screens.record import RecordScreen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.fields import PASSWORD_RULE, check_email, check_mobile, check_password, name_key
-from kiosk.protocol import mask_email, mask_mobile
+from kiosk.privacy import mask_email, mask_mobile
 
 ID = "360426199101010071"
 

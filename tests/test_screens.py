@@ -14,7 +14,8 @@ from textual.widgets import Input, OptionList, Select
 
 from kiosk.fields import M_CONTROL
 from kiosk.i18n import Msg
-from kiosk.protocol import CorrectionSummary, SessionBanner
+from kiosk.protocol.student import CorrectionSummary
+from kiosk.protocol.terminal import SessionBanner
 from screens import text as T
 from screens.app import HIGH_CONTRAST, KioskApp, split_paste
 from screens.field_check import FieldCheckScreen
@@ -989,7 +990,7 @@ def test_marks_are_single_width_and_not_emoji() -> None:
 def test_the_receipt_says_what_each_kind_of_field_means(
     key_fields: list[str] | None, key_line: str, school_line: str
 ) -> None:
-    from kiosk.protocol import FieldDecision, LoginResponse, StudentSummary
+    from kiosk.protocol.student import FieldDecision, LoginResponse, StudentSummary
     from screens.receipt import next_steps
     from screens.session import StudentSession
     from tests.kiosk_fakes import NOW, make_record
@@ -1034,6 +1035,6 @@ async def test_a_policy_rule_is_explained_before_anything_is_sent(client: FakeCl
 
 
 def test_the_student_reads_every_correction_state_in_words() -> None:
-    from kiosk.protocol import CORRECTION_STATES
+    from kiosk.protocol.base import CORRECTION_STATES
 
     assert set(T.CORRECTION_STATES) == set(CORRECTION_STATES)

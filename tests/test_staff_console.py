@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
 from kiosk.config import ServerSettings
-from kiosk.protocol import HeartbeatRequest
+from kiosk.protocol.terminal import HeartbeatRequest
 from screens.staff.app import StaffApp
 from screens.staff.board import BoardScreen
 from screens.staff.corrections import CorrectionsScreen
@@ -328,7 +328,7 @@ async def test_the_key_bar_never_breaks_inside_a_hint(
 def test_refusals_are_told_in_words() -> None:
     from kiosk.client import ApiError
     from kiosk.i18n import Msg
-    from kiosk.protocol import FieldError, ProblemDetails
+    from kiosk.protocol.base import FieldError, ProblemDetails
     from screens.staff import text as T
 
     other = ApiError(

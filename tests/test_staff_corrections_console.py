@@ -14,7 +14,7 @@ from dbfread import DBF
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
-from kiosk.protocol import PhotoDecision
+from kiosk.protocol.student import PhotoDecision
 from screens.staff.app import StaffApp
 from screens.staff.batches import BatchesScreen
 from screens.staff.correction_detail import CorrectionModal
@@ -442,7 +442,7 @@ async def test_the_export_is_what_the_screen_shows(server: LiveServer, tmp_path:
 
 
 async def test_the_province_answers_some_corrections_of_a_batch(server: LiveServer) -> None:
-    from kiosk.protocol import CollegeDecision, RegistrarDecision
+    from kiosk.protocol.corrections import CollegeDecision, RegistrarDecision
     from kiosk.staff_client import StaffClient
     from screens.staff.batch_detail import BatchModal
     from tests.server.staff_world import STAFF

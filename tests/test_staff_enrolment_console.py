@@ -6,7 +6,7 @@ import httpx
 from textual.widgets import DataTable
 
 from kiosk.client import ApiError
-from kiosk.protocol import HeartbeatRequest
+from kiosk.protocol.terminal import HeartbeatRequest
 from screens.staff.enrolment import EnrolmentCodeModal, EnrolmentScreen
 from screens.widgets.qr import QRCodeView
 from tests.staff_console_server import LiveServer, log_in, text, wait_for

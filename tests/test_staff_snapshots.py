@@ -16,8 +16,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiClient
-from kiosk.protocol import CollegeDecision, HeartbeatRequest, PhotoDecision, RegistrarDecision
-from kiosk.province_protocol import ProvinceBatchCreate
+from kiosk.protocol.corrections import CollegeDecision, RegistrarDecision
+from kiosk.protocol.province import ProvinceBatchCreate
+from kiosk.protocol.student import PhotoDecision
+from kiosk.protocol.terminal import HeartbeatRequest
 from kiosk.staff_client import StaffClient
 from screens.staff.app import StaffApp
 from screens.staff.terminal_table import TerminalTable

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from kiosk.client import ApiClient
 from kiosk.fields import FIELD_KEYS
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender, PendingResult
-from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
+from kiosk.protocol.student import FieldDecision, PhotoDecision, RecordResponse
 from kiosk.submission import prepare_result, save_and_send
 
 START = dt.datetime(2025, 5, 1, 8, 0, tzinfo=dt.UTC)

@@ -3,7 +3,7 @@ included, which the heartbeat may carry)."""
 
 from __future__ import annotations
 
-from kiosk.protocol import BoardTerminal
+from kiosk.protocol.staff import BoardTerminal
 from screens.staff.terminal_table import FILTERS, ORDERS, summary
 
 

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kiosk.fields import FIELD_KEYS, TEXT_RULE_CODE, is_noncharacter, text_rule, validate_field
-from kiosk.protocol import FieldDecision, PhotoDecision, RegistrationRequest
+from kiosk.protocol.registration import RegistrationRequest
+from kiosk.protocol.student import FieldDecision, PhotoDecision
 
 REFUSED = {"Cc", "Cf", "Cs", "Co"}
 

@@ -23,7 +23,7 @@ from kiosk.client import ApiError
 from kiosk.errors import field_message
 from kiosk.fields import normalise_code
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
+from kiosk.protocol.registration import (
     Channel,
     MailboxMessage,
     RegistrationResponse,

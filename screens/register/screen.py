@@ -26,9 +26,9 @@ from kiosk.client import ApiError
 from kiosk.errors import field_message, retry_after_s
 from kiosk.fields import check_id_number
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
+from kiosk.protocol.base import FieldError
+from kiosk.protocol.registration import (
     Channel,
-    FieldError,
     RegistrationRequest,
     RegistrationResponse,
     VerifyCodesRequest,

@@ -18,7 +18,8 @@ from textual.reactive import reactive
 
 from kiosk.config import KioskSettings
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import StaffRole, StaffSummary
+from kiosk.protocol.base import StaffRole
+from kiosk.protocol.staff import StaffSummary
 from kiosk.staff_client import StaffClient
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, QUIT, StaffScreen

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Input
 from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.province_protocol import ProvinceAnswer, ProvinceBatchDetail
+from kiosk.protocol.province import ProvinceAnswer, ProvinceBatchDetail
 from screens.staff import text as T
 from screens.staff.base import StaffModal, confirmed
 from screens.widgets.i18n import Tr

@@ -20,8 +20,8 @@ from textual.widgets import DataTable, Input
 from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import CorrectionRow
-from kiosk.province_protocol import (
+from kiosk.protocol.corrections import CorrectionRow
+from kiosk.protocol.province import (
     PlatformFormat,
     ProvinceAnswer,
     ProvinceBatchCreate,

@@ -16,7 +16,7 @@ from textual.widgets import ProgressBar
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import BoardResponse, SupervisedSessionInfo
+from kiosk.protocol.staff import BoardResponse, SupervisedSessionInfo
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
 from screens.staff.terminal_table import TerminalTable, summary

@@ -19,14 +19,14 @@ from textual.widgets import Input
 from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.proof_protocol import PROOF_KINDS, ProofFileInfo
-from kiosk.protocol import (
+from kiosk.protocol.base import StaffRole
+from kiosk.protocol.corrections import (
     CollegeDecision,
     CorrectionDetail,
     CorrectionStep,
     RegistrarDecision,
-    StaffRole,
 )
+from kiosk.protocol.proof import PROOF_KINDS, ProofFileInfo
 from kiosk.staff_client import CorrectionAction
 from screens.staff import text as T
 from screens.staff.base import StaffModal, confirmed

@@ -13,13 +13,8 @@ from textual.widgets import DataTable, Input
 from kiosk.catalogue import correction_field_label, correction_value_text
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
-    CORRECTION_STATES,
-    BulkAction,
-    BulkCorrections,
-    CorrectionRow,
-    CorrectionState,
-)
+from kiosk.protocol.base import CORRECTION_STATES, CorrectionState
+from kiosk.protocol.corrections import BulkAction, BulkCorrections, CorrectionRow
 from kiosk.staff_client import ExportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed

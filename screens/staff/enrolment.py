@@ -19,8 +19,8 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
-    BoardTerminal,
+from kiosk.protocol.staff import BoardTerminal
+from kiosk.protocol.terminal import (
     ControlAction,
     EnrolmentCodeCreate,
     EnrolmentCodeInfo,

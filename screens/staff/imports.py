@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Input
 from kiosk.client import ApiError
 from kiosk.fields import BY_KEY
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import (
+from kiosk.protocol.imports import (
     PHOTO_SUFFIXES,
     ImportProblem,
     PhotoImportReport,

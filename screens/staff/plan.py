@@ -16,7 +16,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Input
 
 from kiosk.client import ApiError
-from kiosk.protocol import (
+from kiosk.protocol.staff import (
     SupervisedSessionCreate,
     SupervisedSessionInfo,
     SupervisedSessionUpdate,

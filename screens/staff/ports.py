@@ -8,7 +8,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import StaffRole, StaffSummary
+from kiosk.protocol.base import StaffRole
+from kiosk.protocol.staff import StaffSummary
 from kiosk.staff_client import StaffClient
 
 

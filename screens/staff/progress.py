@@ -22,8 +22,8 @@ from textual.widgets import DataTable
 
 from kiosk.catalogue import PROGRESS_LABELS
 from kiosk.client import ApiError
-from kiosk.i18n import Lang, Msg
-from kiosk.progress_protocol import (
+from kiosk.i18n import Lang, Msg, Plural
+from kiosk.protocol.progress import (
     REMINDER_KINDS,
     ProgressCounts,
     ProgressNumber,
@@ -76,7 +76,12 @@ KEY_PREVIOUS_PAGE = Msg("上一页", "Previous")
 EXPORTED = Msg("核对统计表已保存：{path}", "Progress table saved: {path}")
 NOTHING = Msg("没有学生数据。", "No students yet.")
 
-DRILL_TITLE = Msg("{where} · {number}：共 {total} 人", "{where} · {number}: {total} students")
+DRILL_TITLE = Plural(
+    "{where} · {number}：共 {total} 人",
+    "{where} · {number}: 1 student",
+    "{where} · {number}: {total} students",
+    count="total",
+)
 DRILL_PAGE = Msg("第 {first}–{last} 人", "{first}–{last}")
 DRILL_COLUMNS = (
     Msg("学号", "Student no."),
@@ -101,7 +106,7 @@ NOBODY_TO_REMIND = Msg(
     "{where}：没有可以提醒的学生（今日已提醒 {already_today} 人，无联系方式 {no_contact} 人）。",
     "{where}: nobody to remind ({already_today} reminded today, {no_contact} without contact).",
 )
-REMINDED = Msg("已提醒 {n} 人。", "{n} students reminded.")
+REMINDED = Plural("已提醒 {n} 人。", "1 student reminded.", "{n} students reminded.")
 PAGE = 50
 """Students per drill-down page."""
 
@@ -397,8 +402,7 @@ class DrillDownModal(StaffModal[None]):
         label = PROGRESS_LABELS[self._number]
         where = self._line.name()
         self.query_one("#drill-title", Tr).show(
-            in_both(lambda each: DRILL_TITLE.get(each, where=where.get(each),
-                                                 number=label.get(each), total=page.total))
+            DRILL_TITLE.n(page.total, where=where, number=label)
         )  # fmt: skip
         shown = len(page.students)
         self.query_one("#drill-message", Tr).show(

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang
-from kiosk.proof_protocol import PROOF_KINDS, ProofFileInfo
+from kiosk.protocol.proof import PROOF_KINDS, ProofFileInfo
 from screens.staff import text as T
 from screens.staff.base import StaffModal
 from screens.staff.save_report import SaveReportModal

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from textual.actions import parse
 
-from kiosk.protocol import RECORD_KEEPERS, REGISTRAR_ONLY, SUPERVISORS, StaffRole
+from kiosk.protocol.base import RECORD_KEEPERS, REGISTRAR_ONLY, SUPERVISORS, StaffRole
 from screens.widgets.keys import Key
 
 ACTIONS: dict[tuple[str, tuple[object, ...]], tuple[StaffRole, ...]] = {

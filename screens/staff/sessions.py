@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import SessionReport, SupervisedSessionInfo
+from kiosk.protocol.staff import SessionReport, SupervisedSessionInfo
 from kiosk.staff_client import ReportFormat
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input
 
 from kiosk.client import ApiError
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import StudentDetail, StudentRow
+from kiosk.protocol.staff import StudentDetail, StudentRow
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen
 from screens.widgets.i18n import Tr

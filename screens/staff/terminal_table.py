@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from textual.widgets import DataTable
 
 from kiosk.i18n import Lang, Msg
-from kiosk.protocol import BoardTerminal
+from kiosk.protocol.staff import BoardTerminal
 from screens.staff import text as T
 
 Filter = Callable[[BoardTerminal], bool]

@@ -12,15 +12,11 @@ from kiosk.catalogue import (
 from kiosk.client import ApiError
 from kiosk.errors import ERROR_MESSAGES, known_message
 from kiosk.i18n import Msg, Plural
-from kiosk.protocol import (
-    BulkAction,
-    CorrectionRow,
-    ProblemDetails,
-    RecordState,
-    StaffRole,
-    SupervisedState,
-    TerminalState,
-)
+from kiosk.protocol.base import ProblemDetails, StaffRole
+from kiosk.protocol.corrections import BulkAction, CorrectionRow
+from kiosk.protocol.staff import SupervisedState
+from kiosk.protocol.student import RecordState
+from kiosk.protocol.terminal import TerminalState
 
 # --- everywhere ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from tests.e2e.serving import ROOT, kiosk_command
 from tests.e2e.test_lockdown_tmux import Pane
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from kiosk.config import load_settings
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from tests.e2e.serving import RunningServer, run_kiosk, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

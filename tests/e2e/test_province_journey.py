@@ -17,8 +17,13 @@ from openpyxl import load_workbook
 from stdnum.cn import ric
 
 from kiosk.client import ApiClient, ApiError
-from kiosk.protocol import BulkCorrections, CollegeDecision, CorrectionStep, RegistrarDecision
-from kiosk.province_protocol import ProvinceAnswer, ProvinceBatchCreate
+from kiosk.protocol.corrections import (
+    BulkCorrections,
+    CollegeDecision,
+    CorrectionStep,
+    RegistrarDecision,
+)
+from kiosk.protocol.province import ProvinceAnswer, ProvinceBatchCreate
 from kiosk.staff_client import StaffClient
 from screens.app import create_app
 from screens.receipt import ReceiptScreen

@@ -20,7 +20,7 @@ import httpx
 from kiosk.client import ApiClient
 from kiosk.fields import FIELD_KEYS
 from kiosk.outbox import Outbox, OutboxCounts, OutboxSender, PendingResult
-from kiosk.protocol import FieldDecision, PhotoDecision, RecordResponse
+from kiosk.protocol.student import FieldDecision, PhotoDecision, RecordResponse
 from kiosk.submission import prepare_result
 from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, another_ticket, free_port, kiosk_command
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.outbox import Outbox, OutboxCounts
-from kiosk.protocol import HeartbeatRequest
+from kiosk.protocol.terminal import HeartbeatRequest
 from kiosk.submission import save_and_send
 from tests.databases import PostgresDatabases
 from tests.e2e.serving import ROOT

@@ -44,7 +44,7 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.python.asgi import ASGIClient, get_client
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.app import create_app
 from server.migrate import migrate
 from server.models import Account, Student

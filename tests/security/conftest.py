@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.audit import REFUSED
 from tests.e2e.serving import RunningServer, serving
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import ServerSettings
-from kiosk.protocol import ImportProblem
+from kiosk.protocol.imports import ImportProblem
 from server.imports import Unreadable, _checked_batch, zip_photos
 from tests.security.conftest import MIB, Hostile
 from tests.security.zips import corrupt_data, patch_headers, zip_of

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from kiosk.protocol import DB_INT_MAX
+from kiosk.protocol.base import DB_INT_MAX
 from tests.security.conftest import Hostile
 
 Schema = dict[str, Any]

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from stdnum.cn import ric
 
 from kiosk.config import ServerSettings
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.app import create_app
 from server.context import ServerContext
 from server.migrate import migrate

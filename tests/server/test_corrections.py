@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from kiosk.catalogue import correction_field_label
-from server.corrections import EXPORT_COLUMNS
+from server.corrections.exports import EXPORT_COLUMNS
 from server.models import AuditEvent, Student
 from tests.server.conftest import World, record
 from tests.server.staff_world import (
@@ -191,7 +191,7 @@ async def test_invalid_transitions_are_409(
 
 
 async def test_a_photo_goes_to_the_vendor_and_the_import_applies_it(world: World) -> None:
-    from server.corrections import Actor
+    from server.corrections.workflow import Actor
     from server.imports import import_photos
     from tests.server.test_imports import spec_jpeg
 

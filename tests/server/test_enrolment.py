@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.enrolment import code_hash, normalise
 from server.models import AuditEvent, EnrolmentCode
 from tests.server.conftest import World

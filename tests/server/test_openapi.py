@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from kiosk.protocol import PROBLEM_MEDIA_TYPE, TERMINAL_KEY_HEADER
+from kiosk.protocol.base import PROBLEM_MEDIA_TYPE, TERMINAL_KEY_HEADER
 from server.app import create_app
 from server.openapi import (
     LINK_REFUSALS,

@@ -15,7 +15,7 @@ from typing import Any
 from PIL import Image
 from sqlalchemy import func, select
 
-from kiosk.proof_protocol import PROOF_MAX_FILES
+from kiosk.protocol.proof import PROOF_MAX_FILES
 from server.models import ProofFile
 from server.records import PAGE_HEADERS
 from tests.server.conftest import World, record

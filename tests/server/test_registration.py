@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from stdnum.cn import ric
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.models import Account, AuditEvent, OutgoingMessage, Registration, RegistrationCode
 from server.notify import Delivery, delivery_failures, mailbox_messages
 from tests.server.conftest import World, id_number, make_world, record

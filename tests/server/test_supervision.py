@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.models import AuditEvent, RosterEntry
 from server.terminals import add_terminal
 from tests.server.conftest import World, record

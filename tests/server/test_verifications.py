@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from kiosk.fields import FIELD_KEYS
-from kiosk.protocol import TERMINAL_KEY_HEADER
+from kiosk.protocol.base import TERMINAL_KEY_HEADER
 from server.models import (
     AuditEvent,
     Correction,

@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Literal
 
 from kiosk.i18n import Msg
-from kiosk.protocol import Reply
+from kiosk.protocol.base import Reply
 
 ProofKind = Literal["hukou_front", "hukou_self", "id_front", "id_back", "other"]
 PROOF_KINDS: dict[ProofKind, Msg] = {

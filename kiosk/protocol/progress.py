@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from kiosk.protocol import Model, Reply
+from kiosk.protocol.base import Model, Reply
 
 StudentProgress = Literal[
     "not_registered", "registered_not_checked", "window_closed", "all_correct", "reported"

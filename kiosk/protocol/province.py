@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from kiosk.protocol import DB_INT_MAX, CorrectionRow, Model, Reply, TextRule
+from kiosk.protocol.base import DB_INT_MAX, Model, Reply, TextRule
+from kiosk.protocol.corrections import CorrectionRow
 
 BATCH_LIMIT = 500
 """Most corrections one batch holds (and one answer names)."""
