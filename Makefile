@@ -35,11 +35,11 @@ PYTEST_WORKERS ?= auto
 pytest: $(STAMP)
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Measures the kiosk and the server against DESIGN.md §7 (loopback only, every loop bounded,
+# Measures the kiosk and the server against the performance budgets of the README's Benchmarks section (loopback only, every loop bounded,
 # about 15 minutes on 2 cores with PostgreSQL, 6 of them the lab day); writes
 # bench/report.md and bench/report.json. PostgreSQL rows run when KIOSK_BENCH_POSTGRES_URL
 # names a database the run may wipe. BENCH_ARGS=--lab-day-only runs only the lab day.
-bench: $(STAMP)  ## the budgets of DESIGN.md §7, measured
+bench: $(STAMP)  ## the performance budgets, measured (README: Benchmarks)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lock:  ## re-pin requirements.lock after editing pyproject.toml (needs uv)

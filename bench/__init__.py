@@ -1,4 +1,4 @@
-"""``make bench``: the kiosk and the server measured against DESIGN.md §7 in one run.
+"""``make bench``: the kiosk and the server measured against their budgets in one run.
 
 Run ``python -m bench`` (``make bench``); it writes ``bench/report.md`` and ``bench/report.json``.
 Every measurement runs in its own subprocess, every loop is bounded by a count and a time,

@@ -1,4 +1,4 @@
-"""``make bench``: run every measurement, compare with DESIGN.md §7, write the report.
+"""``make bench``: run every measurement, compare with the budgets, write the report.
 
     python -m bench [--quick] [--skip-kiosk] [--skip-server] [--skip-lab-day] [--lab-day-only]
                     [--skip-growth]
@@ -36,7 +36,7 @@ POSTGRES_ENV = "KIOSK_BENCH_POSTGRES_URL"
 STEP_TIMEOUT_S = 180
 """No single measuring subprocess may take longer than this."""
 
-# The budgets of DESIGN.md §7.
+# The performance budgets (README: Benchmarks).
 START_RATIO_MAX = 1.5
 KEY_MEDIAN_MAX_MS = 10.0
 FLOW_MAX_MS = 2000.0
@@ -432,7 +432,7 @@ def write_report(report: dict[str, Any]) -> str:
         f"load average before {report['load_before']}, after {report['load_after']} "
         "(other processes on the machine inflate every figure)",
         "",
-        "| budget (DESIGN.md §7) | measured | | note |",
+        "| budget | measured | | note |",
         "|---|---|---|---|",
     ]
     lines += [f"| {a} | {b} | **{c}** | {d} |" for a, b, c, d in budgets(report)]

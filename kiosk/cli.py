@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _province_batch_parser(commands: Any) -> None:
-    """``kiosk admin province-batch …`` (run by :mod:`server.province_cli`)."""
+    """``kiosk admin province-batch …`` (run by :mod:`server.province.cli`)."""
     batch = commands.add_parser(
         "province-batch", help="batches of key-field corrections for the provincial department"
     )

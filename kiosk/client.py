@@ -1,4 +1,4 @@
-"""The kiosk's HTTP client for the university server (DESIGN.md §5).
+"""The kiosk's HTTP client for the university server (the contract is :mod:`kiosk.protocol`).
 
 Every failure comes out as one exception type, :class:`ApiError`, with a stable ``code``: the
 server's problem+json code, or ``server_unreachable`` / ``timeout`` / ``bad_response`` when the

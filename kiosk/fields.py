@@ -1,6 +1,6 @@
 """The 17 record fields: the catalogue both the kiosk and the server use, and their validators.
 
-Keys are part of the API contract (DESIGN.md §5). A validator takes a value a student
+Keys are part of the API contract (:mod:`kiosk.protocol`). A validator takes a value a student
 proposes (or an import supplies) and returns a :class:`Check`: the normalised value, the
 errors that reject it and the warnings that only inform. Validators never raise.
 """
@@ -31,7 +31,7 @@ class Kind(StrEnum):
     STUDENT_NO = "student_no"
 
 
-# GB/T 3304-1991 in code order (reference/domain.md §1.6), then the two extra values in use.
+# GB/T 3304-1991 in code order, then the two extra values in use.
 ETHNICITIES: tuple[str, ...] = (
     "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族",
     "满族", "侗族", "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族",
@@ -278,7 +278,7 @@ def check_id_number(value: str, today: dt.date | None = None) -> IdNumberCheck:
 
     Never raises: stdnum 2.2 can raise ``KeyError`` from its region lookup, and its
     birth-year-aware region table rejects some real numbers, so an unknown region is only a
-    warning (reference/domain.md §3.2).
+    warning (python-stdnum 2.2, ``stdnum/cn/ric.py``).
     """
     number = normalise_code(value)
     if len(number) != 18:

@@ -1,4 +1,4 @@
-"""The kiosk's durable outbox: no verification result is ever lost (DESIGN.md §6).
+"""The kiosk's durable outbox: no verification result is ever lost.
 
 A result is committed to a local SQLite file, with its ``result_id``, its idempotency key and
 its exact body, *before* the first attempt to send it; only then is the student told it is
@@ -79,7 +79,7 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at);
 def full_jitter(rng: random.Random, attempt: int, base_s: float, cap_s: float) -> float:
     """A delay drawn uniformly from ``[0, min(cap_s, base_s * 2**attempt)]``.
 
-    Full jitter (reference/server.md §2.3) spreads out terminals that lost the server
+    Full jitter (AWS, "Exponential Backoff And Jitter") spreads out terminals that lost the server
     together, so they do not all come back in the same instant.
     """
     # The exponent is bounded so that a result retried for weeks cannot overflow a float.

@@ -5,7 +5,7 @@ record they change and the proof listed) and says whether it breaks the rule. Th
 checks them when the student submits and again at each decision that moves a correction on;
 ``[server] policy_rules_off`` names the rules a province does not apply. Sources: 《普通高等学校
 新生学籍电子注册暂行办法》第十二条 and 吉林省 吉教学〔2018〕24号 on proof of identity changes; the
-7月1日 publication after which the register no longer changes (reference/domain.md §4).
+7月1日 publication after which the register no longer changes (学信网's yearly schedule).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Two modules stacked vertically make one character cell (``▀`` with the top module as
 foreground and the bottom one as background), which keeps modules roughly square and lets
-the widget fix the colours to black on white whatever the theme (reference/textual.md §3.2).
+the widget fix the colours to black on white whatever the theme (a phone's camera needs the contrast).
 """
 
 from __future__ import annotations

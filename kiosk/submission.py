@@ -2,7 +2,7 @@
 
 A result gets its ``result_id``, its idempotency key and its exact JSON body once, in
 :func:`prepare_result`; every attempt after that sends the same three, so a retry after a
-lost answer can only ever produce the same receipt (reference/server.md §2.4).
+lost answer can only ever produce the same receipt (the key is made once, before the first attempt).
 
 :func:`save_and_send` is the way a result leaves the kiosk: it commits the result to the
 durable outbox first and only then sends it (kiosk/outbox.py), so nothing is lost whatever

@@ -3,7 +3,7 @@
 Two modes keep the student's screens apart from the terminal's own: "welcome" holds the
 welcome screen for the life of the app; "student" holds login and everything after it, and
 is removed and added afresh at every logout, so no screen, input or worker of one student
-survives into the next (reference/textual.md §2.4).
+survives into the next (Textual keeps an installed screen's state).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The app holds one :class:`StudentSession` while a student is logged in and replaces it by
 None at logout, so wiping the student's data is one assignment rather than a hunt through
-screens (DESIGN.md §6, privacy on a shared terminal).
+screens (privacy on a shared terminal).
 """
 
 from __future__ import annotations

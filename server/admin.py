@@ -348,7 +348,7 @@ def run_admin(settings: Settings, args: argparse.Namespace) -> int:
     if action == "import-photos":
         return _photo_import(settings, args.source)
     if action == "province-batch":
-        from server import province_cli  # FastAPI's import: see _import_records
+        from server.province import cli as province_cli  # FastAPI's import: see _import_records
 
         return asyncio.run(province_cli.run(settings, args))
     raise AssertionError(action)

@@ -18,13 +18,8 @@ from server import (
     imports,
     notify,
     openapi,
-    progress,
-    proof_files,
-    proof_uploads,
-    province_batches,
     records,
     registration,
-    reminders,
     remote_control,
     staff,
     supervision,
@@ -36,8 +31,13 @@ from server.corrections import router as correction_routes
 from server.db import Database
 from server.housekeeping import housekeeping
 from server.models import utcnow
-from server.nudges import nudges
 from server.problems import install_handlers
+from server.progress import reminders
+from server.progress import router as progress_routes
+from server.progress.nudges import nudges
+from server.proofs import page as proof_page
+from server.proofs import router as proof_routes
+from server.province import router as province_routes
 from server.security import Passwords
 from server.uploads import BodyLimit
 
@@ -91,8 +91,8 @@ def create_app(
     app.add_exception_handler(staff.Forbidden, staff.on_forbidden)
     for module in (
         health, auth, records, verifications, terminals, staff, supervision, correction_routes, imports,
-        enrolment, remote_control, proof_uploads, proof_files, progress, reminders,
-        province_batches,
+        enrolment, remote_control, proof_page, proof_routes, progress_routes, reminders,
+        province_routes,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(registration.router)
@@ -104,7 +104,7 @@ def create_app(
         limit=settings.max_body_bytes,
         uploads=imports.UPLOAD_PATHS,
         upload_limit=settings.import_max_bytes,
-        upload_prefixes=(proof_uploads.PAGE_PREFIX,),
+        upload_prefixes=(proof_page.PAGE_PREFIX,),
     )
     # After install_handlers: it wraps their HTTP error handler (the Allow of a 405).
     openapi.install(app)

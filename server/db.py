@@ -2,7 +2,7 @@
 
 SQLite gets WAL, a busy timeout, foreign keys and ``BEGIN IMMEDIATE`` for every transaction:
 a deferred transaction that reads and then writes fails at once when another writer holds
-the lock, ignoring the busy timeout (reference/server.md §5.4), and our idempotency flow
+the lock, ignoring the busy timeout (SQLite's busy_timeout does not apply to a lock upgrade), and our idempotency flow
 reads before it writes.
 """
 

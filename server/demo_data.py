@@ -33,7 +33,7 @@ STATUS = "在籍（注册学籍）"
 EDUCATION_CATEGORY = "普通高等教育"
 STUDY_MODE = "普通全日制"
 PHOTO_SIZE = (480, 640)
-PHOTO_BACKGROUND = (100, 197, 255)  # 浅蓝 of the graduation photo spec (reference/domain.md §2)
+PHOTO_BACKGROUND = (100, 197, 255)  # 浅蓝 of the 学历证书电子注册图像 spec
 PHOTO_QUALITY = 75
 GRAIN_AMPLITUDE = 10  # ± grey levels of grain on the figure; tunes the JPEG size
 ACCOUNT_SHARE = 0.06  # about 12 of 200 students are registered
@@ -336,7 +336,7 @@ _SKIN = ((236, 200, 170), (222, 184, 150), (200, 160, 125))
 def draw_photo(student: DemoStudent) -> bytes:
     """A 480×640 24-bit JPEG head-and-shoulders drawing with the student's initials.
 
-    It follows the geometry of the graduation photo spec (reference/domain.md §2): light-blue
+    It follows the geometry of the graduation photo spec (学历证书电子注册图像: 480×640, light blue): light-blue
     background, hair line 50-110 px and eyes 200-300 px from the top, face 180-300 px wide.
     A fine grain over the figure gives the file a photo's size (20-40 KB) rather than a
     drawing's few KB. The bytes depend only on the student, so they are reproducible.

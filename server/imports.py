@@ -1,10 +1,10 @@
 """Imports by the registrar: master records from CSV or Excel, photos from a folder or a zip.
 
-A record file is validated whole before anything is written (DESIGN.md §6: bad input changes
+A record file is validated whole before anything is written (bad input changes
 nothing): every problem is reported with its line and column, with the same validators the
 kiosk and the registration use. Re-importing updates by 学号, and a record's version goes up
 only where a value really changed. Photos are independent of each other: each is checked
-against the photo spec (reference/domain.md §2) and the good ones are stored, closing the
+against the photo spec (学历证书电子注册图像: JPEG, 480×640) and the good ones are stored, closing the
 photo corrections that were waiting for the vendor.
 """
 

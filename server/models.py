@@ -69,7 +69,7 @@ class Student(Base):
     """A student's master record: the 17 fields, its version, the verification window."""
 
     __tablename__ = "students"
-    # Covers the progress view's grouped count (server/progress.py): no table lookups.
+    # Covers the progress view's grouped count (server/progress/router.py): no table lookups.
     __table_args__ = (Index("ix_students_progress", "college", "class_name", "window_closes_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -336,7 +336,7 @@ class AuditEvent(Base):
 
 
 class SupervisedSession(Base):
-    """A proctored slot in one lab for a roster of students (DESIGN.md §4)."""
+    """A proctored slot in one lab for a roster of students."""
 
     __tablename__ = "supervised_sessions"
 

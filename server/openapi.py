@@ -52,7 +52,7 @@ LINK_REFUSALS: dict[str, dict[str, Any] | None] = {
     # the smallest answer for a phone on a weak connection, and nothing a browser could
     # mistake for an image or offer to download.
     "/p/{token}/photo.jpg": None,
-    # The proof upload page and its form post (server.proof_uploads): a closed link, and a
+    # The proof upload page and its form post (server.proofs.page): a closed link, and a
     # photo refused for its size, type or content, are pages the phone shows.
     "/u/{token}": _HTML_PAGE,
 }

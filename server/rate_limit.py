@@ -1,4 +1,4 @@
-"""Limits on password attempts per terminal and per client address (DESIGN §6).
+"""Limits on password attempts per terminal and per client address.
 
 A login or a registration costs the server an argon2 hash, about 70 ms of CPU; unknown user
 names are hashed too, so that timing says nothing. Anyone sending them in a loop would take

@@ -2,7 +2,7 @@
 
 argon2id hashes run in a worker thread (about 20 ms each at the OWASP floor), so a login never
 stalls the event loop. Bearer tokens and terminal secrets are stored as SHA-256: they are
-long random strings, so a fast hash suffices (reference/server.md §3.3).
+long random strings (OWASP: at least 128 bits from a CSPRNG), so a fast hash suffices.
 """
 
 from __future__ import annotations

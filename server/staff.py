@@ -1,4 +1,4 @@
-"""Staff accounts at the console: login, role checks, and the student search (DESIGN.md §4).
+"""Staff accounts at the console: login, role checks, and the student search.
 
 Staff log in with the same password, lockout and token rules as students (:mod:`server.auth`),
 but from their own PCs: no terminal key, and their sessions belong to no terminal. Every

@@ -1,4 +1,4 @@
-"""Supervised lab sessions, the live board, and the end-of-session report (DESIGN.md §4).
+"""Supervised lab sessions, the live board, and the end-of-session report.
 
 A session is a lab, a time slot and a roster. What the roster did is read from the tables
 that already record it: a student *came* when the audit log has their successful login at a

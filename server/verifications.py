@@ -1,6 +1,7 @@
 """Submitting a verification result: idempotent, all-or-nothing, audited.
 
-The whole submission is one transaction (reference/server.md §2.4): check the terminal, the
+The whole submission is one transaction (the idempotent-consumer pattern, with the key the
+kiosk made once and kept in its outbox): check the terminal, the
 ticket and the record version, validate every proposed value, write the result, its 17
 decisions, the corrections and the audit row, and store the idempotency key with the answer
 for replays. Any error rolls all of it back, so a rejected request changes nothing; a
@@ -23,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kiosk.fields import M_UNCHANGED, validate_field
 from kiosk.protocol.base import API_PREFIX, IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER, FieldError
 from kiosk.protocol.student import CorrectionRef, VerificationReceipt, VerificationRequest
-from server import policy
 from server.audit import audit
 from server.auth import TerminalKey, check_terminal, parse_terminal_key
 from server.context import Ctx, ServerContext
@@ -38,6 +38,7 @@ from server.models import (
     VerificationField,
 )
 from server.problems import ApiProblem, validation_problem
+from server.province import policy
 from server.records import Ticket, read_ticket, record_values
 
 router = APIRouter(prefix=API_PREFIX, tags=["verifications"])

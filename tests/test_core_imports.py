@@ -1,4 +1,4 @@
-"""The dependency rules of DESIGN.md §2, checked on the code itself.
+"""The dependency rules of docs/architecture.md, checked on the code itself.
 
 * Importing the kiosk core loads no Textual, FastAPI, SQLAlchemy or Starlette (a fresh
   interpreter, so that other tests' imports cannot hide a violation).

@@ -1,7 +1,7 @@
 """The 17-field catalogue and its validators (kiosk.fields), ID numbers through python-stdnum.
 
 The ID-number cases are python-stdnum's own vectors and the pitfalls of
-reference/domain.md §3.2-3.3: stdnum 2.2 can raise ``KeyError`` and rejects some real numbers
+python-stdnum 2.2 (``stdnum/cn/ric.py``, its test vectors) can raise ``KeyError`` and rejects some real numbers
 by its birth-year region rule, so the wrapper must turn those into region *warnings*.
 """
 
@@ -180,7 +180,7 @@ def test_birth_date_that_does_not_exist(number: str) -> None:
 
 
 def test_future_birth_date_is_an_error() -> None:
-    # stdnum accepts it (reference/domain.md §3.2); the wrapper must not.
+    # stdnum 2.2 accepts it; the wrapper must not.
     found = check_id_number("110105209912310029", TODAY)
     assert codes(found.errors) == ["id_birth_future"]
     assert found.birth_date == dt.date(2099, 12, 31)

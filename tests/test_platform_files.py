@@ -1,4 +1,4 @@
-"""server.platform_files: the platform's layout, widths in GBK bytes, nothing ever cut."""
+"""server.province.platform_files: the platform's layout, widths in GBK bytes, nothing ever cut."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dbfread import DBF
 
-from server.platform_files import LAYOUT, LAYOUT_SOURCE, PlatformRow, dbf_bytes, problems
+from server.province.platform_files import LAYOUT, LAYOUT_SOURCE, PlatformRow, dbf_bytes, problems
 from tests.server.conftest import record
 
 

@@ -1,4 +1,4 @@
-"""Registration for first-time students (DESIGN.md §3 step 3): a wizard of four steps.
+"""Registration for first-time students: a wizard of four steps.
 
 1 e-mail and password → 2 identity and mobile number, sent to the server, which matches
 them against the student record and sends two codes → 3 the e-mail code and the SMS code →

@@ -1,6 +1,6 @@
 """A row of a form: label and control on one line, and under them the line that explains.
 
-Every problem is told right under the input it concerns (DESIGN.md §3): the note line shows
+Every problem is told right under the input it concerns: the note line shows
 what is wrong, else what is worth a second look, else a short hint, and takes no room when
 there is nothing to say.
 """

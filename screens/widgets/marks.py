@@ -1,5 +1,5 @@
 """The marks shown beside decisions. Plain single-width characters, never emoji, because
-terminals disagree on the width of emoji (reference/textual.md §2.8)."""
+terminals disagree on the width of emoji."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``textual-image`` (a dependency, pinned in the lock) draws it: Kitty or Sixel graphics where
 the terminal has them, half-cell blocks elsewhere. A packager who leaves it out still gets a
 working kiosk: everything here then does nothing, and the QR code is the way to the photo. The package probes the terminal when it is imported, which must
-happen before the app starts (reference/textual.md §3.1), hence the import at module level.
+happen before the app starts (textual-image asks the terminal at import), hence the import at module level.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The colours are fixed black on white whatever the theme (a high-contrast or dark theme
 must not invert the code, or phones will not read it), and the quiet zone is part of the
-matrix (reference/textual.md §3.2).
+matrix (no Pillow, any terminal with Unicode).
 """
 
 from __future__ import annotations

@@ -54,8 +54,8 @@ from server.exports import (
     table_xlsx,
 )
 from server.models import Correction, Student
-from server.policy import check_decision
 from server.problems import ApiProblem, validation_problem
+from server.province.policy import check_decision
 from server.staff import RecordKeeper, Registrar
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff/corrections", tags=["corrections"])

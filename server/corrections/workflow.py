@@ -83,7 +83,7 @@ class Actor:
 
 
 def needs_proof(field: str) -> bool:
-    """Identity fields change only against a proof document (DESIGN.md §5)."""
+    """Identity fields change only against a proof document the college office saw."""
     return field in IDENTITY_KEYS
 
 

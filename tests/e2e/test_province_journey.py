@@ -27,7 +27,7 @@ from kiosk.protocol.province import ProvinceAnswer, ProvinceBatchCreate
 from kiosk.staff_client import StaffClient
 from screens.app import create_app
 from screens.receipt import ReceiptScreen
-from server.platform_files import LAYOUT
+from server.province.platform_files import LAYOUT
 from tests.e2e.serving import RunningServer, serving
 from tests.e2e.test_kiosk_journey import log_in_to_fields, record_after
 from tests.kiosk_fakes import screen_text, settings, settle, submit

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from server.db import Database
 from server.migrate import migrate
 from server.models import Account, AuditEvent, OutgoingMessage, Reminder, Student
-from server.nudges import remind_on_schedule
+from server.progress.nudges import remind_on_schedule
 from server.seed import add_photo
 from tests.databases import PostgresDatabases
 from tests.e2e.serving import PUBLIC_TEST_URL, ROOT, free_port, kiosk_command

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from server.models import Correction, ProvinceBatch
-from server.platform_files import LAYOUT
+from server.province.platform_files import LAYOUT
 from tests.server.conftest import World, id_number, make_world, record
 from tests.server.staff_world import (
     BATCHES,

@@ -1,7 +1,7 @@
 """The 核对统计表: the progress view as the table colleges hand in on the deadline.
 
 :func:`progress_table` is the one place that decides the table's columns and lines; the
-CSV and Excel exports (:mod:`server.progress`) write it as it is, and a PDF writer can take
+CSV and Excel exports (:mod:`server.progress.router`) write it as it is, and a PDF writer can take
 the same rows.
 """
 

@@ -2,7 +2,7 @@
 
 On a day that is one of the schedule's numbers of days before ``campaign_deadline`` (in the
 school's time zone), every registered student who has not checked gets the reminder of
-:mod:`server.reminders`, with its one-a-day throttle. Every worker runs the round in the
+:mod:`server.progress.reminders`, with its one-a-day throttle. Every worker runs the round in the
 background (:class:`~server.background.Periodic`, at start and then every
 ``housekeeping_interval_s``); exactly one sends. The lock is the ``daily_jobs`` row of the
 job: a worker takes the day with ``UPDATE daily_jobs SET day = :today WHERE name = :job AND
@@ -25,8 +25,8 @@ from server.background import Periodic
 from server.context import ServerContext
 from server.models import DailyJob
 from server.notify import Delivery
-from server.progress import Scope
-from server.reminders import plan, send
+from server.progress.reminders import plan, send
+from server.progress.router import Scope
 
 log = logging.getLogger(__name__)
 

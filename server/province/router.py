@@ -2,7 +2,7 @@
 
 Registrar only. A college office follows its own college's corrections through the
 corrections queue, where their states (``submitted_to_province``, ``province_approved`` …) and
-history (batch number, the reply's reference) show. The logic is :mod:`server.province`.
+history (batch number, the reply's reference) show. The logic is :mod:`server.province.workflow`.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ from kiosk.protocol.province import (
     ProvinceBatchDetail,
     ProvinceBatchList,
 )
-from server import exports, province
+from server import exports
 from server.audit import audit
 from server.context import Ctx, RowId
 from server.corrections.queries import correction_row
 from server.corrections.workflow import Actor
 from server.exports import PRIVATE_HEADERS, attachment_name
+from server.province import workflow as province
 from server.staff import Registrar
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff/province-batches", tags=["province"])

@@ -3,9 +3,9 @@
 A key field's correction (``[server] key_fields``) that the registrar confirmed goes to the
 provincial education department in a batch: :func:`create_batch` gives the batch its number,
 moves every correction to ``submitted_to_province`` and checks that the platform's file can be
-made (:mod:`server.platform_files`), all or none. :func:`record_answer` records the reply,
+made (:mod:`server.province.platform_files`), all or none. :func:`record_answer` records the reply,
 per correction or for the whole batch: ``province_approved`` (which the registrar then
-applies, under four eyes) or ``province_rejected``. The API (:mod:`server.province_batches`)
+applies, under four eyes) or ``province_rejected``. The API (:mod:`server.province.router`)
 and the command line (``kiosk admin province-batch``) both come here.
 """
 
@@ -27,14 +27,14 @@ from kiosk.protocol.province import (
     ProvinceBatchDetail,
     ProvinceBatchRow,
 )
-from server import platform_files
 from server.audit import audit
 from server.corrections.queries import correction_for, correction_row
 from server.corrections.workflow import STEPS, Actor, advance, invalid_step
 from server.models import Account, Correction, ProvinceBatch, Student
-from server.platform_files import PlatformRow
-from server.policy import check_decision
 from server.problems import ApiProblem
+from server.province import platform_files
+from server.province.platform_files import PlatformRow
+from server.province.policy import check_decision
 from server.records import record_values
 
 SUBMITTED = "submitted_to_province"

@@ -32,7 +32,7 @@ class Column:
 
 
 LAYOUT_SOURCE = (
-    "特殊类别 注册 DBF, as published (reference/domain.md §1.4; 湖南师大继续教育 学籍 DBF spec, "
+    "特殊类别 注册 DBF, as published (湖南师大继续教育 学籍 DBF spec, "
     "hollyten.com/jxjyxy/info/1100/2118.htm; provincial spec fsou.net.cn 17022300_4)"
 )
 LAYOUT: tuple[Column, ...] = (

@@ -32,7 +32,7 @@ from server.context import Ctx, ServerContext
 from server.models import Account, Registration, Reminder, Student
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem
-from server.progress import Scope, school_day, student_status
+from server.progress.router import Scope, school_day, student_status
 from server.staff import RecordKeeper
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff/reminders", tags=["progress"])

@@ -2,7 +2,7 @@
 
 ``create`` submits confirmed key-field corrections (by id, or ``--all`` waiting ones) as a
 new batch; ``list`` shows the batches; ``files`` writes a batch's DBF and .xlsx; ``answer``
-records the province's reply. The same rules as the API (:mod:`server.province`): all or
+records the province's reply. The same rules as the API (:mod:`server.province.workflow`): all or
 none, every move audited as ``admin:cli``.
 """
 
@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import Settings
 from kiosk.protocol.province import ProvinceAnswer
-from server import province
 from server.corrections.workflow import Actor
 from server.db import Database
 from server.models import ProvinceBatch, utcnow
 from server.problems import ApiProblem
+from server.province import workflow as province
 
 ACTOR = Actor("admin:cli")
 

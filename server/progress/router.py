@@ -36,7 +36,7 @@ from server.context import Ctx, ServerContext
 from server.documents.table import headed_table_pdf
 from server.exports import DOCUMENT_RESPONSES, DocumentFormat, download, table_csv, table_xlsx
 from server.models import Account, Correction, Registration, Reminder, Student, Verification
-from server.progress_table import TITLE, progress_file_name, progress_preamble, progress_table
+from server.progress.table import TITLE, progress_file_name, progress_preamble, progress_table
 from server.records import OPEN_CORRECTION_STATES
 from server.staff import Forbidden, RecordKeeper, StaffContext
 

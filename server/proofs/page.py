@@ -32,7 +32,7 @@ from server.context import Ctx, ServerContext
 from server.corrections.workflow import needs_proof
 from server.models import Correction, ProofFile, Verification
 from server.problems import ApiProblem
-from server.proof_images import clean_image
+from server.proofs.images import clean_image
 from server.records import BEIJING, LinkToken, PageProblem, html_page
 from server.security import LinkExpired, LinkInvalid
 
