@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.config import Settings
+from kiosk.i18n import Msg, Plural
 from kiosk.protocol.province import ProvinceAnswer
 from server.corrections.workflow import Actor
 from server.db import Database
@@ -31,11 +32,28 @@ def _say_problem(problem: ApiProblem) -> None:
         print(f"  {error.field}: {error.code}: {error.message}", file=sys.stderr)
 
 
+NOTHING_TO_SUBMIT = Msg(
+    "没有可提交的勘误：请给出编号或 --all。", "Nothing to submit: give IDs or --all."
+)
+SUBMITTED = Plural(
+    "批次 {number}：{n} 条勘误已上报省教育厅。",
+    "Batch {number}: 1 correction submitted to the province.",
+    "Batch {number}: {n} corrections submitted to the province.",
+)
+NO_BATCHES = Msg("还没有批次。", "No batches yet.")
+ANSWER_RECORDED = Msg("批次 {number} 的批复已登记。", "The answer to {number} is recorded.")
+CANNOT_WRITE = Msg("无法写入文件：{error}", "Cannot write the file: {error}")
+
+
 async def _by_number(session: AsyncSession, number: str) -> ProvinceBatch:
     found = await session.execute(select(ProvinceBatch).where(ProvinceBatch.number == number))
     batch = found.scalar_one_or_none()
     if batch is None:
-        raise ApiProblem(404, "not_found", f"No batch {number}. / 没有这个批次。")
+        raise ApiProblem(
+            404,
+            "not_found",
+            Msg("没有批次 {number}。", "No batch {number}.").fmt(number=number).both(),
+        )
     return batch
 
 
@@ -44,15 +62,12 @@ async def _create(session: AsyncSession, settings: Settings, args: argparse.Name
     if args.all:
         ids += [c.id for c, _s in await province.candidates(session, settings.server)]
     if not ids:
-        print("Nothing to submit: give IDs or --all. / 没有可提交的勘误。", file=sys.stderr)
+        print(NOTHING_TO_SUBMIT.both(), file=sys.stderr)
         return 2
     batch = await province.create_batch(
         session, settings.server, ids, ACTOR, utcnow(), args.comment
     )
-    print(
-        f"Batch {batch.number}: {len(dict.fromkeys(ids))} corrections submitted to the province. "
-        f"/ 批次 {batch.number} 已上报。"
-    )
+    print(SUBMITTED.n(len(dict.fromkeys(ids)), number=batch.number).both())
     return 0
 
 
@@ -60,11 +75,11 @@ async def _list(session: AsyncSession) -> int:
     rows = await province.list_batches(session)
     for row in rows:
         print(
-            f"{row.number}  {row.submitted_on}  {row.corrections} corrections, "
-            f"{row.waiting} waiting  {row.created_by or 'admin:cli'}"
+            f"{row.number}  {row.submitted_on}  corrections {row.corrections}, "
+            f"waiting {row.waiting}  {row.created_by or 'admin:cli'}"
         )
     if not rows:
-        print("No batches yet. / 还没有批次。")
+        print(NO_BATCHES.both())
     return 0
 
 
@@ -87,7 +102,7 @@ async def _answer(session: AsyncSession, settings: Settings, args: argparse.Name
         ids=args.ids,
     )
     await province.record_answer(session, settings.server, batch, answer, ACTOR, utcnow())
-    print(f"The answer to {batch.number} is recorded. / 已登记批复。")
+    print(ANSWER_RECORDED.fmt(number=batch.number).both())
     return 0
 
 
@@ -107,7 +122,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         _say_problem(problem)
         return 1
     except OSError as error:
-        print(f"Cannot write the file: {error} / 无法写入文件。", file=sys.stderr)
+        print(CANNOT_WRITE.fmt(error=error).both(), file=sys.stderr)
         return 2
     finally:
         await db.dispose()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -302,13 +303,15 @@ async def test_the_command_line_does_the_same(
         return code, out, err
 
     assert await asyncio.to_thread(run, "create") == (
-        2, "", "Nothing to submit: give IDs or --all. / 没有可提交的勘误。\n"
+        2, "", "没有可提交的勘误：请给出编号或 --all。 / Nothing to submit: give IDs or --all.\n"
     )  # fmt: skip
     code, out, _err = await asyncio.to_thread(run, "create", "--all", "--comment", "六月")
-    assert code == 0 and "1 corrections submitted" in out
-    number = out.split()[1].rstrip(":")
+    assert code == 0 and "1 correction submitted" in out
+    found = re.search(r"[0-9]{4}-[0-9]{3}", out)
+    assert found is not None, out
+    number = found[0]
     code, out, _err = await asyncio.to_thread(run, "list")
-    assert code == 0 and f"{number}" in out and "1 corrections, 1 waiting" in out
+    assert code == 0 and f"{number}" in out and "corrections 1, waiting 1" in out
     code, out, _err = await asyncio.to_thread(run, "files", number, "--out", str(tmp_path))
     assert code == 0
     rows = list(DBF(str(tmp_path / f"学籍变更上报-{number}.dbf"), encoding="gbk"))
