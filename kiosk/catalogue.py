@@ -30,6 +30,11 @@ CODE_WRONG = Plural(
 KEY_LANGUAGE = Msg("English", "中文")
 """The language key's hint: the language F2 switches to, named in that language."""
 
+CONFIRM = Msg("确定", "Confirm")
+"""A dialog's yes: the key and the button (both apps)."""
+CANCEL = Msg("取消", "Cancel")
+"""A dialog's no, and Esc out of a step (both apps)."""
+
 YES = Msg("是", "yes")
 NO = Msg("否", "no")
 

@@ -18,11 +18,11 @@ from kiosk.protocol.student import FieldDecision
 from screens import text as T
 from screens.base import KioskScreen
 from screens.photo import PhotoScreen
+from screens.topbar import TopBar
 from screens.widgets.field_marks import FieldMarks
 from screens.widgets.i18n import Tr, set_text
 from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
-from screens.widgets.topbar import TopBar
 
 _BACK = Key("Esc", "escape", "back", T.KEY_BACK)
 _NEXT_BOX = Key("Tab", "tab", "app.focus_next", T.KEY_NEXT_BOX, by=Screen)

@@ -18,9 +18,9 @@ from screens.problems import describe
 from screens.record import RecordScreen
 from screens.register import text as R
 from screens.register.screen import Registered, RegisterScreen
+from screens.topbar import TopBar
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
-from screens.widgets.topbar import TopBar
 
 
 class LoginScreen(KioskScreen[None]):

@@ -24,11 +24,11 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.problems import SESSION_DEAD, describe
 from screens.timefmt import remaining
+from screens.topbar import TopBar
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.photo_image import can_show_images, photo_widget
 from screens.widgets.qr import QRCodeView
-from screens.widgets.topbar import TopBar
 
 WIDE_ENOUGH = 100
 """Columns from which the photo fits beside the QR code (80×24 keeps the room for the code)."""

@@ -19,10 +19,10 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.session import StudentSession
 from screens.timefmt import local
+from screens.topbar import TopBar
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.qr import QRCodeView
-from screens.widgets.topbar import TopBar
 
 
 def reported_count(session: StudentSession) -> int:

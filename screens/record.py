@@ -21,9 +21,9 @@ from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.timefmt import local, remaining
+from screens.topbar import TopBar
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
-from screens.widgets.topbar import TopBar
 
 
 def correction_lines(corrections: Sequence[CorrectionSummary]) -> list[Msg]:

@@ -23,11 +23,11 @@ from screens.base import KioskScreen
 from screens.field_check import FieldCheckScreen
 from screens.photo import PhotoScreen
 from screens.receipt import ReceiptScreen, reported_count
+from screens.topbar import TopBar
 from screens.widgets.confirm import ConfirmModal
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 from screens.widgets.marks import MARK_CORRECT, MARK_OPEN, MARK_WRONG
-from screens.widgets.topbar import TopBar
 
 _PHOTO_ROW = "photo"
 # How long the student waits for the server's receipt before being told the result is saved

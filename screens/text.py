@@ -7,7 +7,7 @@ language and a test can check that nothing is missing in either.
 
 from __future__ import annotations
 
-from kiosk.catalogue import LOGIN_EXPIRED, PHOTO_REASON_LABELS
+from kiosk.catalogue import CANCEL, CONFIRM, LOGIN_EXPIRED, PHOTO_REASON_LABELS
 from kiosk.i18n import Msg, Plural
 
 
@@ -26,8 +26,8 @@ STUDENT = Msg("学生：{name}", "Student: {name}")
 KEY_BACK = Msg("返回", "Back")
 KEY_LOGOUT = Msg("退出登录", "Log out")
 KEY_RETRY = Msg("重试", "Retry")
-KEY_CONFIRM = Msg("确定", "Confirm")
-KEY_CANCEL = Msg("取消", "Cancel")
+KEY_CONFIRM = CONFIRM
+KEY_CANCEL = CANCEL
 LOADING = Msg("正在加载……", "Loading…")
 
 # --- welcome ------------------------------------------------------------------------------

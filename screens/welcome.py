@@ -14,9 +14,9 @@ from kiosk.protocol.terminal import SessionBanner
 from screens import text as T
 from screens.base import KioskScreen
 from screens.timefmt import local_clock
+from screens.topbar import TopBar
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
-from screens.widgets.topbar import TopBar
 
 
 class WelcomeScreen(KioskScreen[None]):

@@ -49,10 +49,10 @@ from screens.register.form import (
 )
 from screens.register.identity import IdentityStep
 from screens.timefmt import local, remaining
+from screens.topbar import TopBar
 from screens.widgets.form import FormRow
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
-from screens.widgets.topbar import TopBar
 
 ACCOUNT, IDENTITY, CODES, DONE = range(4)
 _STEP_IDS = ("step-account", "step-identity", "step-codes", "step-done")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 
 from kiosk.catalogue import (
+    CANCEL,
+    CONFIRM,
     CORRECTION_STATE_LABELS,
     ROLE_LABELS,
     correction_field_label,
@@ -31,8 +33,8 @@ KEY_CORRECTIONS = Msg("勘误", "Corrections")
 KEY_IMPORTS = Msg("导入", "Imports")
 KEY_LOGOUT = Msg("退出", "Log out")
 KEY_QUIT = Msg("关闭", "Quit")
-KEY_CONFIRM = Msg("确定", "Confirm")
-KEY_CANCEL = Msg("取消", "Cancel")
+KEY_CONFIRM = CONFIRM
+KEY_CANCEL = CANCEL
 LOADING = Msg("正在加载……", "Loading…")
 CANNOT_UNDO = Msg("此操作不能撤销。", "This cannot be undone.")
 

@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button
 
+from kiosk.catalogue import CANCEL, CONFIRM
 from kiosk.i18n import Lang, Msg
-from screens import text as T
 from screens.widgets.i18n import Relabelling, Tr, current_lang
 from screens.widgets.keys import Key, KeyBar, KeyMap
 
@@ -42,8 +42,8 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
     """
     KEYS: ClassVar[KeyMap] = KeyMap(
         answer=(
-            Key("Y", "y,Y,enter", "answer(True)", T.KEY_CONFIRM),
-            Key("N", "n,N,escape", "answer(False)", T.KEY_CANCEL),
+            Key("Y", "y,Y,enter", "answer(True)", CONFIRM),
+            Key("N", "n,N,escape", "answer(False)", CANCEL),
         )
     )
     """Y or Enter says yes, N or Esc no; the bar names the pair the caller asks for."""
@@ -61,8 +61,8 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
             yield Tr(self._title, classes="dialog-title")
             yield Tr(self._body, id="confirm-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(T.KEY_CONFIRM.zh, id="yes", variant="primary")
-                yield Button(T.KEY_CANCEL.zh, id="no")
+                yield Button(CONFIRM.zh, id="yes", variant="primary")
+                yield Button(CANCEL.zh, id="no")
             yes, no = self.KEYS["answer"]
             yield KeyBar([yes.showing(self._keys[0]), no.showing(self._keys[1])])
 
@@ -74,8 +74,8 @@ class ConfirmModal(Relabelling, ModalScreen[bool]):
 
     def relabel(self, lang: Lang) -> None:
         """Button labels in ``lang``."""
-        self.query_one("#yes", Button).label = T.KEY_CONFIRM.get(lang)
-        self.query_one("#no", Button).label = T.KEY_CANCEL.get(lang)
+        self.query_one("#yes", Button).label = CONFIRM.get(lang)
+        self.query_one("#no", Button).label = CANCEL.get(lang)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         """A click answers."""
