@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import tempfile
 import zipfile
@@ -83,6 +84,8 @@ def import_problem(
 
 MAX_COLUMNS = 64
 """Columns of a record file after this one are not read (the 17 fields and a few more fit)."""
+CHECK_NICENESS = 10
+"""How much lower the check's process runs than the server (``nice``)."""
 BATCH_ROWS = 500
 """Rows the server reads, looks up or writes at a time; between two batches, other requests
 get the database (on SQLite, its one writer)."""
@@ -360,13 +363,22 @@ async def checked_file(
     with tempfile.TemporaryDirectory(prefix="kiosk-import-") as folder:
         upload, rows = Path(folder, "upload"), Path(folder, "rows.jsonl")
         await anyio.to_thread.run_sync(_copy, source, upload)
-        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        executor = ProcessPoolExecutor(
+            1, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+        )
         try:
             loop = asyncio.get_running_loop()
             check = await loop.run_in_executor(executor, check_file, upload, rows, settings, today)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
         yield CheckedRecordFile(check, rows)
+
+
+def _background() -> None:
+    """Run the check at a lower CPU priority than the server: on a busy machine the
+    scheduler gives the cores to requests first, and the check takes what is left."""
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(CHECK_NICENESS)
 
 
 def _copy(source: IO[bytes], target: Path) -> None:
