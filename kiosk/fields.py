@@ -280,6 +280,14 @@ def check_id_number(value: str, today: dt.date | None = None) -> IdNumberCheck:
     birth-year-aware region table rejects some real numbers, so an unknown region is only a
     warning (python-stdnum 2.2, ``stdnum/cn/ric.py``).
     """
+    return _check_id_number(value, today or dt.date.today())
+
+
+# A record's ID number is checked three times (the field, and the birth date and gender it
+# encodes); stdnum's region lookup is most of a record's validation, so the last few answers
+# are kept. The result is immutable.
+@functools.lru_cache(maxsize=16)
+def _check_id_number(value: str, today: dt.date) -> IdNumberCheck:
     number = normalise_code(value)
     if len(number) != 18:
         return IdNumberCheck(number, (Problem("id_length", M_ID_LENGTH.fmt(n=len(number))),))
@@ -298,7 +306,7 @@ def check_id_number(value: str, today: dt.date | None = None) -> IdNumberCheck:
         return IdNumberCheck(number, (Problem("id_birth_date", M_ID_BIRTH),))
     gender = "男" if int(number[16]) % 2 else "女"
     errors: tuple[Problem, ...] = ()
-    if birth > (today or dt.date.today()):
+    if birth > today:
         errors = (Problem("id_birth_future", M_ID_FUTURE),)
     region: str | None = None
     warnings: tuple[Problem, ...] = ()
@@ -351,7 +359,7 @@ def _validate(spec: FieldSpec, raw: str, context: Mapping[str, str], today: dt.d
         found = check_id_number(value, today)
         return Check(found.number, found.errors, found.warnings)
     if spec.key == "gender":
-        return Check(value, (), _gender_against_id(value, context))
+        return Check(value, (), _gender_against_id(value, context, today))
     return Check(value)
 
 
@@ -379,8 +387,10 @@ def _check_date(key: str, value: str, context: Mapping[str, str], today: dt.date
     return Check(value)
 
 
-def _gender_against_id(value: str, context: Mapping[str, str]) -> tuple[Problem, ...]:
-    id_check = check_id_number(context.get("id_number", ""))
+def _gender_against_id(
+    value: str, context: Mapping[str, str], today: dt.date
+) -> tuple[Problem, ...]:
+    id_check = check_id_number(context.get("id_number", ""), today)
     if id_check.gender is not None and id_check.gender != value:
         return (Problem("gender_id_mismatch", M_GENDER_ID_MISMATCH.fmt(expected=id_check.gender)),)
     return ()

@@ -280,7 +280,8 @@ async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) 
 
 
 def _photo_import(settings: Settings, source: Path) -> int:
-    from server.imports import Unreadable, folder_photos, zip_photos  # see _import_records
+    from server.imports import folder_photos, zip_photos  # see _import_records
+    from server.record_files import Unreadable
 
     try:
         with contextlib.ExitStack() as stack:

@@ -10,30 +10,25 @@ photo corrections that were waiting for the vendor.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import itertools
 import logging
-import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Annotated, Any
 
 import anyio.to_thread
 import simplejpeg
 from fastapi import APIRouter, Query, Request
-from openpyxl import load_workbook
-from openpyxl.worksheet.formula import ArrayFormula
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kiosk.catalogue import correction_value_text
 from kiosk.config import ServerSettings
-from kiosk.fields import FIELD_KEYS, FIELDS, normalise_code, validate_record
+from kiosk.fields import BY_KEY, FIELD_KEYS, normalise_code
 from kiosk.i18n import Msg, Plural
 from kiosk.protocol.base import API_PREFIX
 from kiosk.protocol.imports import (
@@ -51,6 +46,15 @@ from server.corrections.workflow import PHOTO, Actor, advance, record_changed
 from server.db import Database
 from server.images import MAX_PIXELS
 from server.models import Correction, Student
+from server.record_files import (
+    M_ARCHIVE_TOO_LARGE,
+    CheckedRecordFile,
+    Row,
+    Unreadable,
+    check_archive,
+    checked_file,
+)
+from server.record_files import import_problem as _problem
 from server.seed import add_photo
 from server.staff import Registrar
 from server.uploads import spool_upload
@@ -60,29 +64,6 @@ router = APIRouter(prefix=f"{API_PREFIX}/staff/imports", tags=["imports"])
 UPLOAD_PATHS = (f"{router.prefix}/records", f"{router.prefix}/photos")
 """The two routes whose bodies may be as large as ``import_max_bytes``, for the registrar."""
 
-# A column is named by its key, its Chinese label or its English label, in any case.
-_COLUMNS: dict[str, str] = {
-    name.casefold(): spec.key
-    for spec in FIELDS
-    for name in (spec.key, spec.label.zh, spec.label.en)
-}
-_LABELS = {spec.key: spec.label.zh for spec in FIELDS}
-
-M_ENCODING = Msg(
-    "文件编码无法识别：请保存为 UTF-8 或 GBK。", "Unknown encoding: save the file as UTF-8 or GBK."
-)
-M_NOT_TABLE = Msg(
-    "无法读取：请提供 CSV 或 Excel (.xlsx) 文件。", "Unreadable: give a CSV or Excel (.xlsx) file."
-)
-M_EMPTY = Msg("文件中没有数据。", "The file has no data.")
-M_FORMULA = Msg(
-    "这是公式，不是数值：请复制后“选择性粘贴 → 数值”再导入。",
-    "This is a formula, not a value: copy it and paste as values, then import again.",
-)
-M_MISSING_COLUMN = Msg("缺少列“{label}”。", "The column '{label}' is missing.")
-M_DUPLICATE_COLUMN = Msg("列“{label}”出现了两次。", "The column '{label}' appears twice.")
-M_DUPLICATE_STUDENT_NO = Msg("学号与第 {line} 行重复。", "The student number repeats line {line}.")
-M_DUPLICATE_ID = Msg("身份证号与第 {line} 行重复。", "The ID number repeats line {line}.")
 M_ID_TAKEN = Msg(
     "该身份证号已属于另一学号的学生。", "This ID number belongs to a student with another number."
 )
@@ -113,241 +94,21 @@ M_PHOTO_UNREADABLE = Msg(
     "or damaged data).",
 )
 M_NOT_ZIP = Msg("不是 zip 文件。", "Not a zip file.")
-M_TOO_MANY_ROWS = Plural(
-    "文件超过 {limit} 行，请分成几个文件导入。",
-    "The file has more than 1 line; import it in several files.",
-    "The file has more than {limit} lines; import it in several files.",
-    count="limit",
-)
-M_TOO_MANY_ENTRIES = Plural(
-    "压缩包中的文件超过 {limit} 个。",
-    "The zip holds more than 1 file.",
-    "The zip holds more than {limit} files.",
-    count="limit",
-)
-M_ARCHIVE_TOO_LARGE = Plural(
-    "压缩包解压后超过 {limit} 字节。",
-    "The zip inflates to more than 1 byte.",
-    "The zip inflates to more than {limit} bytes.",
-    count="limit",
-)
 
 PHOTO_SIZE = (480, 640)
 assert PHOTO_SIZE[0] * PHOTO_SIZE[1] <= MAX_PIXELS  # the cap in force once this module loads
 
 
-def _problem(code: str, msg: Msg, *, line: int | None = None, column: str | None = None,
-             file: str | None = None) -> ImportProblem:  # fmt: skip
-    return ImportProblem(line=line, column=column, file=file, code=code, message=msg.both())
+# --- applying a record file ---------------------------------------------------------------
 
-
-# --- reading a record file ----------------------------------------------------------------
-
-MAX_COLUMNS = 64
-"""Columns of a record file after this one are not read (the 17 fields and a few more fit)."""
-BATCH_ROWS = 500
-"""Rows written in one transaction; between two, other requests get the database."""
 BATCH_PHOTOS = 100
 """Photos checked (in a worker thread) and stored (in one transaction) at a time."""
 
-
-class Unreadable(Exception):
-    """The file cannot be read as a whole: not a table or zip, or over one of the caps."""
-
-    def __init__(self, problem: ImportProblem) -> None:
-        super().__init__(problem.code)
-        self.problem = problem
-
-
-def _too_many_rows(settings: ServerSettings) -> Unreadable:
-    limit = settings.import_max_rows
-    return Unreadable(_problem("too_many_rows", M_TOO_MANY_ROWS.fmt(limit=limit)))
-
-
-def _csv_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
-    """A CSV file's lines, in UTF-8 (with or without a BOM), else GBK (as GB 18030)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        source.seek(0)
-        text = io.TextIOWrapper(source, encoding=encoding, newline="")
-        reader = csv.reader(text)
-        rows: list[tuple[int, list[str]]] = []
-        try:
-            for cells in reader:
-                if len(rows) == settings.import_max_rows:
-                    raise _too_many_rows(settings)
-                # line_num is the file line a record ends on, which is where an editor shows it.
-                rows.append((reader.line_num, cells[:MAX_COLUMNS]))
-        except UnicodeDecodeError:
-            continue
-        except csv.Error:
-            raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
-        finally:
-            text.detach()  # the caller's file stays open
-        return rows
-    raise Unreadable(_problem("encoding", M_ENCODING))
-
-
-class Formula(str):
-    """An Excel cell that holds a formula (its text): refused by name, never evaluated."""
-
-    __slots__ = ()
-
-
-def _cell_text(value: object, data_type: str | None = None) -> str:
-    """An Excel cell as the text a CSV would have held; a formula as :class:`Formula`."""
-    if data_type == "f" or isinstance(value, ArrayFormula):
-        return Formula(getattr(value, "text", None) or value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def check_archive(archive: zipfile.ZipFile, settings: ServerSettings) -> list[zipfile.ZipInfo]:
-    """The entries of a zip, refused whole when there are more than the cap."""
-    entries = archive.infolist()
-    if len(entries) > settings.import_max_entries:
-        limit = settings.import_max_entries
-        raise Unreadable(_problem("too_many_entries", M_TOO_MANY_ENTRIES.fmt(limit=limit)))
-    return entries
-
-
-def _xlsx_rows(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
-    """The first sheet of a workbook, read without resolving XML entities.
-
-    openpyxl reads every part through :mod:`zipfile`, which stops at the size an entry
-    declares, so the declared sizes bound what the workbook can inflate to.
-    """
-    with zipfile.ZipFile(source) as archive:
-        entries = check_archive(archive, settings)
-    if sum(entry.file_size for entry in entries) > settings.import_max_inflated_bytes:
-        limit = settings.import_max_inflated_bytes
-        raise Unreadable(_problem("archive_too_large", M_ARCHIVE_TOO_LARGE.fmt(limit=limit)))
-    source.seek(0)
-    # read_only: rows are parsed as they are iterated, never the whole sheet at once.
-    # Formulas as written, not their cached results: a formula is refused, by name.
-    book = load_workbook(source, read_only=True, data_only=False)
-    try:
-        if not book.worksheets:
-            raise Unreadable(_problem("unreadable", M_NOT_TABLE))
-        lines = book.worksheets[0].iter_rows(
-            max_row=settings.import_max_rows + 1, max_col=MAX_COLUMNS
-        )
-        rows = [
-            (number, [_cell_text(cell.value, getattr(cell, "data_type", None)) for cell in row])
-            for number, row in enumerate(lines, start=1)
-        ]
-    finally:
-        book.close()
-    if len(rows) > settings.import_max_rows:
-        raise _too_many_rows(settings)
-    return rows
-
-
-def read_table(source: IO[bytes], settings: ServerSettings) -> list[tuple[int, list[str]]]:
-    """The file's lines as (line number, cells): an Excel workbook's first sheet, or a CSV.
-
-    Blocking work, for a worker thread. Whatever a hostile file makes the readers raise is
-    :class:`Unreadable`, a problem reported on the file.
-    """
-    source.seek(0)
-    if source.read(4) != b"PK\x03\x04":
-        return _csv_rows(source, settings)
-    try:
-        return _xlsx_rows(source, settings)
-    except Unreadable:
-        raise
-    except Exception as exc:
-        # zipfile, zlib, openpyxl and the XML parser (defusedxml's refusals among them) raise
-        # many types for a broken or hostile workbook; each is the same problem to the
-        # registrar. Only the type is logged: a message may quote the file.
-        log.info("unreadable workbook: %s", type(exc).__name__)
-        raise Unreadable(_problem("unreadable", M_NOT_TABLE)) from None
-
-
-@dataclass
-class CheckedFile:
-    """A record file after validation: the rows by line, or the problems."""
-
-    rows: dict[int, dict[str, str]] = field(default_factory=dict)
-    problems: list[ImportProblem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-
-def _header(cells: Sequence[str], checked: CheckedFile) -> dict[int, str] | None:
-    """Column index -> field key, or None (and problems) when a column is missing or twice."""
-    columns: dict[int, str] = {}
-    for index, name in enumerate(cells):
-        key = _COLUMNS.get(name.strip().casefold())
-        if key is None:
-            if name.strip():
-                checked.ignored_columns.append(name.strip())
-        elif key in columns.values():
-            label = _LABELS[key]
-            checked.problems.append(
-                _problem("duplicate_column", M_DUPLICATE_COLUMN.fmt(label=label), line=1,
-                         column=label)
-            )  # fmt: skip
-        else:
-            columns[index] = key
-    for spec in FIELDS:
-        if spec.key not in columns.values():
-            checked.problems.append(
-                _problem("missing_column", M_MISSING_COLUMN.fmt(label=spec.label.zh), line=1,
-                         column=spec.label.zh)
-            )  # fmt: skip
-    return None if checked.problems else columns
-
-
-def check_records(lines: Sequence[tuple[int, list[str]]], today: dt.date) -> CheckedFile:
-    """Validate every line; the rows come back normalised, as the validators accept them."""
-    checked = CheckedFile()
-    content = [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
-    if not content:
-        checked.problems.append(_problem("empty_file", M_EMPTY))
-        return checked
-    (_, head), body = content[0], content[1:]
-    columns = _header(head, checked)
-    if columns is None:
-        return checked
-    seen: dict[str, dict[str, int]] = {"student_no": {}, "id_number": {}}
-    for number, cells in body:
-        # This runs in a worker thread; giving up the GIL after each row means the event
-        # loop waits for it well under a millisecond, not the interpreter's 5 ms switch
-        # interval each time it comes back from a socket.
-        time.sleep(0)
-        raw = {key: (cells[i] if i < len(cells) else "") for i, key in columns.items()}
-        formulas = {key for key, cell in raw.items() if isinstance(cell, Formula)}
-        checked.problems.extend(
-            _problem("formula", M_FORMULA, line=number, column=_LABELS[key])
-            for key in FIELD_KEYS
-            if key in formulas
-        )
-        check = validate_record(raw, today)
-        checked.problems.extend(
-            _problem(p.code, p.msg, line=number, column=_LABELS[key])
-            for key, p in check.problems
-            if key not in formulas
-        )
-        row = check.values
-        for key, msg, code in (
-            ("student_no", M_DUPLICATE_STUDENT_NO, "duplicate_student_no"),
-            ("id_number", M_DUPLICATE_ID, "duplicate_id_number"),
-        ):
-            first = seen[key].setdefault(row[key], number)
-            if first != number:
-                checked.problems.append(
-                    _problem(code, msg.fmt(line=first), line=number, column=_LABELS[key])
-                )
-        checked.rows[number] = row
-    if not body:
-        checked.problems.append(_problem("empty_file", M_EMPTY))
-    return checked
+_STUDENT_NO = FIELD_KEYS.index("student_no")
+_ID_NUMBER = FIELD_KEYS.index("id_number")
+_NAME = FIELD_KEYS.index("name")
+_STUDENTS = Student.metadata.tables[Student.__tablename__]
+_FIELD_COLUMNS = [getattr(Student, key) for key in FIELD_KEYS]
 
 
 async def _by(session: AsyncSession, column: str, values: Iterable[str]) -> dict[str, Student]:
@@ -364,8 +125,44 @@ async def _by(session: AsyncSession, column: str, values: Iterable[str]) -> dict
     return found
 
 
-def _read_and_check(source: IO[bytes], settings: ServerSettings, today: dt.date) -> CheckedFile:
-    return check_records(read_table(source, settings), today)
+async def _stored(
+    session: AsyncSession, rows: Sequence[Row]
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """For some rows: the 学号 that holds each of their ID numbers, and the stored values of
+    each of their 学号, as plain tuples (a file of 30,000 updates loads no ORM objects)."""
+    ids = [values[_ID_NUMBER] for _, values in rows]
+    numbers = [values[_STUDENT_NO] for _, values in rows]
+    holders = await session.execute(
+        select(Student.id_number, Student.student_no).where(Student.id_number.in_(ids))
+    )
+    stored = await session.execute(
+        select(Student.student_no, *_FIELD_COLUMNS).where(Student.student_no.in_(numbers))
+    )
+    return (
+        {id_number: student_no for id_number, student_no in holders},
+        {row[0]: tuple(row[1:]) for row in stored},
+    )
+
+
+def diff_records(rows: Iterable[Row], stored: Mapping[str, Sequence[str]]) -> list[RecordChange]:
+    """Each row that adds a student or changes a value, with the values it changes."""
+    changes: list[RecordChange] = []
+    for line, values in rows:
+        student_no, name = values[_STUDENT_NO], values[_NAME]
+        old = stored.get(student_no)
+        if old is None:
+            changes.append(RecordChange(line=line, student_no=student_no, name=name, new=True))
+            continue
+        fields = [
+            FieldChange(key=key, old=str(before), new=after)
+            for key, before, after in zip(FIELD_KEYS, old, values, strict=True)
+            if before != after
+        ]
+        if fields:
+            changes.append(
+                RecordChange(line=line, student_no=student_no, name=name, new=False, fields=fields)
+            )
+    return changes
 
 
 async def import_records(
@@ -378,90 +175,73 @@ async def import_records(
 ) -> RecordImportReport:
     """Check a record file and, if all of it is valid (and not ``dry_run``), apply it.
 
-    Reading and validation run in a worker thread; the writes go in transactions of
-    :data:`BATCH_ROWS` rows, so terminals keep logging in and submitting meanwhile. An apply
-    cut short (the server stopped) leaves the rows done so far; importing the same file
-    again finishes it, since an import updates by 学号 and changes only what differs.
+    The file is read and checked in a process of its own (:mod:`server.record_files`); the
+    lookups and the writes go in transactions of ``BATCH_ROWS`` rows, so terminals keep
+    logging in and submitting meanwhile. An apply cut short (the server stopped) leaves the
+    rows done so far; importing the same file again finishes it, since an import updates by
+    学号 and changes only what differs.
     """
-    try:
-        checked = await anyio.to_thread.run_sync(_read_and_check, source, settings, now.date())
-    except Unreadable as unreadable:
-        return RecordImportReport(applied=False, rows=0, problems=[unreadable.problem])
-    rows = checked.rows
-    lines = list(rows.items())
-    existing: dict[str, Student] = {}
-    for start in range(0, len(lines), BATCH_ROWS):
-        batch = lines[start : start + BATCH_ROWS]
-        async with db.sessions.begin() as session:
-            holders = await _by(session, "id_number", (row["id_number"] for _, row in batch))
-            existing.update(
-                await _by(session, "student_no", (row["student_no"] for _, row in batch))
-            )
-        for number, row in batch:
-            holder = holders.get(row["id_number"])
-            if holder is not None and holder.student_no != row["student_no"]:
-                checked.problems.append(
-                    _problem("id_number_taken", M_ID_TAKEN, line=number,
-                             column=_LABELS["id_number"])
-                )  # fmt: skip
-    if checked.problems:
-        problems = sorted(checked.problems, key=lambda p: (p.line or 0, p.column or ""))
-        return RecordImportReport(
-            applied=False, rows=len(rows), ignored_columns=checked.ignored_columns,
-            problems=problems,
+    async with checked_file(source, settings, now.date()) as checked:
+        problems = checked.check.problems
+        changes: list[RecordChange] = []
+        async for batch in checked.batches():
+            async with db.sessions.begin() as session:
+                holders, stored = await _stored(session, batch)
+            for number, values in batch:
+                holder = holders.get(values[_ID_NUMBER])
+                if holder is not None and holder != values[_STUDENT_NO]:
+                    problems.append(
+                        _problem("id_number_taken", M_ID_TAKEN, line=number,
+                                 column=BY_KEY["id_number"].label.zh)
+                    )  # fmt: skip
+            if not problems:  # a file with problems reports those, not what it would change
+                changes += diff_records(batch, stored)
+        rows = checked.check.rows
+        if problems:
+            problems.sort(key=lambda p: (p.line or 0, p.column or ""))
+            return RecordImportReport(
+                applied=False, rows=rows, ignored_columns=checked.check.ignored_columns,
+                problems=problems,
+            )  # fmt: skip
+        created = sum(change.new for change in changes)
+        report = RecordImportReport(
+            applied=not dry_run, rows=rows, created=created, updated=len(changes) - created,
+            unchanged=rows - len(changes), changes=changes,
+            ignored_columns=checked.check.ignored_columns,
         )  # fmt: skip
-    changes = await anyio.to_thread.run_sync(diff_records, rows, existing)
-    created = sum(change.new for change in changes)
-    report = RecordImportReport(
-        applied=not dry_run, rows=len(rows), created=created, updated=len(changes) - created,
-        unchanged=len(rows) - len(changes), changes=changes,
-        ignored_columns=checked.ignored_columns,
-    )  # fmt: skip
-    if dry_run:
-        return report
-    for start in range(0, len(changes), BATCH_ROWS):
-        batch_changes = changes[start : start + BATCH_ROWS]
+        if not dry_run:
+            await _write(db, checked, changes, now)
+    return report
+
+
+async def _write(
+    db: Database, checked: CheckedRecordFile, changes: Sequence[RecordChange], now: dt.datetime
+) -> None:
+    """Apply the changes, those of one batch of rows in a transaction."""
+    by_line = {change.line: change for change in changes}
+    async for rows in checked.batches():
+        batch = [(values, by_line[line]) for line, values in rows if line in by_line]
+        if not batch:
+            continue
         async with db.sessions.begin() as session:
-            students = await _by(
-                session, "student_no", (rows[change.line]["student_no"] for change in batch_changes)
-            )
-            for change in batch_changes:
-                row = rows[change.line]
-                student = students.get(row["student_no"])
+            # Looked up again: another request may have added one of them since the check.
+            students = await _by(session, "student_no", (change.student_no for _, change in batch))
+            added: list[dict[str, object]] = []
+            for values, change in batch:
+                student = students.get(change.student_no)
                 if student is None:
-                    session.add(Student(**row, record_version=1, photo_version=0, updated_at=now))
+                    added.append(
+                        dict(zip(FIELD_KEYS, values, strict=True), record_version=1,
+                             photo_version=0, updated_at=now, recheck_fields=[])
+                    )  # fmt: skip
                     continue
                 for item in change.fields:
                     setattr(student, item.key, item.new)
                 await record_changed(session, student, [item.key for item in change.fields], now)
-    return report
-
-
-def diff_records(
-    rows: dict[int, dict[str, str]], existing: dict[str, Student]
-) -> list[RecordChange]:
-    """Each line that adds a student or changes a value, with the values it changes."""
-    changes: list[RecordChange] = []
-    for line, row in rows.items():
-        student = existing.get(row["student_no"])
-        if student is None:
-            changes.append(
-                RecordChange(line=line, student_no=row["student_no"], name=row["name"], new=True)
-            )
-            continue
-        fields = [
-            FieldChange(key=key, old=str(getattr(student, key)), new=value)
-            for key, value in row.items()
-            if getattr(student, key) != value
-        ]
-        if fields:
-            changes.append(
-                RecordChange(
-                    line=line, student_no=row["student_no"], name=row["name"], new=False,
-                    fields=fields,
-                )
-            )  # fmt: skip
-    return changes
+            if added:
+                # One executemany through Core: new students need none of the ORM's unit of
+                # work, which cost more than the INSERT itself and held SQLite's write lock.
+                await session.execute(insert(_STUDENTS), added)
 
 
 # --- photos -------------------------------------------------------------------------------

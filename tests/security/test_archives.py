@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from kiosk.config import ServerSettings
 from kiosk.protocol.imports import ImportProblem
-from server.imports import Unreadable, _checked_batch, zip_photos
+from server.imports import _checked_batch, zip_photos
+from server.record_files import Unreadable
 from tests.security.conftest import MIB, Hostile
 from tests.security.zips import corrupt_data, patch_headers, zip_of
 from tests.server.test_imports import spec_jpeg
