@@ -318,7 +318,7 @@ async def test_the_key_bar_never_breaks_inside_a_hint(
         assert hints == [
             "Enter  Open", "F6  By state", "Ctrl+L  By college", "Space  Mark",
             "F9  Confirm marked", "Ctrl+P  Apply marked", "F11  CSV", "F12  Excel",
-            "Ctrl+B  Batches", "F3  Board",
+            "Ctrl+T  PDF", "Ctrl+B  Batches", "F1  Progress", "F3  Board",
             "F4  Sessions", "F5  Students", "F7  Corrections", "F8  Imports", "F10  Log out",
             "F2  中文",
         ]  # fmt: skip
