@@ -11,24 +11,23 @@ quickly.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
 import json
 import logging
-import multiprocessing
 import os
 import shutil
+import sys
 import tempfile
 import zipfile
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import anyio
 import anyio.to_thread
 
 from kiosk.config import ServerSettings
@@ -320,6 +319,24 @@ class FileCheck:
     problems: list[ImportProblem]
     ignored_columns: list[str]
 
+    def to_json(self) -> str:
+        """The answer as the child process writes it."""
+        problems = [problem.model_dump(mode="json") for problem in self.problems]
+        return json.dumps(
+            {"rows": self.rows, "problems": problems, "ignored_columns": self.ignored_columns},
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: bytes) -> FileCheck:
+        """The answer as the server reads it."""
+        answer = json.loads(text)
+        return cls(
+            answer["rows"],
+            [ImportProblem.model_validate(problem) for problem in answer["problems"]],
+            answer["ignored_columns"],
+        )
+
 
 def check_file(upload: Path, rows_out: Path, settings: ServerSettings, today: dt.date) -> FileCheck:
     """Read and check a whole record file, and write its rows to ``rows_out``, a JSON array
@@ -360,36 +377,49 @@ def _next_batch(rows: IO[str]) -> list[Row]:
 async def checked_file(
     source: IO[bytes], settings: ServerSettings, today: dt.date
 ) -> AsyncIterator[CheckedRecordFile]:
-    """Check ``source`` in a process started for it and ended after it (:func:`check_file`).
+    """Check ``source`` in a child process started for it (:func:`check_file`, through
+    ``python -m server.record_files``).
 
-    The process is spawned, not forked: a fork would copy the server's heap, threads and
-    connections. Only paths and the answer cross between the two, never the whole file or
-    its rows at once: a large buffer, even freed, would stay in the server's heap. A check
-    cut short (the request cancelled) runs to its end, bounded by the row cap, and the
-    process exits; the folder with the copy and the rows goes when the import ends.
+    A plain child process, not :mod:`multiprocessing`: a fork would copy the server's heap,
+    threads and connections, and a spawned pool depends on the interpreter's global state
+    (its resource tracker and ``sys.stderr``, which a host such as a Textual app replaces).
+    Only paths, the file's caps and the answer cross between the two, never the whole file
+    or its rows at once: a large buffer, even freed, would stay in the server's heap. A
+    check cut short (the request cancelled) ends the child; the folder with the copy and the
+    rows goes when the import ends.
     """
     with tempfile.TemporaryDirectory(prefix="kiosk-import-") as folder:
         upload, rows = Path(folder, "upload"), Path(folder, "rows.jsonl")
         await anyio.to_thread.run_sync(_copy, source, upload)
-        executor = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context("spawn"), initializer=_background
+        caps = settings.model_dump_json(include=set(_CAPS))
+        answer = await anyio.run_process(
+            [sys.executable, "-m", __name__, str(upload), str(rows), today.isoformat()],
+            input=caps.encode(),
         )
-        try:
-            loop = asyncio.get_running_loop()
-            check = await loop.run_in_executor(executor, check_file, upload, rows, settings, today)
-        finally:
-            executor.shutdown(wait=False, cancel_futures=True)
-        yield CheckedRecordFile(check, rows)
+        yield CheckedRecordFile(FileCheck.from_json(answer.stdout), rows)
 
 
-def _background() -> None:
-    """Run the check at a lower CPU priority than the server: on a busy machine the
-    scheduler gives the cores to requests first, and the check takes what is left."""
+_CAPS = ("import_max_rows", "import_max_entries", "import_max_inflated_bytes")
+"""The settings the check uses: all the child process is told."""
+
+
+def _main(argv: Sequence[str]) -> None:
+    """The child process of :func:`checked_file`: the caps on stdin, the answer on stdout."""
+    upload, rows, today = argv
+    # A lower CPU priority than the server: on a busy machine the scheduler gives the cores
+    # to requests first, and the check takes what is left.
     if hasattr(os, "nice"):  # not on Windows
         os.nice(CHECK_NICENESS)
+    settings = ServerSettings.model_validate_json(sys.stdin.buffer.read())
+    check = check_file(Path(upload), Path(rows), settings, dt.date.fromisoformat(today))
+    sys.stdout.write(check.to_json())
 
 
 def _copy(source: IO[bytes], target: Path) -> None:
     source.seek(0)
     with target.open("wb") as copy:
         shutil.copyfileobj(source, copy)
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

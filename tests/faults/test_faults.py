@@ -242,7 +242,7 @@ CRASHING_KIOSK = """
 import os, signal, sys
 from pathlib import Path
 from kiosk.outbox import Outbox
-from kiosk.protocol import RecordResponse
+from kiosk.protocol.student import RecordResponse
 from tests.faults.servers import new_result
 
 record = RecordResponse.model_validate_json(Path(sys.argv[2]).read_bytes())
