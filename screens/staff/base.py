@@ -37,6 +37,35 @@ NAVIGATION: tuple[Key, ...] = (
 """The keys that move between the console's screens once logged in (bound by the app)."""
 QUIT = Key("ctrl+q", "ctrl+q", "quit", T.KEY_QUIT, on_app=True, priority=True)
 """Log out and close the console (bound by the app)."""
+EXPORTS: tuple[Key, ...] = (
+    Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
+    Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
+    Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+)
+"""Save what a table screen shows as CSV, Excel or a PDF to sign (its ``action_export``)."""
+COLLEGE_FILTER = Key("Ctrl+L", "ctrl+l", "next_college", T.KEY_COLLEGE_FILTER)
+"""Narrow a table screen to the next college (:class:`CollegeChoice`)."""
+
+
+class CollegeChoice:
+    """A screen's college filter: the whole school, then each college in turn."""
+
+    def __init__(self) -> None:
+        self.college: str | None = None
+        """The college shown, or None for the whole school (or the office's own college)."""
+        self._colleges: list[str] = []
+
+    async def advance(self, client: StaffClient) -> None:
+        """The next college (after the last: the whole school); the list is asked for once.
+        Raises :class:`ApiError` when it cannot be had, and then changes nothing."""
+        if not self._colleges:
+            self._colleges = await client.colleges()
+        order: list[str | None] = [None, *self._colleges]
+        self.college = order[(order.index(self.college) + 1) % len(order)]
+
+    def scope(self) -> dict[str, str]:
+        """The query parameter that asks the server for what the filter shows."""
+        return {"college": self.college} if self.college else {}
 
 
 class StaffScreen(Relabelling, Screen[None]):

@@ -9,7 +9,6 @@ only; opened from the corrections queue (Ctrl+B).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar, Literal
 
 from textual import on, work
@@ -30,7 +29,7 @@ from kiosk.protocol.province import (
 from screens.staff import text as T
 from screens.staff.base import NAVIGATION, StaffScreen, confirmed
 from screens.staff.batch_detail import BatchModal
-from screens.staff.save_report import SaveReportModal
+from screens.staff.save_report import save_download
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyMap
 
@@ -152,14 +151,7 @@ class BatchesScreen(StaffScreen):
         batch = self._batch()
         if batch is None:
             return
-        try:
-            download = await self.client.province_file(batch.id, fmt)
-        except ApiError as error:
-            self.fail(error)
-            return
-        path = await self.app.push_screen_wait(SaveReportModal(Path.cwd() / download.filename))
-        if path is not None:
-            await self.save_file(path, download.content, T.BATCH_SAVED.fmt(path=str(path)))
+        await save_download(self, self.client.province_file(batch.id, fmt), T.BATCH_SAVED)
 
     @work(exclusive=True, group="ask")
     async def action_answer(self, decision: Decision) -> None:

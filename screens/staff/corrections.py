@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -17,9 +16,16 @@ from kiosk.protocol.base import CORRECTION_STATES, CorrectionState
 from kiosk.protocol.corrections import BulkAction, BulkCorrections, CorrectionRow
 from kiosk.staff_client import ExportFormat
 from screens.staff import text as T
-from screens.staff.base import NAVIGATION, StaffScreen, confirmed
+from screens.staff.base import (
+    COLLEGE_FILTER,
+    EXPORTS,
+    NAVIGATION,
+    CollegeChoice,
+    StaffScreen,
+    confirmed,
+)
 from screens.staff.correction_detail import CorrectionModal
-from screens.staff.save_report import SaveReportModal
+from screens.staff.save_report import save_download
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyMap
 
@@ -36,13 +42,11 @@ class CorrectionsScreen(StaffScreen):
         screen=(
             Key("Enter", "enter", "open", T.KEY_OPEN, by=DataTable),
             Key("F6", "f6", "next_state", T.KEY_STATE_FILTER),
-            Key("Ctrl+L", "ctrl+l", "next_college", T.KEY_COLLEGE_FILTER),
+            COLLEGE_FILTER,
             Key("Space", "space", "mark", T.KEY_MARK),
             Key("F9", "f9", "bulk('confirm')", T.KEY_BULK_CONFIRM),
             Key("Ctrl+P", "ctrl+p", "bulk('apply')", T.KEY_BULK_APPLY),
-            Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
-            Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
-            Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+            *EXPORTS,
             Key("Ctrl+B", "ctrl+b", "app.show('batches')", T.KEY_BATCHES),
             *NAVIGATION,
         )
@@ -55,8 +59,7 @@ class CorrectionsScreen(StaffScreen):
         self._rows: list[CorrectionRow] = []
         self._total = 0
         self._state: CorrectionState | None = None
-        self._college: str | None = None
-        self._colleges: list[str] = []
+        self._college = CollegeChoice()
         self._marked: set[int] = set()
 
     def compose_body(self) -> ComposeResult:
@@ -79,9 +82,7 @@ class CorrectionsScreen(StaffScreen):
             filters["q"] = query
         if self._state is not None:
             filters["state"] = self._state
-        if self._college is not None:
-            filters["college"] = self._college
-        return filters
+        return filters | self._college.scope()
 
     @on(Input.Submitted, "#corrections-search")
     def _search(self) -> None:
@@ -109,14 +110,11 @@ class CorrectionsScreen(StaffScreen):
     @work(exclusive=True, group="corrections")
     async def action_next_college(self) -> None:
         """Ctrl+L: show the next college only (after the last: the whole school)."""
-        if not self._colleges:
-            try:
-                self._colleges = await self.client.colleges()
-            except ApiError as error:
-                self.fail(error)
-                return
-        order: list[str | None] = [None, *self._colleges]
-        self._college = order[(order.index(self._college) + 1) % len(order)]
+        try:
+            await self._college.advance(self.client)
+        except ApiError as error:
+            self.fail(error)
+            return
         self.reload()
 
     def _current(self) -> CorrectionRow | None:
@@ -176,19 +174,14 @@ class CorrectionsScreen(StaffScreen):
     async def action_export(self, fmt: ExportFormat) -> None:
         """F11 / F12 / Ctrl+T (PDF, to sign): the 勘误汇总表 of exactly what the screen shows (search, state and
         college), saved where the staff member says, under the name the server gives it."""
-        try:
-            download = await self.client.export_corrections(fmt, **self._filters())
-        except ApiError as error:
-            self.fail(error)
-            return
-        path = await self.app.push_screen_wait(SaveReportModal(Path.cwd() / download.filename))
-        if path is not None:
-            await self.save_file(path, download.content, T.EXPORTED.fmt(path=str(path)))
+        await save_download(
+            self, self.client.export_corrections(fmt, **self._filters()), T.EXPORTED
+        )
 
     def relabel(self, lang: Lang) -> None:
         """Rebuild the filter line and the table in ``lang``."""
         state = T.CORRECTION_STATES[self._state] if self._state else T.ALL_STATES
-        college = self._college or T.WHOLE_SCHOOL.get(lang)
+        college = self._college.college or T.WHOLE_SCHOOL.get(lang)
         self.query_one("#corrections-filter", Tr).show(
             T.CORRECTIONS_FILTER.fmt(
                 state=state.get(lang),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -33,8 +32,16 @@ from kiosk.protocol.progress import (
 )
 from kiosk.staff_client import ExportFormat
 from screens.staff import text as T
-from screens.staff.base import NAVIGATION, StaffModal, StaffScreen, confirmed
-from screens.staff.save_report import SaveReportModal
+from screens.staff.base import (
+    COLLEGE_FILTER,
+    EXPORTS,
+    NAVIGATION,
+    CollegeChoice,
+    StaffModal,
+    StaffScreen,
+    confirmed,
+)
+from screens.staff.save_report import save_download
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 
@@ -162,10 +169,8 @@ class ProgressScreen(StaffScreen):
             Key("Enter", "enter", "open", KEY_LIST, by=DataTable),
             Key("R", "r", "remind", KEY_REMIND),
             Key("C", "c", "call_list", KEY_CALL_LIST),
-            Key("Ctrl+L", "ctrl+l", "next_college", T.KEY_COLLEGE_FILTER),
-            Key("F11", "f11", "export('csv')", T.KEY_EXPORT_CSV),
-            Key("F12", "f12", "export('xlsx')", T.KEY_EXPORT_XLSX),
-            Key("Ctrl+T", "ctrl+t", "export('pdf')", T.KEY_EXPORT_PDF),
+            COLLEGE_FILTER,
+            *EXPORTS,
             *NAVIGATION,
         )
     )
@@ -176,8 +181,7 @@ class ProgressScreen(StaffScreen):
         super().__init__()
         self._report: ProgressReport | None = None
         self._lines: list[Line] = []
-        self._college: str | None = None
-        self._colleges: list[str] = []
+        self._college = CollegeChoice()
 
     def compose_body(self) -> ComposeResult:
         """Title, scope and deadline, totals, the table."""
@@ -190,14 +194,11 @@ class ProgressScreen(StaffScreen):
         """Load the view."""
         self.reload()
 
-    def _scope(self) -> dict[str, str]:
-        return {"college": self._college} if self._college else {}
-
     @work(exclusive=True, group="progress")
     async def reload(self, notice: Msg | None = None) -> None:
         """Ask for the view again (after a reminder, or another college)."""
         try:
-            report = await self.client.progress(**self._scope())
+            report = await self.client.progress(**self._college.scope())
         except ApiError as error:
             self.fail(error)
             return
@@ -208,14 +209,11 @@ class ProgressScreen(StaffScreen):
     @work(exclusive=True, group="progress")
     async def action_next_college(self) -> None:
         """Ctrl+L: one college only (after the last: the whole school)."""
-        if not self._colleges:
-            try:
-                self._colleges = await self.client.colleges()
-            except ApiError as error:
-                self.fail(error)
-                return
-        order: list[str | None] = [None, *self._colleges]
-        self._college = order[(order.index(self._college) + 1) % len(order)]
+        try:
+            await self._college.advance(self.client)
+        except ApiError as error:
+            self.fail(error)
+            return
         self.reload()
 
     def _current(self) -> tuple[Line, ProgressNumber] | None:
@@ -276,14 +274,9 @@ class ProgressScreen(StaffScreen):
     async def action_export(self, fmt: ExportFormat) -> None:
         """F11 / F12 / Ctrl+T (PDF, to sign): the 核对统计表 of what the screen shows, saved where the staff member
         says, under the name the server gives it (college and date)."""
-        try:
-            download = await self.client.export_progress(fmt, **self._scope())
-        except ApiError as error:
-            self.fail(error)
-            return
-        path = await self.app.push_screen_wait(SaveReportModal(Path.cwd() / download.filename))
-        if path is not None:
-            await self.save_file(path, download.content, EXPORTED.fmt(path=str(path)))
+        await save_download(
+            self, self.client.export_progress(fmt, **self._college.scope()), EXPORTED
+        )
 
     def relabel(self, lang: Lang) -> None:
         """The summary, the totals and the table in ``lang``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,8 +12,11 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input
 
+from kiosk.client import ApiError
+from kiosk.i18n import Msg
+from kiosk.staff_client import Download
 from screens.staff import text as T
-from screens.staff.base import StaffModal
+from screens.staff.base import StaffModal, StaffScreen
 from screens.widgets.i18n import Tr
 from screens.widgets.keys import Key, KeyBar, KeyMap
 
@@ -58,3 +62,17 @@ class SaveReportModal(StaffModal[Path | None]):
     def action_cancel(self) -> None:
         """Escape: save nothing."""
         self.dismiss(None)
+
+
+async def save_download(screen: StaffScreen, download: Awaitable[Download], saved: Msg) -> None:
+    """Fetch a file from the server, ask where to save it (under the name the server gives,
+    in the working folder) and save it; ``saved`` (with ``{path}``) says where. A refusal is
+    said on the screen's message line."""
+    try:
+        file = await download
+    except ApiError as error:
+        screen.fail(error)
+        return
+    path = await screen.app.push_screen_wait(SaveReportModal(Path.cwd() / file.filename))
+    if path is not None:
+        await screen.save_file(path, file.content, saved.fmt(path=str(path)))
