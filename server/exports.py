@@ -112,6 +112,18 @@ def attachment_name(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
+WHOLE_SCHOOL = "全校"
+"""What a report's title and file name say where it covers every college."""
+
+
+def report_name(
+    title: str, college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str
+) -> str:
+    """``<title>-<college or 全校>-<date in the school's zone>.<fmt>``, e.g.
+    ``勘误汇总表-信息工程学院-2026-12-02.xlsx``."""
+    return f"{title}-{college or WHOLE_SCHOOL}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"
+
+
 def download(content: bytes, fmt: DocumentFormat, filename: str) -> Response:
     """A private file download named ``filename`` (any characters)."""
     return Response(

@@ -80,6 +80,15 @@ class StaffContext:
         """True when this staff member may see the students of ``college``."""
         return self.role != "college_office" or self.account.college == college
 
+    def college_scope(self, asked: str | None) -> str | None:
+        """The college a list or view may cover for the college ``asked`` for (None: all):
+        a college office's own college, whatever it asked; another college is denied."""
+        if self.role != "college_office":
+            return asked
+        if asked is not None and asked != self.account.college:
+            raise Forbidden(self, target=f"college:{asked}"[:100], other_college=True)
+        return self.account.college
+
     def summary(self) -> StaffSummary:
         """What the console shows about who is logged in."""
         return _summary(self.account)

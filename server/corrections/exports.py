@@ -17,6 +17,8 @@ from server.exports import (
 )
 from server.models import Account, Correction, CorrectionEvent, Student
 
+TITLE = "勘误汇总表"
+"""The table's name, on the PDF, the sheet and the file."""
 EXPORT_COLUMNS = (
     "学号", "姓名", "学院", "班级", "字段", "原值", "更正值", "学生说明", "证明材料", "状态",
     "报告时间", "学院审核人", "学院意见", "学院审核时间", "学籍科审核人", "学籍科意见",
@@ -85,8 +87,3 @@ def export_table(
         line.append(local_time(correction.updated_at, zone))
         table.append(line)
     return table
-
-
-def export_name(college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str) -> str:
-    """``勘误汇总表-<college or 全校>-<date in the school's zone>.<fmt>``."""
-    return f"勘误汇总表-{college or '全校'}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"

@@ -26,7 +26,7 @@ from kiosk.protocol.corrections import (
 )
 from server.audit import audit
 from server.context import Ctx, RowId
-from server.corrections.exports import export_name, export_table, reviews_of
+from server.corrections.exports import TITLE, export_table, reviews_of
 from server.corrections.queries import (
     LIST_LIMIT,
     Filter,
@@ -50,6 +50,7 @@ from server.exports import (
     DOCUMENT_RESPONSES,
     DocumentFormat,
     download,
+    report_name,
     table_csv,
     table_xlsx,
 )
@@ -142,12 +143,12 @@ async def export_corrections(
     def build() -> bytes:
         table = export_table(rows, reviews, zone)
         if format == "pdf":
-            return headed_table_pdf("勘误汇总表", wanted.college, now, table)
-        return table_csv(table) if format == "csv" else table_xlsx([("勘误汇总表", table)])
+            return headed_table_pdf(TITLE, wanted.college, now, table)
+        return table_csv(table) if format == "csv" else table_xlsx([(TITLE, table)])
 
     # A school's corrections are thousands of rows: the file is built off the event loop.
     content = await anyio.to_thread.run_sync(build)
-    return download(content, format, export_name(wanted.college, now, zone, format))
+    return download(content, format, report_name(TITLE, wanted.college, now, zone, format))
 
 
 @router.get(

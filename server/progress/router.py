@@ -34,11 +34,18 @@ from kiosk.protocol.progress import (
 from server.audit import audit
 from server.context import Ctx, ServerContext
 from server.documents.table import headed_table_pdf
-from server.exports import DOCUMENT_RESPONSES, DocumentFormat, download, table_csv, table_xlsx
+from server.exports import (
+    DOCUMENT_RESPONSES,
+    DocumentFormat,
+    download,
+    report_name,
+    table_csv,
+    table_xlsx,
+)
 from server.models import Account, Correction, Registration, Reminder, Student, Verification
-from server.progress.table import TITLE, progress_file_name, progress_preamble, progress_table
+from server.progress.table import TITLE, progress_preamble, progress_table
 from server.records import OPEN_CORRECTION_STATES
-from server.staff import Forbidden, RecordKeeper, StaffContext
+from server.staff import RecordKeeper, StaffContext
 
 router = APIRouter(prefix=f"{API_PREFIX}/staff/progress", tags=["progress"])
 
@@ -101,12 +108,7 @@ class Scope:
     @classmethod
     def of(cls, staff: StaffContext, college: str | None, class_name: str | None) -> Scope:
         """The scope ``staff`` asked for, as they may have it: another college is denied."""
-        if staff.role == "college_office":
-            own = staff.account.college
-            if college is not None and college != own:
-                raise Forbidden(staff, target=f"college:{college}"[:100], other_college=True)
-            college = own
-        return cls(college, class_name)
+        return cls(staff.college_scope(college), class_name)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """This scope as conditions over ``students``."""
@@ -377,4 +379,4 @@ async def export_progress(
         return table_xlsx([(TITLE, table)], preamble)
 
     content = await anyio.to_thread.run_sync(build)
-    return download(content, format, progress_file_name(scope.college, now, zone, format))
+    return download(content, format, report_name(TITLE, scope.college, now, zone, format))

@@ -11,7 +11,7 @@ import datetime as dt
 
 from kiosk.catalogue import CORRECTION_STATE_LABELS, PROGRESS_LABELS
 from kiosk.protocol.progress import ProgressCounts, ProgressNumber, ProgressReport
-from server.exports import Cell, local_time
+from server.exports import WHOLE_SCHOOL, Cell, local_time
 from server.records import OPEN_CORRECTION_STATES
 
 COUNTED: tuple[ProgressNumber, ...] = (
@@ -20,7 +20,6 @@ COUNTED: tuple[ProgressNumber, ...] = (
 )  # fmt: skip
 """The numbers of the table, in its order (open corrections follow, one column per state)."""
 TITLE = "核对统计表"
-SCHOOL = "全校"
 COLLEGE_TOTAL = "学院合计"
 
 
@@ -61,7 +60,7 @@ def progress_table(report: ProgressReport, zone: dt.tzinfo) -> list[list[Cell]]:
                 table.append(_line(row.college, row.class_name or "", row, zone))
         table.append(_line(college.college, COLLEGE_TOTAL, college, zone))
     if report.college is None:
-        table.append(_line(SCHOOL, "", report.total, zone))
+        table.append(_line(WHOLE_SCHOOL, "", report.total, zone))
     return table
 
 
@@ -69,13 +68,8 @@ def progress_preamble(report: ProgressReport, zone: dt.tzinfo) -> list[list[Cell
     """The lines above the table: its title and scope, when it was taken, the deadline."""
     deadline = report.deadline.isoformat() if report.deadline else "未设定"
     return [
-        [f"{TITLE}（{report.college or SCHOOL}）"],
+        [f"{TITLE}（{report.college or WHOLE_SCHOOL}）"],
         ["统计时间", local_time(report.as_of, zone)],
         ["截止日期", deadline],
         [],
     ]
-
-
-def progress_file_name(college: str | None, moment: dt.datetime, zone: dt.tzinfo, fmt: str) -> str:
-    """``核对统计表-<college or 全校>-<date in the school's zone>.<fmt>``."""
-    return f"{TITLE}-{college or SCHOOL}-{moment.astimezone(zone):%Y-%m-%d}.{fmt}"
