@@ -35,11 +35,15 @@ _REF_PREFIX = "#/components/schemas/"
 TERMINAL_KEY_CODES = "`terminal_key_missing`, `terminal_key_invalid`"
 BEARER_CODES = "`unauthenticated`, `session_expired`"
 ADDED: dict[str, str] = {
-    "400": "`bad_request`: the body cannot be read (e.g. it is not UTF-8); JSON that does "
-    "not parse is 422 `validation_failed` with code `json_invalid`",
+    "400": "`bad_request`: the body cannot be read (e.g. it is not UTF-8), or its "
+    "`Content-Length` is not a number; JSON that does not parse is 422 `validation_failed` "
+    "with code `json_invalid`",
     "404": "`not_found`: nothing has this id (also any path that names nothing)",
-    "413": "`body_too_large`: the body is over the server's `max_body_bytes`",
+    "413": "`body_too_large`: the body, declared or sent, is over the server's "
+    "`max_body_bytes` (any request may carry one)",
 }
+MALFORMED_LENGTH = "`bad_request`: a `Content-Length` that is not a number"
+"""The 400 every operation may answer: the body limit reads the declared length first."""
 """Descriptions of the refusals this module adds (401 is built from the credentials read)."""
 
 _HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
@@ -141,12 +145,10 @@ def _describe_operation(path: str, operation: dict[str, Any], roles: tuple[str, 
     if roles:
         named = ", ".join(f"`{role}`" for role in roles)
         _mention(responses, "403", f"`forbidden`: only for {named} (audited as denied)")
-    if _reads_json(operation):
-        _mention(responses, "400", ADDED["400"])
+    _mention(responses, "400", ADDED["400"] if _reads_json(operation) else MALFORMED_LENGTH)
     if _has_path_parameter(operation):
         _mention(responses, "404", ADDED["404"])
-    if "requestBody" in operation:
-        _mention(responses, "413", ADDED["413"])
+    _mention(responses, "413", ADDED["413"])
     for status, response in responses.items():
         if status[:1] not in ("4", "5"):
             continue
@@ -182,7 +184,8 @@ def describe_refusals(
 
     Every 4xx/5xx answer is an ``application/problem+json`` ``ProblemDetails`` (except the
     photo link's browser pages); operations that read a ``Terminal-Key`` or a bearer token
-    declare 401, those with a JSON body 400, those with a body 413, those with a path
+    declare 401, every operation 413 and 400 (a JSON body that cannot be read, or for any
+    request a ``Content-Length`` that is not a number), those with a path
     parameter 404, and those ``roles`` limits (by path and lower-case method, see
     :func:`staff_roles`) 403.
     """

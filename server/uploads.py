@@ -28,6 +28,12 @@ def too_large(limit: int) -> ApiProblem:
     return ApiProblem(413, "body_too_large", f"Request bodies are limited to {limit} bytes.")
 
 
+MALFORMED_LENGTH = ApiProblem(
+    400, "bad_request", "The Content-Length header is not a number of bytes."
+)
+"""400 for a declared length that is not one."""
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413, declared or while they stream.
 
@@ -54,7 +60,11 @@ class BodyLimit:
         upload = path in self.uploads or path.startswith(self.upload_prefixes)
         limit = self.upload_limit if upload else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        if declared is not None and not declared.isdigit():
+            # An HTTP server (uvicorn) refuses this before the app; an ASGI host may not.
+            await MALFORMED_LENGTH.response()(scope, receive, send)
+            return
+        if declared is not None and int(declared) > limit:
             await too_large(limit).response()(scope, receive, send)
             return
         if upload:

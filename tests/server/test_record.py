@@ -159,3 +159,15 @@ async def test_unknown_route_and_oversized_body(world: World) -> None:
         headers=world.headers() | {"Content-Type": "application/json"},
     )
     assert huge.status_code == 413 and huge.json()["code"] == "body_too_large"
+
+
+async def test_any_operation_judges_a_declared_length_before_it_runs(world: World) -> None:
+    """The body limit reads every request's Content-Length, a GET's too: past the limit is
+    413, not a number is 400 (as uvicorn would answer; an in-process host does not), and
+    the record is not read either way."""
+    for declared, status, code in (("9" * 12, 413, "body_too_large"), ("abc", 400, "bad_request")):
+        answer = await world.client.get(
+            "/api/v1/me/record", headers=world.headers() | {"Content-Length": declared}
+        )
+        assert (answer.status_code, answer.json()["code"]) == (status, code), declared
+        assert "name" not in answer.text
