@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import qrcode
 import qrcode.constants
-import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qrcode.image.pil import PilImage
 
 from kiosk.qr import half_block_rows, qr_matrix
+from tests.scanning import cells_image, read_codes
 
 LINK = "http://192.168.10.5:8000/p/eyJzIjoiMjAyMTAwMSIsInYiOjF9.ZmFrZS1zaWduYXR1cmU"
 SAMPLES = ["x", "R-2025-000123", LINK, LINK * 3]
@@ -167,16 +167,4 @@ def test_a_photo_link_fits_an_80x24_terminal() -> None:
 )
 def test_the_drawn_code_decodes_back_to_the_data(data: str) -> None:
     """Drawn at 6 px per module from the half-block cells, zxing-cpp reads the data back."""
-    from PIL import Image
-
-    cells = half_block_rows(qr_matrix(data))
-    scale = 6
-    image = Image.new("L", (len(cells[0]) * scale, len(cells) * 2 * scale), 255)
-    for y, row in enumerate(cells):
-        for x, (top, bottom) in enumerate(row):
-            for half, dark in ((0, top), (1, bottom)):
-                if dark:
-                    left, upper = x * scale, (2 * y + half) * scale
-                    image.paste(0, (left, upper, left + scale, upper + scale))
-    decoded = zxingcpp.read_barcodes(image)
-    assert [result.text for result in decoded] == [data]
+    assert read_codes(cells_image(half_block_rows(qr_matrix(data)))) == [data]

@@ -9,7 +9,6 @@ server's own secret and salt, so only its time differs from a real one.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,17 +19,10 @@ import pytest
 from PIL import Image
 
 from server.security import PHOTO_SALT, Signer
+from tests.browser import CHROMIUM, HEADLESS, needs_chromium
 from tests.e2e.serving import RunningServer, serving
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240), needs_chromium]
 
 PHOTO_BLUE = (100, 197, 255)
 BROWSER_TIMEOUT_S = 60
@@ -41,10 +33,8 @@ def chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProces
     profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
     return subprocess.run(
         [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-            "--window-size=480,900", *args, url,
+            CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", "--window-size=480,900", *args,
+            url,
         ],
         capture_output=True, text=True, timeout=BROWSER_TIMEOUT_S, check=False,
     )  # fmt: skip

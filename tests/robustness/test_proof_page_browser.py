@@ -1,21 +1,14 @@
 """The proof upload page in a real browser: headless Chromium at phone size, a real server.
 
-Chromium is driven over its DevTools protocol: the page is opened with a phone's screen
-(390×844, touch, mobile), a photograph is put into the form's file input as a person would
-pick one, and the form is posted by its own button. The page has no script of its own; the
-protocol only stands in for the finger. The stored file is then read back from the database.
+Chromium is driven over its DevTools protocol (tests.browser) at a phone's size: a photograph
+is put into the form's file input as a person would pick one, and the form is posted by its
+own button. The stored file is then read back from the database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
-import itertools
-import json
-import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,99 +18,22 @@ import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import select
-from websockets.sync.client import ClientConnection, connect
 
 from kiosk.fields import FIELD_KEYS
 from server.db import Database
 from server.models import ProofFile
+from tests.browser import PHONE, Browser, needs_chromium, phone_browser
 from tests.e2e.serving import RunningServer, serving
 from tests.server.test_proofs import GPS_IFD, phone_jpeg
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason="Debian's chromium is not installed (.ci/run installs it)",
-    ),
-]
-PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": True}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Browser:
-    """One page of a headless Chromium, spoken to over the DevTools protocol."""
-
-    def __init__(self, socket_: ClientConnection) -> None:
-        self._socket = socket_
-        self._ids = itertools.count(1)
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        """Send one command and wait for its answer (events in between are passed over)."""
-        number = next(self._ids)
-        self._socket.send(json.dumps({"id": number, "method": method, "params": params}))
-        while True:
-            message = json.loads(self._socket.recv(timeout=60))
-            if message.get("id") == number:
-                assert "error" not in message, message
-                result: dict[str, Any] = message["result"]
-                return result
-
-    def wait_for(self, expression: str, timeout_s: float = 30) -> Any:
-        """The value of ``expression`` once it is truthy (the page loads on its own time)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            value = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-            found = value["result"].get("value")
-            if found:
-                return found
-            time.sleep(0.2)
-        raise AssertionError(f"never true: {expression}")
-
-    def open(self, url: str) -> None:
-        """Go to ``url`` and wait until its document is complete."""
-        self.call("Page.navigate", url=url)
-        self.wait_for(f"location.href === {json.dumps(url)} && document.readyState === 'complete'")
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240), needs_chromium]
 
 
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    """A headless Chromium with a throw-away profile, sized and behaving as a phone."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-            f"--remote-debugging-port={port}", "--window-size=390,844", "about:blank",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                pages = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=5).json()
-                page = next(p for p in pages if p["type"] == "page")
-                break
-            except (httpx.HTTPError, StopIteration):
-                assert time.monotonic() < deadline, "Chromium did not start"
-                time.sleep(0.3)
-        with connect(page["webSocketDebuggerUrl"], max_size=None) as socket_:
-            driver = Browser(socket_)
-            driver.call("Page.enable")
-            driver.call("Emulation.setDeviceMetricsOverride", **PHONE)
-            driver.call("Emulation.setTouchEmulationEnabled", enabled=True)
-            yield driver
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """A headless Chromium at a phone's size."""
+    with phone_browser(tmp_path / "profile") as driver:
+        yield driver
 
 
 def proof_link(server: RunningServer) -> str:
@@ -178,16 +94,7 @@ def test_a_phone_uploads_a_photograph_through_the_form(browser: Browser, tmp_pat
         assert browser.wait_for(
             "document.querySelector('input[type=file]').hasAttribute('capture')"
         )
-        browser.wait_for("(document.querySelector('select[name=kind]').value = 'id_front')")
-        document = browser.call("DOM.getDocument")
-        node = browser.call(
-            "DOM.querySelector", nodeId=document["root"]["nodeId"], selector="input[type=file]"
-        )
-        browser.call("DOM.setFileInputFiles", nodeId=node["nodeId"], files=[str(photo)])
-        browser.wait_for("(document.querySelector('button[type=submit]').click(), true)")
-        text = browser.wait_for(
-            "document.getElementById('done') && document.body.innerText", timeout_s=60
-        )
+        text = browser.upload_proof("id_front", photo)
         assert "已保存：居民身份证 正面" in text and "Stored: ID card, front" in text
         assert "已上传 1 个，还可上传 7 个" in text
         files = asyncio.run(_stored(database_url))
