@@ -8,6 +8,7 @@ reads before it writes.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,6 +111,18 @@ async def insert_ignoring_conflict(
         await session.execute(statement, values)
         return None
     return (await session.execute(statement.returning(returning), values)).scalar_one_or_none()
+
+
+async def one_at_a_time(session: AsyncSession, name: str) -> None:
+    """Hold ``name``'s lock until the transaction ends: one transaction at a time gets past.
+
+    PostgreSQL's transaction-level advisory lock (keyed by a CRC of ``name``); on SQLite every
+    transaction already holds the one write lock from its start (``BEGIN IMMEDIATE``). Reads
+    after it see what the transaction that held it before committed.
+    """
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        key = zlib.crc32(name.encode())
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 RowT = TypeVar("RowT")

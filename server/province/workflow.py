@@ -30,6 +30,7 @@ from kiosk.protocol.province import (
 from server.audit import audit
 from server.corrections.queries import correction_for, correction_row
 from server.corrections.workflow import STEPS, Actor, advance, invalid_step
+from server.db import one_at_a_time
 from server.models import Account, Correction, ProvinceBatch, Student
 from server.problems import ApiProblem
 from server.province import platform_files
@@ -129,6 +130,8 @@ async def create_batch(
     and fit the platform's file; otherwise 409 ``bulk_failed`` naming each id, or 422
     ``platform_file_problems`` naming each value that does not fit.
     """
+    # Two registrars at once would take the same number, or batch one correction twice.
+    await one_at_a_time(session, "province_batches")
     step = STEPS["submit_to_province"]
     errors: list[FieldError] = []
     items: list[tuple[Correction, Student]] = []

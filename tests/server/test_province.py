@@ -329,3 +329,26 @@ async def test_the_command_line_does_the_same(
     assert [(cid, state) for cid, state, _b in await _states(world)] == [(one, "province_approved")]
     code, _out, err = await asyncio.to_thread(run, "files", "1999-001")
     assert code == 1 and "No batch 1999-001" in err
+
+
+async def test_batches_made_at_once_get_their_own_numbers_and_corrections(world: World) -> None:
+    """Two registrars at the same moment (on PostgreSQL truly at once): different
+    corrections make two batches with two numbers; the same correction goes into one batch,
+    and the other request is refused as any late step is (409), never a 500."""
+    await add_staff(world)
+    first = await _confirmed(world, 1, {"id_number": NEW_ID})
+    second = await _confirmed(world, 2, {"major": "数学与应用数学"})
+    third = await _confirmed(world, 3, {"major": "数学与应用数学"})
+    two = await asyncio.gather(
+        _post(world, "registrar", BATCHES, {"ids": [first["id_number"]]}),
+        _post(world, "registrar", BATCHES, {"ids": [second["major"]]}),
+    )
+    assert [answer.status_code for answer in two] == [201, 201], [a.text for a in two]
+    assert sorted(answer.json()["batch"]["number"] for answer in two) == ["2026-001", "2026-002"]
+    same = await asyncio.gather(
+        *(_post(world, "registrar", BATCHES, {"ids": [third["major"]]}) for _ in range(2))
+    )
+    assert sorted(answer.status_code for answer in same) == [201, 409], [a.text for a in same]
+    assert await _batches(world) == 3
+    states = {cid: (state, batch) for cid, state, batch in await _states(world)}
+    assert states[third["major"]][0] == "submitted_to_province"
