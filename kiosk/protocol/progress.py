@@ -8,11 +8,11 @@ any number can be listed with the same words.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from kiosk.protocol.base import Model, Reply
+from kiosk.protocol.base import Label, Model, Reply
 
 StudentProgress = Literal[
     "not_registered", "registered_not_checked", "window_closed", "all_correct", "reported"
@@ -119,15 +119,12 @@ class ProgressStudents(Reply):
     limit: int
 
 
-SelectionText = Annotated[str, Field(min_length=1, max_length=100)]
-
-
 class ReminderSelection(Model):
     """Whom to remind: a college (a college office: its own), a class, and which kinds of
     students who have not checked."""
 
-    college: SelectionText | None = None
-    class_name: SelectionText | None = None
+    college: Label | None = None
+    class_name: Label | None = None
     kinds: list[ReminderKind] = Field(min_length=1, max_length=3)
 
     @field_validator("kinds")

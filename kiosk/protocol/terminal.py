@@ -10,7 +10,15 @@ from pydantic import (
     StringConstraints,
 )
 
-from kiosk.protocol.base import DB_INT_MAX, Label, Model, Reply, ShortText, TerminalName
+from kiosk.protocol.base import (
+    DB_INT_MAX,
+    Label,
+    Model,
+    Reply,
+    ShortText,
+    TerminalName,
+    TextRule,
+)
 from kiosk.protocol.student import Step
 
 TerminalState = Literal["idle", "in_use", "offline"]
@@ -99,6 +107,6 @@ class TerminalControl(Model):
     """What a proctor or the registrar asks a terminal to do at its next heartbeat."""
 
     action: ControlAction
-    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
-        default="", description="For `message`: the line to show; empty clears it."
+    text: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), TextRule] = (
+        Field(default="", description="For `message`: the line to show; empty clears it.")
     )
