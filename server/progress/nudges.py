@@ -25,7 +25,7 @@ from server.background import Periodic
 from server.context import ServerContext
 from server.models import DailyJob
 from server.notify import Delivery
-from server.progress.reminders import plan, send
+from server.progress.reminders import remind
 from server.progress.router import Scope
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ async def remind_on_schedule(ctx: ServerContext, delivery: Delivery) -> int | No
         if cast(CursorResult[Any], taken).rowcount != 1:
             log.info("scheduled reminders: today's were sent already")
             return None
-        found = await plan(session, Scope(), list(REMINDER_KINDS), now, today)
-        counts = send(session, ctx, found, ACTOR, now)
+        counts = await remind(session, ctx, Scope(), list(REMINDER_KINDS), ACTOR, now)
         audit(session, "system.scheduled_reminders", actor=ACTOR, at=now, day=today,
               **counts.model_dump())  # fmt: skip
     log.info("scheduled reminders: %d students reminded", counts.to_remind)

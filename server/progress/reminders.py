@@ -29,6 +29,7 @@ from kiosk.protocol.base import API_PREFIX
 from kiosk.protocol.progress import ReminderKind, ReminderPreview, ReminderResult, ReminderSelection
 from server.audit import audit
 from server.context import Ctx, ServerContext
+from server.db import one_at_a_time
 from server.models import Account, Registration, Reminder, Student
 from server.notify import Delivery, OutgoingMessage, queue_message
 from server.problems import ApiProblem
@@ -125,6 +126,17 @@ def reminder_texts(settings: ServerSettings) -> tuple[str, str, str]:
     )
 
 
+async def remind(
+    session: AsyncSession, ctx: ServerContext, scope: Scope, kinds: list[ReminderKind],
+    actor: str, now: dt.datetime,
+) -> ReminderPreview:  # fmt: skip
+    """Plan and send in the caller's transaction, one send at a time: a send that waited for
+    another sees whom it reminded and counts them as ``already_today``."""
+    await one_at_a_time(session, "reminders")
+    found = await plan(session, scope, kinds, now, school_day(now, ctx.settings.zone))
+    return send(session, ctx, found, actor, now)
+
+
 def send(
     session: AsyncSession, ctx: ServerContext, found: Plan, actor: str, now: dt.datetime
 ) -> ReminderPreview:
@@ -188,16 +200,14 @@ async def send_reminders(
     now = ctx.now()
     try:
         async with ctx.db.sessions.begin() as session:
-            today = school_day(now, ctx.settings.zone)
-            found = await plan(session, scope, body.kinds, now, today)
-            counts = send(session, ctx, found, staff.actor, now)
+            counts = await remind(session, ctx, scope, body.kinds, staff.actor, now)
             audit(
                 session, "staff.send_reminders", actor=staff.actor, at=now,
                 college=scope.college, class_name=scope.class_name, kinds=body.kinds,
                 **counts.model_dump(),
             )  # fmt: skip
     except IntegrityError:
-        # A concurrent send recorded one of these students for today first.
+        # Sends wait for each other (remind); kept for a database that lets one past.
         raise ApiProblem(409, "reminder_conflict", M_BUSY.both()) from None
     _delivery(request).wake()
     return ReminderResult(**counts.model_dump(), reminded_at=now)

@@ -163,17 +163,15 @@ async def test_a_college_office_reminds_only_its_own_college(wired: World) -> No
 
 
 async def test_two_sends_at_once_remind_each_student_once(wired: World) -> None:
+    """The registrar and an office send at the same moment (on PostgreSQL truly at once):
+    sends take turns, so both succeed, and the later one counts whom the first reminded."""
     world = wired
-    first, second = await asyncio.gather(
+    answers = await asyncio.gather(
         _post(world, "registrar", "", kinds=NOT_CHECKED),
         _post(world, "office", "", kinds=NOT_CHECKED),
     )
-    answers = [first, second]
-    assert all(a.status_code in (200, 409) for a in answers), [a.text for a in answers]
-    assert any(a.status_code == 200 for a in answers)
-    for answer in answers:
-        if answer.status_code == 409:
-            assert answer.json()["code"] == "reminder_conflict"
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert sum(a.json()["to_remind"] for a in answers) == 3
     async with world.ctx.db.sessions() as session:
         reminded = (await session.execute(select(Reminder.student_id))).scalars().all()
     assert len(reminded) == len(set(reminded)) == 3  # 3, 4 and 7, once each
