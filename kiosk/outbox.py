@@ -486,8 +486,11 @@ class OutboxSender:
                 # A full or broken disk: nothing is lost by waiting; the results stay saved.
                 log.exception("outbox: cannot read or update the outbox file")
                 timeout = self._cap
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the event is set, and the sender would outlive its stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     def _next_entry(self) -> OutboxEntry | None:
         while self._urgent:

@@ -46,14 +46,22 @@ class Periodic:
         self._interval_s = interval_s
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def start(self) -> None:
         """Start the task (in the app's lifespan)."""
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        """Stop the task; a round in progress is abandoned (its transaction rolls back)."""
+        """Stop the task; a round in progress is abandoned (its transaction rolls back).
+
+        Besides the cancellation, the task is told to stop and woken: a library in the round
+        may swallow a cancellation (seen at shutdown, a delivery round on PostgreSQL), and
+        the task must end all the same."""
         if self._task is not None:
+            self._stopping = True
+            self._wake.set()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -64,13 +72,17 @@ class Periodic:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             # Cleared before the round, so a wake-up during it starts the next one at once.
             self._wake.clear()
             try:
-                while await self._round():
+                while await self._round() and not self._stopping:
                     pass
             except Exception as exc:
                 log.error("%s round failed: %s", self.name, exception_summary(exc))
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the event is set (a wake() just before stop()), and stop() then
+            # waited for a task that never ended.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval_s())
+                async with asyncio.timeout(self._interval_s()):
+                    await self._wake.wait()
