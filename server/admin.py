@@ -260,16 +260,17 @@ async def _import_records(settings: Settings, source: IO[bytes], dry_run: bool) 
 
     db = Database(settings.server.database_url)
     try:
-        report = await import_records(db, source, settings.server, utcnow(), dry_run=dry_run)
+        found = await import_records(db, source, settings.server, utcnow(), dry_run=dry_run)
     finally:
         await db.dispose()
+    report = found.report
     _print_problems(report.problems)
     if report.problems:
         print(M_IMPORT_PROBLEMS.n(len(report.problems)).both())
         return 1
     counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
     print((M_IMPORTED if report.applied else M_VALID).n(report.rows, **counts).both())
-    for change in report.changes:
+    for change in found.changes():
         what = (
             M_NEW.both()
             if change.new

@@ -220,8 +220,20 @@ async def test_two_thousand_rows(world: World) -> None:
     report = await _import(world, csv_file(rows))
     assert report["applied"], report["problems"][:3]
     assert report["created"] == 2000
+    # The changes of four batches, stitched into one list in the file's order.
+    assert [change["line"] for change in report["changes"]] == list(range(2, 2002))
+    assert all(change["new"] for change in report["changes"])
     async with world.ctx.db.sessions() as session:
         assert (await session.execute(select(func.count(Student.id)))).scalar_one() == 2000
+    rows[10]["major"] = rows[1990]["major"] = "软件工程"
+    again = await _import(world, csv_file(rows))
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 2, 1998)
+    assert [(c["line"], [f["key"] for f in c["fields"]]) for c in again["changes"]] == [
+        (12, ["major"]),
+        (1992, ["major"]),
+    ]
+    stored = await _students(world)
+    assert stored[rows[1990]["student_no"]].major == "软件工程"
 
 
 async def test_only_the_registrar_imports(world: World) -> None:
