@@ -258,12 +258,15 @@ async def _write(db: Database, checked: CheckedRecordFile, now: dt.datetime) -> 
     records again, since another request may have changed one of them since the check."""
     async for rows in checked.batches():
         async with db.sessions.begin() as session:
-            _holders, stored = await _stored(session, rows)
+            # One query: a batch of new students (the usual large file) loads nothing.
+            students = await _by(session, "student_no", (values[_STUDENT_NO] for _, values in rows))
+            stored = {
+                no: tuple(getattr(s, key) for key in FIELD_KEYS) for no, s in students.items()
+            }
             changes = diff_records(rows, stored)
             if not changes:
                 continue
             values_of = dict(rows)
-            students = await _by(session, "student_no", (change.student_no for change in changes))
             added: list[dict[str, object]] = []
             for change in changes:
                 student = students.get(change.student_no)
