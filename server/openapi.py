@@ -42,9 +42,9 @@ ADDED: dict[str, str] = {
     "413": "`body_too_large`: the body, declared or sent, is over the server's "
     "`max_body_bytes` (any request may carry one)",
 }
+"""Descriptions of the refusals this module adds (401 is built from the credentials read)."""
 MALFORMED_LENGTH = "`bad_request`: a `Content-Length` that is not a number"
 """The 400 every operation may answer: the body limit reads the declared length first."""
-"""Descriptions of the refusals this module adds (401 is built from the credentials read)."""
 
 _HTML_PAGE = {"text/html": {"schema": {"type": "string"}}}
 LINK_REFUSALS: dict[str, dict[str, Any] | None] = {
