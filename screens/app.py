@@ -39,6 +39,7 @@ from screens import text as T
 from screens.base import KioskScreen
 from screens.idle_warning import IdleWarningModal
 from screens.ports import KioskClient, KioskHost
+from screens.render_caches import forget_drawn_lines
 from screens.session import StudentSession
 from screens.timing import KioskTiming
 from screens.welcome import WelcomeScreen
@@ -382,6 +383,7 @@ class KioskApp(App[None], inherit_bindings=False):
         self.lang = self.settings.language
         await self.switch_mode("welcome")
         await self.remove_mode("student")
+        forget_drawn_lines()
         self.add_mode("student", partial(_login_screen, notice) if to_login else _login_screen)
         if to_login:
             await self.switch_mode("student")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import webbrowser
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 from rich.cells import cell_len
 from textual import events
+from textual._styles_cache import StylesCache
 from textual.widgets import Input, OptionList, Select
 
 from kiosk.fields import M_CONTROL
@@ -895,6 +897,23 @@ def _assert_wiped(app: KioskApp, client: FakeClient) -> None:
     strings = reachable_strings(vars(app), skip=client)
     leaks = [s for s in strings if any(secret in s for secret in secrets)]
     assert leaks == []
+
+
+async def test_screens_of_past_students_leave_nothing_drawn_behind(client: FakeClient) -> None:
+    """Textual's style caches of removed widgets are let go at each logout
+    (screens.render_caches): the count of them stays where it was after the first student,
+    where it grew by about 95 with every student (their drawn lines with them)."""
+    app = build_app(client)
+    counts = []
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(4):
+            await to_record(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert isinstance(app.screen, WelcomeScreen)
+            gc.collect()
+            counts.append(sum(isinstance(o, StylesCache) for o in gc.get_objects()))
+    assert counts[-1] <= counts[0] + 10, counts
 
 
 # --- background -----------------------------------------------------------------------------------
