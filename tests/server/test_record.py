@@ -165,9 +165,14 @@ async def test_any_operation_judges_a_declared_length_before_it_runs(world: Worl
     """The body limit reads every request's Content-Length, a GET's too: past the limit is
     413, not a number is 400 (as uvicorn would answer; an in-process host does not), and
     the record is not read either way."""
+    student = await world.add_student(2, email=EMAIL)
+    headers = world.headers(await world.token_for(EMAIL))
     for declared, status, code in (("9" * 12, 413, "body_too_large"), ("abc", 400, "bad_request")):
         answer = await world.client.get(
-            "/api/v1/me/record", headers=world.headers() | {"Content-Length": declared}
+            "/api/v1/me/record", headers=headers | {"Content-Length": declared}
         )
         assert (answer.status_code, answer.json()["code"]) == (status, code), declared
-        assert "name" not in answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert student.id_number not in answer.text
+    # The same request without the lying header is answered with the record.
+    assert (await world.client.get("/api/v1/me/record", headers=headers)).status_code == 200
