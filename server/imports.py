@@ -218,7 +218,7 @@ async def import_records(
     """
     async with checked_file(source, settings, now.date()) as checked:
         problems = checked.check.problems
-        found = RecordImport(RecordImportReport(applied=False, rows=checked.check.rows))
+        change_batches: list[bytes] = []
         created = updated = 0
         async for batch in checked.batches():
             async with db.sessions.begin() as session:
@@ -235,7 +235,7 @@ async def import_records(
                 new = sum(change.new for change in changes)
                 created, updated = created + new, updated + len(changes) - new
                 if changes:
-                    found.change_batches.append(_CHANGES.dump_json(changes)[1:-1])
+                    change_batches.append(_CHANGES.dump_json(changes)[1:-1])
         rows = checked.check.rows
         if problems:
             problems.sort(key=lambda p: (p.line or 0, p.column or ""))
@@ -244,13 +244,13 @@ async def import_records(
                 problems=problems,
             )  # fmt: skip
             return RecordImport(report)
-        found.report = RecordImportReport(
+        report = RecordImportReport(
             applied=not dry_run, rows=rows, created=created, updated=updated,
             unchanged=rows - created - updated, ignored_columns=checked.check.ignored_columns,
         )  # fmt: skip
         if not dry_run:
             await _write(db, checked, now)
-    return found
+    return RecordImport(report, change_batches)
 
 
 async def _write(db: Database, checked: CheckedRecordFile, now: dt.datetime) -> None:
